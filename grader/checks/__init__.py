@@ -1,0 +1,1 @@
+"""Hidden check batteries, one module per code assignment, written against ``grader.student.Student``."""

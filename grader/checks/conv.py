@@ -1,0 +1,431 @@
+"""Hidden checks for the convolution assignment (zero padding, stride, cross-correlation).
+
+Checks reach the submission only through :class:`grader.student.Student`:
+``conv_forward_naive`` returns ``(out, Handle)`` (the cache stays with the student's code) and
+the Handle goes back to ``conv_backward_naive``. Replies are validated here, never trusted.
+Expected values come from the small vectorised reference below (unit-tested against
+``solutions.conv``), never from the student's code.
+
+Nothing here is statistical: correct float64 code agrees with the reference to rounding
+(~1e-15 relative) whatever the random draw, and :data:`RTOL` leaves nine orders of margin, so
+the false-failure probability is 0 up to floating point. Fresh random inputs on every run only
+decide how surely a wrong submission is caught (with probability 1 for continuous draws).
+
+Backward policy: a gradient passes if it matches the gradient of a correct convolution, or if it
+matches numeric directional derivatives of the student's *own* forward pass (a classic gradient
+check). So a forward-only bug costs forward points only, a misunderstanding shared by both passes
+(a flipped kernel, say) is charged once, in the known-answer checks, and a backward bug always
+fails. A zero gradient never passes the second route (a stub's forward may well ignore its input).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from grader.checks.base import Battery, CheckFailed
+from grader.checks.gradients import directional_derivative, rel_error
+from grader.plain import describe
+from grader.student import Student
+
+BATTERY = Battery()
+
+FORWARD = "conv_forward_naive"
+BACKWARD = "conv_backward_naive"
+#: Relative tolerance (``rel_error``); float32 arithmetic inside a submission still passes.
+RTOL = 1e-6
+#: Step of the numeric derivative. The layer is affine in x, w and b, so central differences are
+#: exact up to rounding for any step; a large one keeps that rounding small.
+STEP = 1e-2
+#: Random directions per case when checking a gradient against the student's own forward pass.
+DIRECTIONS = 2
+GRAD_NAMES = ("dx", "dw", "db")
+
+
+# ----------------------------------------------------------------------------------------------
+# Configurations and the trusted reference
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    """One layer configuration: x (N, C, H, W), w (F, C, HH, WW), stride and pad."""
+
+    N: int
+    C: int
+    H: int
+    W: int
+    F: int
+    HH: int
+    WW: int
+    pad: int
+    stride: int
+
+    @property
+    def out_shape(self) -> tuple[int, int, int, int]:
+        return (self.N, self.F, 1 + (self.H + 2 * self.pad - self.HH) // self.stride,
+                1 + (self.W + 2 * self.pad - self.WW) // self.stride)
+
+    def draw(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
+        """Fresh float64 inputs ``(x, w, b, conv_param)``."""
+        x = rng.standard_normal((self.N, self.C, self.H, self.W))
+        w = rng.standard_normal((self.F, self.C, self.HH, self.WW))
+        # |b| in [1, 2] with random signs: a missing or misindexed bias is never hidden by a tiny b
+        b = rng.uniform(1.0, 2.0, self.F) * rng.choice((-1.0, 1.0), self.F)
+        return x, w, b, {"stride": self.stride, "pad": self.pad}
+
+    def describe(self) -> str:
+        """Student-facing words for the configuration (kinds of input, never the data)."""
+        words = [f"pad {self.pad}", f"stride {self.stride}"]
+        if self.H != self.W:
+            words.append("non-square input")
+        if self.HH != self.WW:
+            words.append("non-square filter")
+        return "(" + ", ".join(words) + ")"
+
+
+def _windows(x: np.ndarray, HH: int, WW: int, pad: int, stride: int) -> np.ndarray:
+    """View of the zero-padded input's windows, shape (N, C, Hout, Wout, HH, WW)."""
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    return sliding_window_view(xp, (HH, WW), axis=(2, 3))[:, :, ::stride, ::stride]
+
+
+def reference_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, pad: int, stride: int) -> np.ndarray:
+    """Correct layer output (N, F, Hout, Wout): cross-correlation with zero padding, plus bias."""
+    win = _windows(x, w.shape[2], w.shape[3], pad, stride)
+    return np.einsum("nchwij,fcij->nfhw", win, w) + b[None, :, None, None]
+
+
+def reference_backward(
+    dout: np.ndarray, x: np.ndarray, w: np.ndarray, pad: int, stride: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Correct ``(dx, dw, db)`` for upstream gradient ``dout`` of shape (N, F, Hout, Wout)."""
+    N, C, H, W = x.shape
+    _, _, HH, WW = w.shape
+    _, _, Hout, Wout = dout.shape
+    dw = np.einsum("nchwij,nfhw->fcij", _windows(x, HH, WW, pad, stride), dout)
+    dxp = np.zeros((N, C, H + 2 * pad, W + 2 * pad))
+    for i in range(HH):  # one strided scatter per filter tap: HH * WW small steps, no Python loop over n, f
+        for j in range(WW):
+            rows = slice(i, i + stride * (Hout - 1) + 1, stride)
+            cols = slice(j, j + stride * (Wout - 1) + 1, stride)
+            dxp[:, :, rows, cols] += np.einsum("nfhw,fc->nchw", dout, w[:, :, i, j])
+    return dxp[:, :, pad:pad + H, pad:pad + W], dw, dout.sum(axis=(0, 2, 3))
+
+
+# ----------------------------------------------------------------------------------------------
+# Talking to the student and validating replies
+# ----------------------------------------------------------------------------------------------
+
+
+def _forward(student: Student, x: np.ndarray, w: np.ndarray, b: np.ndarray, param: dict[str, int]) -> tuple[np.ndarray, Any]:
+    """Call the forward pass; return ``out`` (any shape, validated as a float array) and the Handle."""
+    reply = student.call(FORWARD, x, w, b, param, keep=(1,))
+    return _out_array(reply), reply[1]
+
+
+def _out_array(reply: Any) -> np.ndarray:
+    if len(reply) != 2:
+        raise CheckFailed(f"{FORWARD} should return (out, cache), got a tuple of {len(reply)} items")
+    out = reply[0]
+    if not isinstance(out, np.ndarray):
+        raise CheckFailed(f"{FORWARD} returned a {describe(out)} as out, expected a numpy array")
+    return out
+
+
+def _check_out_shape(out: np.ndarray, case: Case) -> None:
+    expected = case.out_shape
+    if out.shape == expected:
+        return
+    if out.ndim != 4:
+        raise CheckFailed(
+            f"{FORWARD} returned out with {out.ndim} dimensions {case.describe()}; "
+            "expected 4: (N, F, Hout, Wout)"
+        )
+    problems = []
+    for axis, label in ((0, "N (number of images)"), (1, "F (number of filters)")):
+        if out.shape[axis] != expected[axis]:
+            problems.append(f"axis {axis} should be {label}")
+    for axis, label in ((2, "height Hout"), (3, "width Wout")):
+        diff = out.shape[axis] - expected[axis]
+        if diff:
+            problems.append(f"the {label} is {abs(diff)} too {'large' if diff > 0 else 'small'}")
+    raise CheckFailed(
+        f"{FORWARD} output has the wrong shape {case.describe()}: {'; '.join(problems)}. "
+        "Expected (N, F, Hout, Wout) with Hout = 1 + (H + 2*pad - HH) // stride and "
+        "Wout = 1 + (W + 2*pad - WW) // stride (integer division; H with HH, W with WW)."
+    )
+
+
+def _finite(name: str, what: str, value: np.ndarray, case: Case) -> None:
+    if value.dtype.kind not in "biuf" or not np.all(np.isfinite(value)):
+        raise CheckFailed(f"{name} returned NaN or infinite values in {what} {case.describe()}")
+
+
+def _backward(student: Student, dout: np.ndarray, handle: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Call the backward pass; return ``(dx, dw, db)`` as arrays of any shape."""
+    reply = student.call(BACKWARD, dout, handle)
+    if type(reply) not in (tuple, list) or len(reply) != 3:
+        raise CheckFailed(f"{BACKWARD} should return (dx, dw, db), got {_reply_kind(reply)}")
+    for name, value in zip(GRAD_NAMES, reply):
+        if not isinstance(value, np.ndarray):
+            raise CheckFailed(f"{BACKWARD} returned a {describe(value)} as {name}, expected a numpy array")
+    return tuple(reply)
+
+
+def _reply_kind(reply: Any) -> str:
+    if type(reply) in (tuple, list):
+        return f"a {type(reply).__name__} of {len(reply)} items"
+    return f"a {describe(reply)}"
+
+
+def _check_grad_shape(name: str, grad: np.ndarray, expected: tuple[int, ...], of: str, case: Case) -> None:
+    if grad.shape != expected:
+        raise CheckFailed(
+            f"{BACKWARD} returned {name} of shape {grad.shape} {case.describe()}; "
+            f"it must have the shape of {of}, {expected}"
+        )
+
+
+# ----------------------------------------------------------------------------------------------
+# Forward shape
+# ----------------------------------------------------------------------------------------------
+
+SQUARE_SHAPE_CASES = (
+    Case(2, 3, 5, 5, 2, 3, 3, pad=0, stride=1),
+    Case(1, 2, 6, 6, 3, 3, 3, pad=1, stride=1),
+    Case(2, 1, 7, 7, 2, 3, 3, pad=0, stride=2),
+    Case(1, 2, 6, 6, 2, 2, 2, pad=0, stride=2),
+    Case(1, 1, 6, 6, 1, 3, 3, pad=1, stride=2),  # (H + 2*pad - HH) / stride is not whole: floor
+    Case(1, 2, 4, 4, 2, 1, 1, pad=2, stride=3),
+    Case(2, 1, 5, 5, 1, 5, 5, pad=0, stride=1),  # one window covers the whole input
+)
+NON_SQUARE_SHAPE_CASES = (
+    Case(1, 2, 5, 7, 2, 3, 2, pad=0, stride=1),
+    Case(2, 1, 7, 4, 3, 2, 3, pad=1, stride=2),
+    Case(1, 1, 3, 7, 1, 3, 1, pad=1, stride=3),
+    Case(1, 3, 6, 4, 2, 3, 3, pad=2, stride=1),
+)
+
+
+def _shapes(student: Student, rng: np.random.Generator, cases: tuple[Case, ...]) -> None:
+    for case in cases:
+        out, _ = _forward(student, *case.draw(rng))
+        _check_out_shape(out, case)
+
+
+@BATTERY.check("output shape follows Hout = 1 + (H + 2*pad - HH) // stride", 1, "test_forward_shape")
+def output_shape_matches_formula(student: Student, rng: np.random.Generator) -> None:
+    """Square inputs and filters over a grid of pad and stride, including pad 0 and stride 2."""
+    _shapes(student, rng, SQUARE_SHAPE_CASES)
+
+
+@BATTERY.check("output shape is right for non-square inputs and filters", 1, "test_forward_shape")
+def output_shape_non_square(student: Student, rng: np.random.Generator) -> None:
+    """H != W and HH != WW: catches height and width swapped."""
+    _shapes(student, rng, NON_SQUARE_SHAPE_CASES)
+
+
+# ----------------------------------------------------------------------------------------------
+# Forward values (known answers)
+# ----------------------------------------------------------------------------------------------
+
+PLAIN_CASE = Case(2, 3, 5, 6, 3, 3, 2, pad=0, stride=1)  # N < F: b[n] instead of b[f] runs, wrongly
+PAD_CASES = (Case(2, 2, 5, 4, 3, 3, 3, pad=1, stride=1), Case(1, 3, 4, 5, 2, 2, 3, pad=2, stride=1))
+STRIDE_CASES = (Case(2, 2, 7, 6, 3, 3, 3, pad=1, stride=2), Case(1, 2, 7, 5, 2, 3, 2, pad=2, stride=3))
+UNCHANGED_CASE = Case(2, 2, 5, 6, 2, 3, 3, pad=1, stride=2)
+
+WRONG_VALUES = (
+    f"{FORWARD} output values are wrong {{case}}. out[n, f, i, j] must be the sum over c, a, b of "
+    "x_pad[n, c, i*stride + a, j*stride + b] * w[f, c, a, b], plus b[f]."
+)
+FLIPPED = (
+    f"{FORWARD} computes a true convolution (the filter flipped) {{case}}. This course, like every "
+    "deep-learning library, uses cross-correlation: multiply each window by w[f] as it is, unflipped."
+)
+NO_BIAS = f"{FORWARD} output values are off by the bias {{case}}: add b[f] to every output of filter f."
+BORDER = (
+    f"{FORWARD} output values are right in the middle but wrong near the border {{case}}: pad the "
+    "input with pad zeros on all four sides (np.pad with mode='constant')."
+)
+
+
+def _diagnose(out: np.ndarray, x: np.ndarray, w: np.ndarray, b: np.ndarray, case: Case) -> str:
+    """The most specific message for a wrong output of the right shape."""
+    pad, stride = case.pad, case.stride
+    if rel_error(out, reference_forward(x, w[:, :, ::-1, ::-1], b, pad, stride)) < RTOL:
+        return FLIPPED.format(case=case.describe())
+    if rel_error(out, reference_forward(x, w, np.zeros_like(b), pad, stride)) < RTOL:
+        return NO_BIAS.format(case=case.describe())
+    if pad:
+        expected = reference_forward(x, w, b, pad, stride)
+        rows = [i for i in range(expected.shape[2]) if pad <= i * stride and i * stride + case.HH <= pad + case.H]
+        cols = [j for j in range(expected.shape[3]) if pad <= j * stride and j * stride + case.WW <= pad + case.W]
+        if rows and cols and rel_error(out[:, :, rows][..., cols], expected[:, :, rows][..., cols]) < RTOL:
+            return BORDER.format(case=case.describe())
+    return WRONG_VALUES.format(case=case.describe())
+
+
+def _known_answers(student: Student, rng: np.random.Generator, cases: tuple[Case, ...]) -> None:
+    for case in cases:
+        x, w, b, param = case.draw(rng)
+        out, _ = _forward(student, x, w, b, param)
+        _check_out_shape(out, case)
+        _finite(FORWARD, "out", out, case)
+        if rel_error(out, reference_forward(x, w, b, case.pad, case.stride)) > RTOL:
+            raise CheckFailed(_diagnose(out, x, w, b, case))
+
+
+@BATTERY.check("output is the cross-correlation of x with each filter, plus its bias", 1, "test_forward_values")
+def forward_computes_cross_correlation(student: Student, rng: np.random.Generator) -> None:
+    """pad 0, stride 1, several images, channels and filters, non-square filter, nonzero biases."""
+    _known_answers(student, rng, (PLAIN_CASE,))
+
+
+@BATTERY.check("input is zero-padded by pad on every side", 0.75, "test_forward_values")
+def forward_zero_pads_every_side(student: Student, rng: np.random.Generator) -> None:
+    """pad 1 and 2 at stride 1: catches one-sided, edge or reflect padding."""
+    _known_answers(student, rng, PAD_CASES)
+
+
+@BATTERY.check("windows move by stride", 0.75, "test_forward_values")
+def forward_applies_stride(student: Student, rng: np.random.Generator) -> None:
+    """Stride 2 with overlapping windows and stride 3, both padded."""
+    _known_answers(student, rng, STRIDE_CASES)
+
+
+@BATTERY.check("conv_forward_naive leaves its inputs unchanged", 0.5, "test_forward_values")
+def forward_leaves_inputs_unchanged(student: Student, rng: np.random.Generator) -> None:
+    """x, w, b and conv_param must be the same after the call (the caller still owns them).
+
+    Only a forward pass that computes the right output earns this: a stub changes nothing either.
+    """
+    case = UNCHANGED_CASE
+    x, w, b, param = case.draw(rng)
+    reply, after = student.call_echo(FORWARD, x, w, b, param, keep=(1,))
+    out = _out_array(reply)
+    for name, before, now in zip(("x", "w", "b"), (x, w, b), after[:3]):
+        if not (isinstance(now, np.ndarray) and now.shape == before.shape and np.array_equal(now, before)):
+            raise CheckFailed(
+                f"{FORWARD} changed its input {name} in place; work on copies "
+                "(np.pad already returns a new array)"
+            )
+    if after[3] != param:
+        raise CheckFailed(
+            f"{FORWARD} changed conv_param (for example with pop); read it with "
+            "conv_param['stride'] and leave the dict as it was"
+        )
+    _check_out_shape(out, case)
+    _finite(FORWARD, "out", out, case)
+    if rel_error(out, reference_forward(x, w, b, case.pad, case.stride)) > RTOL:
+        raise CheckFailed(
+            f"{FORWARD} leaves its inputs unchanged, but this only counts once its output values "
+            f"are right {case.describe()}; see the known-answer tests"
+        )
+
+
+# ----------------------------------------------------------------------------------------------
+# Backward
+# ----------------------------------------------------------------------------------------------
+
+BACKWARD_SHAPE_CASES = (Case(2, 3, 5, 7, 3, 3, 2, pad=0, stride=2), Case(1, 2, 6, 5, 3, 3, 3, pad=1, stride=1))
+GRADIENT_CASES = (
+    Case(2, 2, 5, 6, 3, 3, 2, pad=0, stride=1),
+    Case(2, 3, 7, 5, 2, 3, 3, pad=1, stride=2),  # overlapping windows: HH > stride
+    Case(1, 2, 6, 7, 3, 3, 3, pad=0, stride=2),  # the last row of x is in no window: its dx is 0
+)
+
+GRADIENT_HINTS = {
+    "dx": "Usual causes: '=' instead of '+=' where windows overlap, ignoring the stride, or cropping "
+    "the padding from the wrong place (keep rows pad to pad + H and columns pad to pad + W).",
+    "dw": "Usual causes: '=' instead of '+=' (dw must sum over every image and window), ignoring the "
+    "stride, or using the unpadded input.",
+    "db": "db[f] is the sum of dout[:, f] over images, rows and columns.",
+}
+
+
+@BATTERY.check("conv_backward_naive returns dx, dw, db shaped like x, w, b", 1, "test_backward_shapes")
+def backward_shapes_match_inputs(student: Student, rng: np.random.Generator) -> None:
+    """pad 0 (catches cropping with [pad:-pad]) and pad 1; N != F so a db over the wrong axes shows."""
+    for case in BACKWARD_SHAPE_CASES:
+        x, w, b, param = case.draw(rng)
+        _, handle = _forward(student, x, w, b, param)
+        grads = _backward(student, rng.standard_normal(case.out_shape), handle)
+        for name, grad, like, of in zip(GRAD_NAMES, grads, (x, w, b), ("x", "w", "b")):
+            _check_grad_shape(name, grad, like.shape, of, case)
+
+
+def _own_forward_agrees(
+    student: Student, which: int, args: tuple, dout: np.ndarray, grad: np.ndarray, rng: np.random.Generator
+) -> bool:
+    """Does ``grad`` match numeric directional derivatives of the student's own forward pass?"""
+    if not np.any(grad):
+        return False  # a stub's forward may not depend on its input at all
+    x, w, b, param = args
+    base = (x, w, b)
+
+    def loss(value: np.ndarray) -> float:
+        inputs = list(base)
+        inputs[which] = value
+        out, _ = _forward(student, *inputs, param)
+        if out.shape != dout.shape or not np.all(np.isfinite(out)):
+            raise _Inconsistent
+        return float(np.sum(out * dout))
+
+    for _ in range(DIRECTIONS):
+        v = rng.standard_normal(grad.shape)
+        try:
+            numeric = directional_derivative(loss, base[which], v, STEP)
+        except _Inconsistent:
+            return False
+        # scale-free comparison; Cauchy-Schwarz bounds |<grad, v>| by the scale used here
+        scale = max(float(np.linalg.norm(grad) * np.linalg.norm(v)), abs(numeric), 1e-12)
+        if abs(float(np.sum(grad * v)) - numeric) > RTOL * scale:
+            return False
+    return True
+
+
+class _Inconsistent(Exception):
+    """The student's forward pass cannot serve as a numeric reference."""
+
+
+def _gradient(student: Student, rng: np.random.Generator, which: int) -> None:
+    name = GRAD_NAMES[which]
+    for case in GRADIENT_CASES:
+        args = case.draw(rng)
+        x, w, b, param = args
+        _, handle = _forward(student, *args)
+        dout = rng.standard_normal(case.out_shape)  # distinct entries: an index mix-up shows
+        grad = _backward(student, dout, handle)[which]
+        expected = reference_backward(dout, x, w, case.pad, case.stride)[which]
+        _check_grad_shape(name, grad, expected.shape, "xwb"[which], case)
+        _finite(BACKWARD, name, grad, case)
+        if rel_error(grad, expected) <= RTOL:
+            continue
+        if _own_forward_agrees(student, which, args, dout, grad, rng):
+            continue
+        raise CheckFailed(
+            f"{name} is wrong {case.describe()}: it matches neither the gradient of a correct "
+            f"convolution nor a numeric gradient of your {FORWARD}. {GRADIENT_HINTS[name]}"
+        )
+
+
+@BATTERY.check("dx matches the numeric gradient", 1.5, "test_backward_values")
+def dx_matches_numeric_gradient(student: Student, rng: np.random.Generator) -> None:
+    """pad 0; pad 1 with stride 2 and overlapping windows; stride 2 leaving rows unused."""
+    _gradient(student, rng, 0)
+
+
+@BATTERY.check("dw matches the numeric gradient", 1.5, "test_backward_values")
+def dw_matches_numeric_gradient(student: Student, rng: np.random.Generator) -> None:
+    """Same configurations as dx."""
+    _gradient(student, rng, 1)
+
+
+@BATTERY.check("db matches the numeric gradient", 1, "test_backward_values")
+def db_matches_numeric_gradient(student: Student, rng: np.random.Generator) -> None:
+    """Same configurations as dx."""
+    _gradient(student, rng, 2)

@@ -1,0 +1,420 @@
+"""Hidden checks for the dropout assignment (inverted dropout, ``p`` = probability of KEEPING a unit).
+
+Checks reach the submission only through :class:`grader.student.Student`: ``dropout_forward``
+returns ``(out, Handle)`` (the cache stays with the student's code) and the Handle goes back to
+``dropout_backward``. Replies are validated here, never trusted.
+
+Statistical checks bound their false-failure probability for a correct implementation in their
+docstring, each below 1e-9, with Hoeffding's inequality: for n independent values in an interval
+of width w, P(|mean - E[mean]| >= t) <= 2 exp(-2 n t^2 / w^2) (one-sided: without the 2).
+Inputs are drawn from the ``rng`` the runner passes, so every run sees fresh hidden data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from grader.checks.base import Battery, CheckFailed
+from grader.checks.gradients import directional_derivative, rel_error
+from grader.plain import describe
+from grader.student import Student
+
+BATTERY = Battery()
+
+FORWARD = "dropout_forward"
+BACKWARD = "dropout_backward"
+#: Relative tolerance for "exactly" equal values: float32 rounding in a student's mask is correct.
+RTOL = 1e-6
+#: Keep probabilities for rate and scale checks; keep/drop confusion is invisible at p = 0.5.
+UNEVEN_P = (0.25, 0.6, 0.85)
+#: Units per statistical call: one large call rather than many small ones (each call is an IPC).
+N_UNITS = (100, 200)
+SHAPES = ((7,), (5, 6), (3, 4, 5), (2, 3, 4, 5))
+SEED_BOUND = 2**31
+
+
+# ----------------------------------------------------------------------------------------------
+# Talking to the student and validating replies
+# ----------------------------------------------------------------------------------------------
+
+
+def _signed(rng: np.random.Generator, shape: tuple[int, ...], dtype: Any = np.float64) -> np.ndarray:
+    """Values with |v| in [0.5, 2] and random signs: never 0, so a kept unit is visibly nonzero."""
+    magnitude = rng.uniform(0.5, 2.0, size=shape)
+    return (magnitude * rng.choice((-1.0, 1.0), size=shape)).astype(dtype)
+
+
+def _param(p: float, mode: str = "train", seed: int | None = None) -> dict[str, Any]:
+    param: dict[str, Any] = {"p": float(p), "mode": mode}
+    if seed is not None:
+        param["seed"] = int(seed)
+    return param
+
+
+def _array(name: str, value: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
+    """``value`` as a finite array of ``shape``, or a student-facing :class:`CheckFailed`."""
+    if not isinstance(value, np.ndarray):
+        raise CheckFailed(f"{name} returned a {describe(value)} as {what}, expected a numpy array")
+    if value.shape != shape:
+        raise CheckFailed(
+            f"{name} returned {what} of shape {value.shape} for an input of shape {shape}; "
+            "it must have the input's shape"
+        )
+    if not np.all(np.isfinite(value)):
+        raise CheckFailed(
+            f"{name} returned NaN or infinite values in {what} (usually a division by zero, "
+            "e.g. by 1 - p when p = 1)"
+        )
+    return value
+
+
+def forward(student: Student, x: np.ndarray, param: dict[str, Any]) -> tuple[np.ndarray, Any]:
+    """Call ``dropout_forward``; return the validated ``out`` and the cache Handle."""
+    reply = student.call(FORWARD, x, param, keep=(1,))
+    if len(reply) != 2:
+        raise CheckFailed(f"{FORWARD} should return (out, cache), got a tuple of {len(reply)} items")
+    return _array(FORWARD, reply[0], x.shape, "out"), reply[1]
+
+
+def backward(student: Student, dout: np.ndarray, cache: Any) -> np.ndarray:
+    """Call ``dropout_backward`` with a cache Handle; return the validated ``dx``."""
+    return _array(BACKWARD, student.call(BACKWARD, dout, cache), dout.shape, "dx")
+
+
+def _close(a: np.ndarray, b: np.ndarray) -> bool:
+    return bool(np.allclose(np.asarray(a, np.float64), np.asarray(b, np.float64), rtol=RTOL, atol=0.0))
+
+
+def _seed(rng: np.random.Generator) -> int:
+    return int(rng.integers(1, SEED_BOUND))
+
+
+# ----------------------------------------------------------------------------------------------
+# test_forward_shape
+# ----------------------------------------------------------------------------------------------
+
+
+@BATTERY.check("dropout_forward returns an array with the input's shape and dtype", 1.0, "test_forward_shape")
+def output_shape_and_dtype_match_input(student: Student, rng: np.random.Generator) -> None:
+    """1-D to 4-D inputs, float64 and float32, both modes: same shape, same dtype."""
+    for shape in SHAPES:
+        for dtype in (np.float64, np.float32):
+            x = _signed(rng, shape, dtype)
+            for mode in ("train", "test"):
+                out, _ = forward(student, x, _param(0.6, mode))
+                if out.dtype != x.dtype:
+                    raise CheckFailed(
+                        f"in {mode} mode, {FORWARD} turned a {x.dtype} input of {len(shape)} dimension(s) "
+                        f"into a {out.dtype} output; keep the input's dtype (a float64 mask times a "
+                        "float32 input gives float64: cast back with .astype(x.dtype))"
+                    )
+
+
+@BATTERY.check("dropout_forward leaves its input x unchanged", 0.5, "test_forward_shape")
+def input_is_unchanged(student: Student, rng: np.random.Generator) -> None:
+    """The caller's ``x`` must be the same after the call, in both modes."""
+    for mode in ("train", "test"):
+        x = _signed(rng, (20, 30))
+        _, after = student.call_echo(FORWARD, x, _param(0.6, mode), keep=(1,))
+        x_after = after[0]
+        if not (isinstance(x_after, np.ndarray) and x_after.shape == x.shape and np.array_equal(x_after, x)):
+            raise CheckFailed(
+                f"{FORWARD} changed its input x in {mode} mode; compute a new array "
+                "(out = x * mask) instead of updating x in place (x *= mask, x[...] = 0)"
+            )
+
+
+# ----------------------------------------------------------------------------------------------
+# test_train_mode
+# ----------------------------------------------------------------------------------------------
+
+RATE_TOL = 0.03
+
+
+@BATTERY.check("train mode keeps a fraction p of units", 1.0, "test_train_mode")
+def keep_rate_matches_p(student: Student, rng: np.random.Generator) -> None:
+    """The fraction of nonzero outputs is within 0.03 of p, for p in 0.25, 0.6, 0.85.
+
+    False failure: the n = 20,000 keep indicators are independent Bernoulli(p) (range 1), so per p
+    P(|rate - p| >= 0.03) <= 2 exp(-2 * 20000 * 0.03^2) = 2 e^-36 < 5e-16; over 3 values < 1.5e-15.
+    Mutants sit far outside: randn mask keeps 60% at p = 0.25, "> p" keeps 75% at p = 0.25.
+    """
+    for p in UNEVEN_P:
+        out, _ = forward(student, _signed(rng, N_UNITS), _param(p))
+        rate = np.count_nonzero(out) / out.size
+        if abs(rate - p) > RATE_TOL:
+            raise CheckFailed(
+                f"with p = {p}, train mode kept {rate:.1%} of units; it should keep about {p:.0%} "
+                "(p is the probability of KEEPING a unit). Usual causes: comparing the wrong way "
+                "(rand > p keeps a fraction 1 - p), or a normal draw (np.random.randn) instead of a "
+                "uniform one (np.random.rand)"
+            )
+
+
+@BATTERY.check("train mode scales kept units by exactly 1/p", 0.75, "test_train_mode")
+def kept_units_scaled_by_inverse_p(student: Student, rng: np.random.Generator) -> None:
+    """Every nonzero output equals x / p (up to float32 rounding), for p in 0.25, 0.6, 0.85.
+
+    Not statistical: no randomness can make a kept unit's factor differ from 1/p.
+    """
+    for p in UNEVEN_P:
+        x = _signed(rng, N_UNITS)
+        out, _ = forward(student, x, _param(p))
+        kept = out != 0
+        if not kept.any():
+            raise CheckFailed(f"with p = {p}, train mode dropped every unit; it should keep a fraction p")
+        factor = out[kept] / x[kept]
+        if not _close(factor, np.full(factor.shape, 1.0 / p)):
+            raise CheckFailed(
+                f"with p = {p}, train mode multiplied kept units by {np.median(factor):.4g}; inverted "
+                f"dropout scales them by exactly 1/p = {1 / p:.4g} (not by p, not by 1/(1 - p), not left "
+                "unscaled)"
+            )
+
+
+EXPECTATION_TOL = 0.1
+
+
+@BATTERY.check("train mode preserves the expected value of each unit", 0.75, "test_train_mode")
+def expectation_is_preserved(student: Student, rng: np.random.Generator) -> None:
+    """For a constant input c, the mean output is within 10% of c, for p in 0.25, 0.6, 0.85.
+
+    False failure: out_i = c D_i / p lies in [0, c/p] with mean c, independently over n = 20,000
+    units, so P(|mean - c| >= 0.1 c) <= 2 exp(-2 n (0.1 p)^2): 2 e^-25 < 3e-11 at p = 0.25 and far
+    smaller at 0.6 and 0.85; in total < 1e-10. A missing 1/p gives mean p c, 75% off at p = 0.25.
+    """
+    for p in UNEVEN_P:
+        c = float(rng.uniform(1.0, 2.0))
+        out, _ = forward(student, np.full(N_UNITS, c), _param(p))
+        ratio = float(np.mean(out)) / c
+        if abs(ratio - 1.0) > EXPECTATION_TOL:
+            raise CheckFailed(
+                f"with p = {p}, the average train-mode output was {ratio:.2f} times the input; inverted "
+                "dropout keeps it equal on average (E[out] = x). Usual causes: forgetting to divide "
+                "kept units by p, or a mask that keeps the wrong fraction of units"
+            )
+
+
+DISCORDANCE_MIN = 0.4
+
+
+@BATTERY.check(
+    "train mode drops each unit independently, not whole rows, columns or samples", 0.5, "test_train_mode"
+)
+def units_dropped_independently(student: Student, rng: np.random.Generator) -> None:
+    """At p = 0.5, neighbouring units along every axis (2-D and 4-D inputs) differ about half the time.
+
+    Pairs (even index, next odd index) along one axis are disjoint, so for a correct mask they are
+    independent and each pair differs with probability 2p(1-p) = 0.5. Masks drawn per row, column
+    or sample make them never differ. False failure, per axis with n = 2,400 pairs (one-sided):
+    P(fraction differing <= 0.4) <= exp(-2 * 2400 * 0.1^2) = e^-48 < 2e-21; six axes < 1e-20.
+    At p = 0.5 a wrong keep rate r still gives 2r(1-r) > 0.4 unless r is off by > 0.27.
+    """
+    for shape in ((80, 60), (6, 8, 10, 10)):
+        out, _ = forward(student, _signed(rng, shape), _param(0.5))
+        kept = out != 0
+        for axis, length in enumerate(shape):
+            even = np.take(kept, np.arange(0, length - 1, 2), axis=axis)
+            odd = np.take(kept, np.arange(1, length, 2), axis=axis)
+            differ = float(np.mean(even != odd))
+            if differ <= DISCORDANCE_MIN:
+                raise CheckFailed(
+                    f"in train mode, neighbouring units along axis {axis} of a {len(shape)}-D input were "
+                    f"kept or dropped together (only {differ:.0%} of pairs differ; about 50% should at "
+                    "p = 0.5): draw one random number per unit, np.random.rand(*x.shape), not one per "
+                    "row, column or sample"
+                )
+
+
+@BATTERY.check("train mode with p = 1 returns the input unchanged", 0.5, "test_train_mode")
+def keep_all_when_p_is_1(student: Student, rng: np.random.Generator) -> None:
+    """p = 1 keeps every unit with factor 1/1: the output equals the input."""
+    x = _signed(rng, (50, 40))
+    out, _ = forward(student, x, _param(1.0))
+    if not _close(out, x):
+        raise CheckFailed(
+            "with p = 1, train mode should keep every unit and return the input unchanged; usual causes: "
+            "dividing by 1 - p, or changing p (e.g. capping it below 1) to avoid a division by zero"
+        )
+
+
+# ----------------------------------------------------------------------------------------------
+# test_test_mode
+# ----------------------------------------------------------------------------------------------
+
+
+@BATTERY.check("test mode returns the input unchanged", 0.5, "test_test_mode")
+def test_mode_is_identity(student: Student, rng: np.random.Generator) -> None:
+    """Inverted dropout does all its scaling in train mode, so test mode is the identity."""
+    x = _signed(rng, (40, 50))
+    out, _ = forward(student, x, _param(0.3, "test"))
+    if not _close(out, x):
+        raise CheckFailed(
+            "test mode should return x unchanged: inverted dropout already rescales in train mode, so "
+            "test mode neither drops units nor multiplies by p"
+        )
+
+
+@BATTERY.check("test mode draws no random numbers", 0.5, "test_test_mode")
+def test_mode_draws_nothing(student: Student, rng: np.random.Generator) -> None:
+    """numpy's global random state is the same before and after an unseeded test-mode call."""
+    before = student.rng_fingerprint()
+    forward(student, _signed(rng, (20, 30)), _param(0.6, "test"))
+    if student.rng_fingerprint() != before:
+        raise CheckFailed(
+            f"{FORWARD} drew random numbers in test mode; draw the mask only in the train branch, so "
+            "test mode leaves the random generator alone"
+        )
+
+
+# ----------------------------------------------------------------------------------------------
+# test_seed
+# ----------------------------------------------------------------------------------------------
+
+
+@BATTERY.check("train mode with the same seed gives the same output", 0.5, "test_seed")
+def same_seed_same_output(student: Student, rng: np.random.Generator) -> None:
+    """Two calls with equal seeds (seed 0 and a random one) give identical outputs."""
+    x = _signed(rng, (50, 100))
+    for seed in (0, _seed(rng)):
+        first, _ = forward(student, x, _param(0.6, seed=seed))
+        second, _ = forward(student, x, _param(0.6, seed=seed))
+        if not np.array_equal(first, second):
+            raise CheckFailed(
+                'two train-mode calls with the same dropout_param["seed"] gave different outputs; when a '
+                "seed is given, seed the generator with it before drawing the mask (np.random.seed(seed) "
+                'or np.random.default_rng(seed)); test with "seed" in dropout_param, not its truth value, '
+                "since 0 is a valid seed"
+            )
+
+
+@BATTERY.check("train mode with different seeds gives different masks", 0.5, "test_seed")
+def different_seeds_differ(student: Student, rng: np.random.Generator) -> None:
+    """Two distinct random seeds give different outputs on 5,000 units.
+
+    False failure: the streams of two distinct seeds behave as independent, and two independent
+    masks at p = 0.6 agree on all 5,000 units with probability 0.52^5000 < 1e-1400. A layer that
+    drops nothing has no mask to compare; it already loses keep_rate_matches_p, so it passes here.
+    """
+    x = _signed(rng, (50, 100))
+    seed = _seed(rng)
+    other = seed + int(rng.integers(1, 1000))
+    first, _ = forward(student, x, _param(0.6, seed=seed))
+    second, _ = forward(student, x, _param(0.6, seed=other))
+    if np.all(first != 0) and np.all(second != 0):
+        return  # nothing was dropped, so there is no mask to compare: keep_rate_matches_p grades that
+    if np.array_equal(first, second):
+        raise CheckFailed(
+            'two train-mode calls with different dropout_param["seed"] values gave the same output; seed '
+            'the generator with the given seed, not a fixed number'
+        )
+
+
+@BATTERY.check("train mode without a seed draws a fresh mask on every call", 0.5, "test_seed")
+def unseeded_calls_differ(student: Student, rng: np.random.Generator) -> None:
+    """Two calls without a seed give different outputs on 5,000 units.
+
+    False failure: two independent masks at p = 0.6 agree on all 5,000 units with probability
+    (0.6^2 + 0.4^2)^5000 = 0.52^5000 < 1e-1400. A layer that drops nothing passes here (it
+    already loses keep_rate_matches_p).
+    """
+    x = _signed(rng, (50, 100))
+    first, _ = forward(student, x, _param(0.6))
+    second, _ = forward(student, x, _param(0.6))
+    if np.all(first != 0) and np.all(second != 0):
+        return  # nothing was dropped, so there is no mask to compare: keep_rate_matches_p grades that
+    if np.array_equal(first, second):
+        raise CheckFailed(
+            "two train-mode calls without a seed gave the same output; seed the generator only when "
+            'dropout_param has a "seed" (not with a default such as 0 or 42)'
+        )
+
+
+# ----------------------------------------------------------------------------------------------
+# test_backward
+# ----------------------------------------------------------------------------------------------
+
+
+@BATTERY.check("dropout_backward uses the mask of its own forward pass", 0.75, "test_backward")
+def backward_reuses_forward_mask(student: Student, rng: np.random.Generator) -> None:
+    """dx is nonzero exactly where out is, for each of two forward passes run before either backward.
+
+    Not statistical for a correct layer; a fresh mask (agreeing with probability 0.52 per unit) or
+    the mask of the latest forward pass fails on 5,000 units with probability 1 - 0.52^5000.
+    """
+    passes = []
+    for _ in range(2):  # two forward passes first: a mask kept in a global belongs to the last one
+        x = _signed(rng, (50, 100))
+        out, cache = forward(student, x, _param(0.6))
+        passes.append((out, cache))
+    for out, cache in passes:
+        dx = backward(student, _signed(rng, out.shape), cache)
+        if not np.array_equal(dx != 0, out != 0):
+            raise CheckFailed(
+                f"{BACKWARD} let gradient through units that the forward pass dropped (or blocked units it "
+                "kept); use the mask stored in the cache by the same forward call, not a new draw or a "
+                "global variable"
+            )
+
+
+@BATTERY.check("dropout_backward scales kept gradients by the forward pass's factor 1/p", 0.5, "test_backward")
+def backward_scales_by_inverse_p(student: Student, rng: np.random.Generator) -> None:
+    """Where the unit was kept, dx / dout equals the forward pass's out / x (1/p when it is correct).
+
+    Compared with the student's own forward factor, so a wrong forward scale is graded once, in
+    train mode; p = 0.25 makes p, 1/p, 1/(1 - p) and 1/p^2 all differ.
+    """
+    p = 0.25
+    x = _signed(rng, (50, 100))
+    out, cache = forward(student, x, _param(p))
+    dout = _signed(rng, out.shape)
+    dx = backward(student, dout, cache)
+    kept = (out != 0) & (dx != 0)
+    if not kept.any():
+        raise CheckFailed(f"{BACKWARD} blocked the gradient of every unit the forward pass kept")
+    forward_factor, backward_factor = out[kept] / x[kept], dx[kept] / dout[kept]
+    if not _close(backward_factor, forward_factor):
+        raise CheckFailed(
+            f"with p = {p}, {BACKWARD} multiplied the gradient of kept units by {np.median(backward_factor):.4g} "
+            f"but the forward pass multiplied the units by {np.median(forward_factor):.4g}; the gradient must "
+            "use the same factor, 1/p (if you store a 0/1 mask, divide by p in the backward pass too; if "
+            "you store the scaled mask, do not divide again)"
+        )
+
+
+@BATTERY.check("dropout_backward in test mode passes the gradient through unchanged", 0.5, "test_backward")
+def backward_test_mode_is_identity(student: Student, rng: np.random.Generator) -> None:
+    """Test mode is the identity, so its gradient is dout itself."""
+    _, cache = forward(student, _signed(rng, (30, 40)), _param(0.3, "test"))
+    dout = _signed(rng, (30, 40))
+    if not _close(backward(student, dout, cache), dout):
+        raise CheckFailed(f"in test mode, {BACKWARD} should return dout unchanged (test mode is the identity)")
+
+
+GRAD_TOL = 1e-6
+
+
+@BATTERY.check("dropout_backward matches a numeric gradient of dropout_forward (fixed seed)", 0.75, "test_backward")
+def numeric_gradient_matches(student: Student, rng: np.random.Generator) -> None:
+    """With a fixed seed, L(x) = sum(w * forward(x)) is linear; its central differences along four
+    random directions must match <dropout_backward(w), d> to a relative error of 1e-6."""
+    seed, p = _seed(rng), 0.6
+    x = _signed(rng, (4, 6, 5))
+    w = rng.standard_normal(x.shape)
+    _, cache = forward(student, x, _param(p, seed=seed))
+    dx = backward(student, w, cache)
+
+    def loss(z: np.ndarray) -> float:
+        return float(np.sum(w * forward(student, z, _param(p, seed=seed))[0]))
+
+    directions = rng.standard_normal((4,) + x.shape)
+    numeric = np.array([directional_derivative(loss, x, d) for d in directions])
+    analytic = np.array([float(np.sum(dx * d)) for d in directions])
+    if rel_error(numeric, analytic) > GRAD_TOL:
+        raise CheckFailed(
+            f"{BACKWARD} does not match a numeric gradient of {FORWARD} computed with a fixed seed: dx "
+            "should be dout times the forward pass's mask, scaled by 1/p (this check also needs "
+            f'{FORWARD} to honour dropout_param["seed"])'
+        )

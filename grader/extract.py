@@ -1,0 +1,187 @@
+"""Taking the student's code (or quiz answers) out of a submission, without running any of it.
+
+Notebooks: only solution cells (by nbgrader metadata) are the student's code; the setup cells
+(``grade_id`` starting with ``setup``) are taken from the trusted source notebook, so an edited
+import cell cannot change what is graded. Cells the student added are reported, not graded.
+``.py`` files: the whole module is the student's code.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+MAX_SUBMISSION_BYTES = 5_000_000
+
+
+class ExtractionError(ValueError):
+    """The submission cannot be read at all. ``str(err)`` is shown to the student."""
+
+
+@dataclass
+class Extracted:
+    """Student code (code assignments) or answers (quiz) plus notes for the student."""
+
+    blocks: list[tuple[str, str]] = field(default_factory=list)  # (label, code), run in order
+    answers: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def _nbgrader(cell: Any) -> dict:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return meta if isinstance(meta, dict) else {}
+
+
+def read_text(path: Path) -> str:
+    """Read a submission file as UTF-8 text with size and encoding errors made clear."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ExtractionError(f"cannot read {path.name}: {exc.strerror or exc}") from None
+    if len(data) > MAX_SUBMISSION_BYTES:
+        raise ExtractionError(
+            f"{path.name} is {len(data) // 1_000_000} MB; submissions are limited to "
+            f"{MAX_SUBMISSION_BYTES // 1_000_000} MB (clear large outputs and resubmit)"
+        )
+    if not data.strip():
+        raise ExtractionError(f"{path.name} is empty")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ExtractionError(f"{path.name} is not valid UTF-8 text (byte {exc.start})") from None
+
+
+def read_notebook(path: Path) -> nbformat.NotebookNode:
+    """Parse a notebook file, turning every way it can be malformed into one clear error."""
+    text = read_text(path)
+    try:
+        nb = nbformat.reads(text, as_version=4)
+    except (json.JSONDecodeError, nbformat.reader.NotJSONError):
+        raise ExtractionError(f"{path.name} is not a valid notebook: it is not JSON") from None
+    except Exception as exc:  # nbformat raises several types for bad structure
+        raise ExtractionError(f"{path.name} is not a valid notebook ({type(exc).__name__})") from None
+    if not isinstance(nb.get("cells"), list):
+        raise ExtractionError(f"{path.name} is not a valid notebook: it has no list of cells")
+    return nb
+
+
+def _cell_source(cell: Any) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else str(src)
+
+
+def source_cells(source_nb: nbformat.NotebookNode) -> tuple[list[str], list[str]]:
+    """(setup code blocks, solution grade_ids) of a trusted source notebook."""
+    setup, solutions = [], []
+    for cell in source_nb.cells:
+        meta = _nbgrader(cell)
+        if cell.cell_type != "code" or not meta:
+            continue
+        gid = str(meta.get("grade_id", ""))
+        if meta.get("solution"):
+            solutions.append(gid)
+        elif gid.startswith("setup"):
+            setup.append(_cell_source(cell))
+    return setup, solutions
+
+
+def solution_blocks(
+    nb: nbformat.NotebookNode, expected_ids: list[str]
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """((label, code) of the student's solution cells in order, notes) of a submitted notebook."""
+    blocks, notes, seen = [], [], []
+    for index, cell in enumerate(nb.cells, start=1):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        meta = _nbgrader(cell)
+        code = _cell_source(cell)
+        if meta.get("solution"):
+            gid = str(meta.get("grade_id", ""))
+            if gid in seen:
+                notes.append(f"solution cell {gid!r} appears more than once; all copies were graded in order")
+            seen.append(gid)
+            blocks.append((f"cell {gid!r}", code))
+        elif not meta and code.strip():
+            notes.append(
+                f"cell {index} was added to the notebook and was not graded: only solution cells "
+                "are; move any helper code into a solution cell"
+            )
+    for gid in expected_ids:
+        if gid not in seen:
+            notes.append(f"solution cell {gid!r} is missing from the notebook (deleted?)")
+    return blocks, notes
+
+
+def code_from_notebook(nb: nbformat.NotebookNode, source_notebook: Path | None) -> Extracted:
+    """Trusted setup cells plus the student's solution cells of a parsed notebook."""
+    setup, expected = ([], [])
+    if source_notebook is not None:
+        setup, expected = source_cells(nbformat.read(str(source_notebook), as_version=4))
+    blocks, notes = solution_blocks(nb, expected)
+    if not blocks:
+        raise ExtractionError("the notebook has no solution cells (was its nbgrader metadata removed?)")
+    setup_blocks = [(f"setup cell {i}", code) for i, code in enumerate(setup, start=1)]
+    return Extracted(blocks=setup_blocks + blocks, notes=notes)
+
+
+def extract_code(path: Path, source_notebook: Path | None) -> Extracted:
+    """Student code of a code assignment from a notebook or ``.py`` file."""
+    if path.suffix != ".ipynb":
+        return Extracted(blocks=[(path.name, read_text(path))])
+    return code_from_notebook(read_notebook(path), source_notebook)
+
+
+def string_assignments(code: str, names: tuple[str, ...]) -> tuple[dict[str, str], list[str]]:
+    """Answers assigned as string literals (``forward = r"H = D*Y"``), found without executing.
+
+    Returns (answers, notes). The last assignment to a name wins, as it would when run.
+    """
+    try:
+        tree = ast.parse(code)
+    except SyntaxError as exc:
+        return {}, [f"the answers could not be read: syntax error on line {exc.lineno}: {exc.msg}"]
+    answers: dict[str, str] = {}
+    notes: list[str] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Assign):
+            continue
+        for target in node.targets:
+            if isinstance(target, ast.Name) and target.id in names:
+                try:
+                    value = ast.literal_eval(node.value)
+                except ValueError:
+                    value = None
+                if isinstance(value, str):
+                    answers[target.id] = value
+                else:
+                    notes.append(f"{target.id} must be a plain string such as r\"...\"; it was not graded")
+    return answers, notes
+
+
+def answers_from_blocks(blocks: list[tuple[str, str]], notes: list[str], names: tuple[str, ...]) -> Extracted:
+    """Quiz answers from code blocks; one broken cell must not hide the answers in the others."""
+    answers: dict[str, str] = {}
+    notes = list(notes)
+    for label, code in blocks:
+        found, block_notes = string_assignments(code, names)
+        answers.update(found)
+        notes += [f"{label}: {n}" for n in block_notes]
+    return Extracted(blocks=blocks, answers=answers, notes=notes)
+
+
+def answers_from_notebook(nb: nbformat.NotebookNode, names: tuple[str, ...]) -> Extracted:
+    """Quiz answers from a parsed notebook's solution cells."""
+    blocks, notes = solution_blocks(nb, [])
+    return answers_from_blocks(blocks, notes, names)
+
+
+def extract_answers(path: Path, names: tuple[str, ...]) -> Extracted:
+    """Quiz answers from a notebook's solution cells or a ``.py`` module."""
+    if path.suffix == ".ipynb":
+        return answers_from_notebook(read_notebook(path), names)
+    return answers_from_blocks([(path.name, read_text(path))], [], names)

@@ -1,0 +1,102 @@
+"""Grading one submission: extract, run the checks against the sandboxed student, collect results."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import nbformat
+import numpy as np
+
+from grader import assignments
+from grader.checks.base import run_battery
+from grader.extract import (
+    ExtractionError,
+    Extracted,
+    answers_from_notebook,
+    code_from_notebook,
+    extract_answers,
+    extract_code,
+)
+from grader.results import SubmissionResult, TestResult
+
+
+def content_hash(data: bytes) -> str:
+    """Stable digest of a submission's bytes (used to skip unchanged submissions on re-runs)."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def max_points(assignment: assignments.Assignment) -> float:
+    """Total points of an assignment."""
+    if assignment.kind == "quiz":
+        from grader.quiz import ANSWER_NAMES
+
+        return float(len(ANSWER_NAMES))
+    return sum(c.points for c in assignment.battery().checks)
+
+
+def grade_extracted(extracted: Extracted, assignment: assignments.Assignment, label: str, limits=None) -> SubmissionResult:
+    """Grade already-extracted student code or answers."""
+    result = SubmissionResult(submission=label, assignment=assignment.name, notes=list(extracted.notes))
+    if assignment.kind == "quiz":
+        from grader.quiz import ANSWER_NAMES
+        from grader.quiz.grade import grade_answers
+
+        result.tests = grade_answers({k: v for k, v in extracted.answers.items() if k in ANSWER_NAMES})
+        result.isolation = "not needed: quiz answers are read as text, never executed"
+        return result
+    from grader.sandbox.judge import SandboxedStudent
+
+    with SandboxedStudent(extracted.blocks, limits) as student:
+        result.notes += student.load_notes
+        result.tests = run_battery(assignment.battery().checks, student, np.random.default_rng())
+        result.isolation = student.isolation
+    return result
+
+
+def error_result(label: str, assignment: assignments.Assignment, message: str, digest: str = "") -> SubmissionResult:
+    """A record for a submission that could not be graded at all."""
+    return SubmissionResult(
+        submission=label,
+        assignment=assignment.name,
+        status="error",
+        message=message,
+        content_hash=digest,
+        max_score_if_error=max_points(assignment),
+    )
+
+
+def _extract(source: Path | nbformat.NotebookNode, assignment: assignments.Assignment) -> Extracted:
+    if assignment.kind == "quiz":
+        from grader.quiz import ANSWER_NAMES
+
+        if isinstance(source, Path):
+            return extract_answers(source, ANSWER_NAMES)
+        return answers_from_notebook(source, ANSWER_NAMES)
+    if isinstance(source, Path):
+        return extract_code(source, assignment.notebook)
+    return code_from_notebook(source, assignment.notebook)
+
+
+def grade_submission(
+    source: Path | nbformat.NotebookNode, assignment_name: str, label: str | None = None, limits=None
+) -> SubmissionResult:
+    """Grade a notebook / ``.py`` file, or an in-memory notebook (the nbgrader path).
+
+    Never raises for anything the submission contains: unreadable input becomes an ``error``
+    record, broken code becomes failed or errored checks.
+    """
+    assignment = assignments.get(assignment_name)
+    label = label if label is not None else str(source if isinstance(source, Path) else "<notebook>")
+    try:
+        data = source.read_bytes() if isinstance(source, Path) else nbformat.writes(source).encode()
+    except OSError as exc:
+        return error_result(label, assignment, f"cannot read {source}: {exc.strerror or exc}")
+    digest = content_hash(data)
+    try:
+        extracted = _extract(source, assignment)
+    except ExtractionError as exc:
+        return error_result(label, assignment, str(exc), digest)
+    result = grade_extracted(extracted, assignment, label, limits)
+    result.content_hash = digest
+    return result

@@ -1,0 +1,130 @@
+"""The autograde step that replaces nbgrader's ``Execute``: grade in the sandbox, write scores.
+
+Nothing of the submission runs in a Jupyter kernel. The notebook (already sanitized by nbgrader:
+locked cells restored from the source) goes to :func:`grader.grading.grade_submission`, and each
+autograder cell receives two outputs that stock nbgrader's ``SaveAutoGrades`` understands:
+
+* a ``stream`` on **stdout** listing the cell's checks (stderr would make nbgrader give zero);
+* an ``execute_result`` whose ``text/plain`` is the cell's score (nbgrader's partial credit).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import nbformat
+from nbgrader.preprocessors import NbGraderPreprocessor
+
+from grader.results import SubmissionResult, TestResult
+
+MARKS = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "timeout": "TIMEOUT"}
+
+
+def autograder_cells(nb: Any) -> list[Any]:
+    """Code cells nbgrader scores automatically (grade cells that are not solution cells)."""
+    cells = []
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.get("cell_type") == "code" and meta.get("grade") and not meta.get("solution"):
+            cells.append(cell)
+    return cells
+
+
+def _points(cell: Any) -> float:
+    return float(cell.metadata["nbgrader"].get("points", 0) or 0)
+
+
+def _number(value: float) -> str:
+    return f"{round(value, 4):g}"
+
+
+def _indent(text: str, prefix: str = "        ") -> str:
+    return "\n".join(prefix + line for line in text.splitlines())
+
+
+def check_lines(tests: list[TestResult]) -> str:
+    """One line per check (status, points, name) plus its student-facing message."""
+    lines = []
+    for t in tests:
+        lines.append(f"{MARKS.get(t.status, t.status.upper()):7} {_number(t.score)}/{_number(t.max_score)}  {t.name}")
+        if t.output and t.status != "passed":
+            lines.append(_indent(t.output))
+    return "\n".join(lines)
+
+
+def cell_score(cell_points: float, got: float, top: float) -> float:
+    """The cell's share of its points, within [0, points] (nbgrader rejects more than max)."""
+    if top <= 0 or cell_points <= 0:
+        return 0.0
+    return min(cell_points, max(0.0, cell_points * got / top))
+
+
+def set_outputs(cell: Any, text: str, score: float) -> None:
+    """Replace a cell's outputs with the check report (stdout) and the score (execute_result)."""
+    cell.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text=text.rstrip("\n") + "\n"),
+        nbformat.v4.new_output("execute_result", data={"text/plain": _number(score)}, execution_count=None),
+    ]
+
+
+def _notes_text(notes: list[str]) -> str:
+    return "Notes on your submission:\n" + "\n".join(f"  - {n}" for n in notes) + "\n\n" if notes else ""
+
+
+def write_result(nb: Any, result: SubmissionResult) -> None:
+    """Write ``result`` into the notebook's autograder cells (see the module docstring)."""
+    cells = autograder_cells(nb)
+    if result.status == "error":
+        write_failure(nb, result.message, result.notes)
+        return
+    by_group: dict[str, list[TestResult]] = {}
+    for t in result.tests:
+        by_group.setdefault(t.group, []).append(t)
+    cell_ids = {str(c.metadata["nbgrader"].get("grade_id", "")) for c in cells}
+    notes = list(result.notes)
+    orphans = [t.name for g, ts in by_group.items() if g not in cell_ids for t in ts]
+    if orphans:  # a course set-up problem, never a student's: say so rather than drop points silently
+        notes.append("these checks belong to no autograder cell of this notebook and were not counted: " + "; ".join(orphans))
+    for index, cell in enumerate(cells):
+        gid = str(cell.metadata["nbgrader"].get("grade_id", ""))
+        tests = by_group.get(gid, [])
+        got, top = sum(t.score for t in tests), sum(t.max_score for t in tests)
+        score = cell_score(_points(cell), got, top)
+        header = _notes_text(notes) if index == 0 else ""
+        if tests:
+            body = f"Course grader: {_number(score)} / {_number(_points(cell))} points for this cell\n" + check_lines(tests)
+        else:
+            body = "Course grader: no checks are defined for this cell (a course set-up problem); 0 points"
+        set_outputs(cell, header + body, score)
+
+
+def write_failure(nb: Any, message: str, notes: list[str] | None = None) -> None:
+    """Zero points in every autograder cell, with ``message`` in each."""
+    for index, cell in enumerate(autograder_cells(nb)):
+        header = _notes_text(list(notes or [])) if index == 0 else ""
+        set_outputs(cell, f"{header}Course grader: 0 / {_number(_points(cell))} points: {message}", 0.0)
+
+
+def grade_submission(nb: Any, assignment: str, label: str) -> SubmissionResult:
+    """Indirection so unit tests can replace the grading engine (imported lazily: it is heavy)."""
+    from grader.grading import grade_submission as grade
+
+    return grade(nb, assignment, label=label)
+
+
+class SandboxGrade(NbGraderPreprocessor):
+    """nbgrader preprocessor: score the submission with the course grader's sandboxed judge."""
+
+    def preprocess(self, nb: Any, resources: dict) -> tuple[Any, dict]:
+        info = resources.get("nbgrader", {})
+        student, assignment = info.get("student", "?"), info.get("assignment", "?")
+        label = f"{student}/{assignment}"
+        try:
+            result = grade_submission(copy.deepcopy(nb), assignment, label)
+            write_result(nb, result)
+            self.log.info("%s: %s / %s points (%s)", label, result.score, result.max_score, result.status)
+        except Exception as exc:  # one broken submission (or grader bug) must not stop nbgrader
+            self.log.exception("%s could not be graded", label)
+            write_failure(nb, f"could not be graded: {type(exc).__name__}: {str(exc)[:300]}")
+        return nb, resources

@@ -1,0 +1,377 @@
+"""Untrusted answer text -> validated SymPy expression, without ever executing the text.
+
+Three steps, each with one job (after PrairieLearn's ``sympy_utils``):
+
+1. :func:`normalise` rewrites LaTeX, Unicode and the quiz's notations (``\\odot``, ``X_{11}``,
+   ``X₁₁``, ``dL/dH``, ``\\frac{a}{b}`` ...) into plain arithmetic text and drops a left-hand side.
+2. :func:`tokenize` splits that text into numbers, *known* symbols, whitelisted functions and
+   operators, and makes implicit multiplication explicit (``W11 X12`` -> ``W11 * X12``). Any
+   other name or character is rejected here, so ``__import__``, ``lambda`` and ``.`` never
+   reach Python's parser.
+3. :func:`build` parses the token text with :func:`ast.parse` (parsing only, no evaluation),
+   checks every node against a whitelist and builds the SymPy expression itself, bounding depth,
+   exponents, number sizes and polynomial degree so no answer can make SymPy work for long.
+
+Every rejection is an :class:`AnswerError` whose message is written for the student.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cached_property
+
+import sympy
+
+from grader.quiz.questions import ALL_SYMBOLS
+
+MAX_CHARS = 1000  # an answer is one formula; anything longer is a mistake or an attack
+MAX_TOKENS = 400
+MAX_NESTING = 30  # brackets or braces inside each other
+MAX_AST_DEPTH = 120
+MAX_EXPONENT = 10  # |n| and denominator of any exponent
+MAX_NUMBER_DIGITS = 30
+MAX_NUMBER_BITS = 4096  # size of any number the answer computes
+MAX_DEGREE = 20  # polynomial degree estimate; the quiz's answers have degree <= 4
+
+SYMBOLS: dict[str, sympy.Symbol] = {name: sympy.Symbol(name) for name in ALL_SYMBOLS}
+FUNCTIONS = {"floor": sympy.floor, "ceil": sympy.ceiling, "ceiling": sympy.ceiling}
+SYMBOL_SUMMARY = "D, Y, p, dLdH, X11…X33, W11…W22, H, W, HH, WW, pad, stride"
+_VOCABULARY = sorted(list(SYMBOLS) + list(FUNCTIONS), key=len, reverse=True)  # longest first
+
+# How symbols are shown in LaTeX ("as understood").
+LATEX_NAMES = {
+    SYMBOLS["dLdH"]: r"\frac{\partial L}{\partial H}",
+    SYMBOLS["pad"]: r"\mathrm{pad}",
+    SYMBOLS["stride"]: r"\mathrm{stride}",
+}
+
+
+class AnswerError(ValueError):
+    """The answer cannot be understood or is refused. ``str(err)`` is shown to the student."""
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """An answer as understood.
+
+    - expr: the SymPy expression (commuting symbols: elementwise products commute).
+    - names: the symbols it uses.
+    - degree: an upper estimate of its polynomial degree (numerator plus denominator).
+    - terms: an upper estimate of the number of terms once expanded.
+    - has_floor: whether it uses floor/ceiling (integer division).
+    """
+
+    expr: sympy.Expr
+    names: frozenset[str]
+    degree: int
+    terms: int
+    has_floor: bool
+
+    @cached_property
+    def text(self) -> str:
+        """Plain-text form, e.g. ``D*Y/p``."""
+        return sympy.sstr(self.expr)
+
+    @cached_property
+    def latex(self) -> str:
+        """LaTeX form, e.g. ``\\frac{D Y}{p}``; :func:`parse_answer` reads it back."""
+        return sympy.latex(self.expr, symbol_names=LATEX_NAMES)
+
+
+def _quote(fragment: str) -> str:
+    """A short, printable quote of part of an answer for an error message."""
+    fragment = fragment if len(fragment) <= 20 else fragment[:20] + "..."
+    return repr(fragment)
+
+
+# ---------------------------------------------------------------- step 1: normalise
+_UNICODE = str.maketrans(
+    {
+        "⊙": "*", "∘": "*", "·": "*", "⋅": "*", "×": "*", "∗": "*", "•": "*",
+        "−": "-", "–": "-", "—": "-", "÷": "/",
+        "∂": r"\partial ",
+        "\u00a0": " ", "\u2009": " ", "\u202f": " ", "\u200b": " ",
+        **{chr(0x2080 + d): str(d) for d in range(10)},  # subscript digits
+    }
+)
+_SUPERSCRIPT = str.maketrans({"⁻": "-", "⁰": "0", "¹": "1", "²": "2", "³": "3", "⁴": "4",
+                              "⁵": "5", "⁶": "6", "⁷": "7", "⁸": "8", "⁹": "9"})
+_SUPERSCRIPT_RUN = re.compile("[⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+_DELIMITERS = re.compile(r"\$|\\\(|\\\)|\\\[|\\\]|\\left\b|\\right\b|\\[bB]igg?[lr]?\b|\\displaystyle\b")
+_SPACING = re.compile(r"\\[,;:!> ]|\\q?quad\b")
+_FONT = re.compile(r"\\(?:mathbf|boldsymbol|bm|mathrm|mathit|mathsf|text|textrm|textit|textbf|operatorname)"
+                   r"\s*\{([^{}]*)\}")
+_SUBSCRIPT = re.compile(r"(?<![A-Za-z])([A-Za-z])\s*_\s*(?:\{\s*(\d)\s*,?\s*(\d)\s*\}|(\d)(\d))")
+# dL/dH in every accepted spelling (the font commands are already gone).
+_GRADIENT = re.compile(
+    r"\\[dt]?frac\s*\{\s*(?:\\partial|d)\s*L\s*\}\s*\{\s*(?:\\partial|d)\s*H\s*\}"
+    r"|(?:\\partial|(?<![A-Za-z])d)\s*L\s*/\s*(?:\\partial|d)\s*H(?![a-z0-9_])"
+)
+_OPERATOR_COMMANDS = re.compile(r"\\(?:odot|cdot|times|circ|ast|bullet|otimes)(?![A-Za-z])")
+_FRAC = re.compile(r"\\[dt]?frac(?![A-Za-z])")
+_COMMAND = re.compile(r"\\([A-Za-z]+|.?)")
+
+
+def _brace_depth(text: str) -> int:
+    depth = deepest = 0
+    for ch in text:
+        if ch in "({[":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in ")}]":
+            depth -= 1
+    return deepest
+
+
+def _group(text: str, i: int) -> tuple[str, int]:
+    """The argument of a LaTeX command at ``text[i:]``: a ``{...}`` group or one character."""
+    while i < len(text) and text[i] == " ":
+        i += 1
+    if i >= len(text):
+        raise AnswerError(r"\frac needs two arguments, as in \frac{1}{p}")
+    if text[i] != "{":
+        if text[i] == "\\":
+            m = _COMMAND.match(text, i)
+            return m.group(0), m.end()
+        return text[i], i + 1
+    depth = 0
+    for j in range(i, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[j], 0)
+        if depth == 0:
+            return text[i + 1:j], j + 1
+    raise AnswerError("a '{' is never closed")
+
+
+def _fracs(text: str) -> str:
+    """``\\frac{a}{b}`` -> ``((a)/(b))``, innermost arguments included (depth is bounded)."""
+    out, i = [], 0
+    while True:
+        m = _FRAC.search(text, i)
+        if not m:
+            out.append(text[i:])
+            return "".join(out)
+        num, j = _group(text, m.end())
+        den, k = _group(text, j)
+        out.append(text[i:m.start()])
+        out.append(f"(({_fracs(num)})/({_fracs(den)}))")
+        i = k
+
+
+def normalise(text: str) -> str:
+    """Rewrite an answer's LaTeX/Unicode notation as plain arithmetic text; drop any LHS.
+
+    ``r"\\frac{\\partial L}{\\partial Y} = \\frac{\\partial L}{\\partial H} \\odot \\frac{D}{p}"``
+    becomes ``" dLdH  *  ((D)/(p))"``. Raises :class:`AnswerError` for what it cannot read.
+    """
+    if not isinstance(text, str):
+        raise AnswerError(f"the answer must be a string, not {type(text).__name__}")
+    if len(text) > MAX_CHARS:
+        raise AnswerError(f"the answer is {len(text)} characters long; answers are limited to {MAX_CHARS}")
+    text = _SUPERSCRIPT_RUN.sub(lambda m: "^{" + m.group(0).translate(_SUPERSCRIPT) + "}", text)
+    # Compatibility forms (math italic 𝑌, full-width Ｙ) -> plain; superscripts are done above
+    # because NFKC would turn Y² into Y2.
+    text = unicodedata.normalize("NFKC", text.translate(_UNICODE))
+    if len(text) > 2 * MAX_CHARS:  # a few characters expand a lot under NFKC
+        raise AnswerError(f"the answer is too long once its symbols are spelled out (over {2 * MAX_CHARS})")
+    text = _DELIMITERS.sub(" ", text)
+    text = _SPACING.sub(" ", text)
+    # A left-hand side (H = ..., dL/dY = ..., E[H] = ...) is allowed and ignored.
+    text = text.split("=")[-1]
+    if not text.strip():
+        raise AnswerError("there is nothing after the '='")
+    if _brace_depth(text) > MAX_NESTING:
+        raise AnswerError(f"brackets are nested more than {MAX_NESTING} deep")
+    for _ in range(3):  # \mathbf{\text{D}}: fonts inside fonts
+        text = _FONT.sub(r" \1 ", text)
+    text = _SUBSCRIPT.sub(lambda m: m.group(1) + "".join(g for g in m.groups()[1:] if g), text)
+    text = _GRADIENT.sub(" dLdH ", text)
+    text = _OPERATOR_COMMANDS.sub(" * ", text)
+    text = text.replace(r"\lfloor", " floor(").replace(r"\rfloor", ") ")
+    text = text.replace(r"\lceil", " ceiling(").replace(r"\rceil", ") ")
+    text = _fracs(text)
+    leftover = _COMMAND.search(text)
+    if leftover:
+        raise AnswerError(f"the LaTeX command {_quote(leftover.group(0))} is not understood here")
+    if "[" in text or "]" in text:
+        raise AnswerError("square brackets [ ] are not understood: use round brackets ( ) for grouping")
+    text = text.replace("^", "**")
+    return text.translate(str.maketrans("{}", "()"))
+
+
+# ---------------------------------------------------------------- step 2: tokenize
+_TOKEN = re.compile(
+    r"\s*(?:(?P<num>\d+(?:\.\d+)?|\.\d+)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>\*\*|//|[-+*/(),]))"
+)
+
+
+def _split_name(name: str) -> list[str]:
+    """``X11W11`` -> ``["X11", "W11"]`` using only known names (longest match first)."""
+    parts, i = [], 0
+    while i < len(name):
+        for word in _VOCABULARY:
+            if name.startswith(word, i):
+                parts.append(word)
+                i += len(word)
+                break
+        else:
+            raise AnswerError(f"{_quote(name)} is not a symbol of this quiz (its symbols: {SYMBOL_SUMMARY})")
+    return parts
+
+
+def tokenize(text: str) -> list[tuple[str, str]]:
+    """Normalised text -> ``[(kind, token)]`` with kind ``num``/``name``/``func``/``op`` and
+    implicit multiplication made explicit. Unknown names and characters raise AnswerError."""
+    raw: list[tuple[str, str]] = []
+    i = 0
+    text = text.rstrip()
+    while i < len(text):
+        m = _TOKEN.match(text, i)
+        if not m:
+            ch = text[i:].lstrip()[:1]
+            raise AnswerError(f"the character {ch!r} is not understood")
+        i = m.end()
+        if m.group("num"):
+            if len(m.group("num")) > MAX_NUMBER_DIGITS:
+                raise AnswerError(f"numbers are limited to {MAX_NUMBER_DIGITS} digits")
+            raw.append(("num", m.group("num")))
+        elif m.group("name"):
+            raw += [("func" if w in FUNCTIONS else "name", w) for w in _split_name(m.group("name"))]
+        else:
+            raw.append(("op", m.group("op")))
+        if len(raw) > MAX_TOKENS:
+            raise AnswerError(f"the answer is too long ({MAX_TOKENS} symbols and operators at most)")
+    for (kind, tok), (_, following) in zip(raw, raw[1:] + [("", "")]):
+        if kind == "func" and following != "(":
+            raise AnswerError(f"{tok} must be followed by brackets, as in floor(x)")
+    tokens: list[tuple[str, str]] = []
+    for kind, tok in raw:
+        if tokens:
+            prev_kind, prev = tokens[-1]
+            ends_operand = prev_kind in ("num", "name") or prev == ")"
+            starts_operand = kind in ("num", "name", "func") or tok == "("
+            if ends_operand and starts_operand:
+                tokens.append(("op", "*"))  # implicit multiplication: "2 pad", "W11 X12", ")("
+        tokens.append((kind, tok))
+    if not tokens:
+        raise AnswerError("the answer is empty")
+    return tokens
+
+
+def _python_text(tokens: list[tuple[str, str]]) -> str:
+    out = []
+    for kind, tok in tokens:
+        if kind == "num" and "." in tok:
+            whole, frac = tok.split(".")
+            tok = f"({int(whole + frac)}/1{'0' * len(frac)})"  # exact: 0.25 -> (25/100)
+        out.append(tok)
+    return " ".join(out)
+
+
+# ---------------------------------------------------------------- step 3: build
+_BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Pow)
+_CAP = 10**9
+
+
+def _ast_depth(tree: ast.AST) -> int:
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack += [(child, depth + 1) for child in ast.iter_child_nodes(node)]
+    return deepest
+
+
+def _bits(number: sympy.Rational) -> int:
+    return int(abs(number.p)).bit_length() + int(number.q).bit_length()
+
+
+def _checked(expr: sympy.Expr) -> sympy.Expr:
+    if expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+        raise AnswerError("the answer divides by zero")
+    if expr.is_Rational and _bits(expr) > MAX_NUMBER_BITS:
+        raise AnswerError("a number in the answer is too large")
+    return expr
+
+
+def _pow(base, exp) -> tuple[sympy.Expr, int, int]:
+    (b, bdeg, bterms), (e, _, _) = base, exp
+    if not e.is_Rational or abs(e.p) > MAX_EXPONENT or e.q > MAX_EXPONENT:
+        raise AnswerError(f"exponents must be plain numbers between -{MAX_EXPONENT} and {MAX_EXPONENT}")
+    if b.is_Rational and _bits(b) * abs(e) > MAX_NUMBER_BITS:
+        raise AnswerError("a number in the answer is too large")
+    n = int(abs(e.p) // e.q) + 1 if e.q > 1 else abs(e.p)
+    return _checked(b**e), bdeg * n, min(bterms**n, _CAP)
+
+
+def _node(node: ast.AST) -> tuple[sympy.Expr, int, int]:
+    """(expression, degree estimate, expanded-terms estimate) of a whitelisted AST node."""
+    if isinstance(node, ast.Expression):
+        return _node(node.body)
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return sympy.Integer(node.value), 0, 1
+    if isinstance(node, ast.Name) and node.id in SYMBOLS:
+        return SYMBOLS[node.id], 1, 1
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.UAdd, ast.USub)):
+        expr, deg, terms = _node(node.operand)
+        return (-expr if isinstance(node.op, ast.USub) else expr), deg, terms
+    if isinstance(node, ast.BinOp) and isinstance(node.op, _BINOPS):
+        left, right = _node(node.left), _node(node.right)
+        (a, adeg, aterms), (b, bdeg, bterms) = left, right
+        if isinstance(node.op, ast.Pow):
+            return _pow(left, right)
+        if isinstance(node.op, (ast.Add, ast.Sub)):
+            expr = a + b if isinstance(node.op, ast.Add) else a - b
+            return _checked(expr), max(adeg, bdeg), min(aterms + bterms, _CAP)
+        if isinstance(node.op, ast.Mult):
+            return _checked(a * b), adeg + bdeg, min(aterms * bterms, _CAP)
+        if b == 0:
+            raise AnswerError("the answer divides by zero")
+        expr = a / b if isinstance(node.op, ast.Div) else sympy.floor(a / b)
+        return _checked(expr), adeg + bdeg, min(aterms * bterms, _CAP)
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in FUNCTIONS
+        and len(node.args) == 1
+        and not node.keywords
+        and not isinstance(node.args[0], ast.Starred)
+    ):
+        expr, deg, terms = _node(node.args[0])
+        return _checked(FUNCTIONS[node.func.id](expr)), deg, terms
+    # The tokenizer lets nothing else through; this is the second line of defence.
+    raise AnswerError("the answer contains something other than numbers, symbols and arithmetic")
+
+
+def build(tokens: list[tuple[str, str]]) -> Parsed:
+    """Validated tokens -> :class:`Parsed`, checking every AST node against the whitelist."""
+    source = _python_text(tokens)
+    try:
+        tree = ast.parse(source, mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        raise AnswerError("this could not be read as a formula: check the brackets and operators") from None
+    if _ast_depth(tree) > MAX_AST_DEPTH:
+        raise AnswerError("the formula is nested too deeply")
+    try:
+        expr, degree, terms = _node(tree)
+    except AnswerError:
+        raise
+    except RecursionError:
+        raise AnswerError("the formula is nested too deeply") from None
+    except Exception:  # anything SymPy raises on odd input is a "not understood", never a crash
+        raise AnswerError("this could not be read as a formula") from None
+    if degree > MAX_DEGREE:
+        raise AnswerError(f"the answer is too complicated (its degree is above {MAX_DEGREE})")
+    names = frozenset(s.name for s in expr.free_symbols)
+    return Parsed(expr, names, degree, terms, expr.has(sympy.floor, sympy.ceiling))
+
+
+def parse_answer(text: str) -> Parsed:
+    """Untrusted answer text (plain or LaTeX, optionally with a left-hand side) -> Parsed.
+
+    Raises :class:`AnswerError` with a student-facing message when it is not understood or is
+    refused. Never evaluates the text.
+    """
+    return build(tokenize(normalise(text)))

@@ -1,0 +1,1 @@
+"""What people read: terminal tables, feedback pages, class reports, CSV exports."""

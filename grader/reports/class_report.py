@@ -1,0 +1,282 @@
+"""The class report: what a class got right and wrong, from a JSON Lines results file.
+
+One HTML page (self-contained, inline SVG plots) with, per assignment, the score distribution,
+every check's pass rate, the most common failure messages (a recognised misconception or a
+check's usual-cause message) and the most common sets of failed checks; and a CSV with one row
+per submission for spreadsheets.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from grader.reports.feedback import esc, fmt_points, page
+from grader.results import SubmissionResult
+
+TOP = 8  # how many misconceptions / patterns a report lists
+BINS = 10  # score histogram bins of 10 % each
+
+
+class ResultsFileError(ValueError):
+    """A results file that cannot be reported on; the message says what to do."""
+
+
+@dataclass
+class CheckStats:
+    """How one check fared across a class."""
+
+    name: str
+    max_score: float
+    passed: int = 0
+    total: int = 0
+
+    @property
+    def pass_rate(self) -> float:
+        return self.passed / self.total if self.total else 0.0
+
+
+@dataclass
+class AssignmentSummary:
+    """Everything the report shows about one assignment."""
+
+    assignment: str
+    submissions: int = 0
+    ungraded: int = 0
+    fractions: list[float] = field(default_factory=list)  # score / max_score per submission
+    checks: dict[str, CheckStats] = field(default_factory=dict)
+    misconceptions: list[tuple[str, int]] = field(default_factory=list)
+    patterns: list[tuple[tuple[str, ...], int]] = field(default_factory=list)
+
+    def histogram(self) -> list[int]:
+        """Submissions per 10 % score band; 100 % falls in the top band."""
+        counts = [0] * BINS
+        for f in self.fractions:
+            counts[min(int(f * BINS), BINS - 1)] += 1
+        return counts
+
+
+def load_records(path: Path) -> list[dict[str, Any]]:
+    """The records of a JSON Lines results file (as written by ``grader grade --json``).
+
+    Lines that are not whole records (e.g. the torn tail of a killed run) are skipped.
+    Raises :class:`ResultsFileError` for a missing or empty file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ResultsFileError(f"results file {path} does not exist; write one with: grader grade --assignment A PATH... --json {path}")
+    records = []
+    with path.open("r", encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict) and isinstance(record.get("assignment"), str) and "submission" in record:
+                records.append(record)
+    if not records:
+        raise ResultsFileError(f"{path} holds no result records; is it the file written by grader grade --json?")
+    return records
+
+
+def records_from_results(results: Iterable[SubmissionResult]) -> list[dict[str, Any]]:
+    """Records for in-memory results, keeping each test's recognised misconception."""
+    out = []
+    for result in results:
+        record = result.to_dict()
+        for test, row in zip(result.tests, record["tests"]):
+            if test.misconception:
+                row["misconception"] = test.misconception
+        out.append(record)
+    return out
+
+
+def _num(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def _failure_label(test: dict[str, Any]) -> str:
+    name = str(test.get("name", ""))
+    if test.get("misconception"):
+        return f"{name}: {test['misconception']}"
+    output = str(test.get("output", "")).strip() or str(test.get("status", "failed"))
+    return f"{name}: {output}"
+
+
+def summarise(records: Sequence[dict[str, Any]]) -> list[AssignmentSummary]:
+    """One summary per assignment, in order of first appearance."""
+    summaries: dict[str, AssignmentSummary] = {}
+    failures: dict[str, Counter] = {}
+    patterns: dict[str, Counter] = {}
+    for record in records:
+        name = record["assignment"]
+        s = summaries.setdefault(name, AssignmentSummary(name))
+        s.submissions += 1
+        top = _num(record.get("max_score"))
+        s.fractions.append(min(max(_num(record.get("score")) / top, 0.0), 1.0) if top > 0 else 0.0)
+        if record.get("status") == "error":
+            s.ungraded += 1
+            continue
+        failed = []
+        for test in record.get("tests") or []:
+            check = s.checks.setdefault(str(test.get("name", "")), CheckStats(str(test.get("name", "")), _num(test.get("max_score"))))
+            check.total += 1
+            if test.get("status") == "passed":
+                check.passed += 1
+            else:
+                failed.append(check.name)
+                failures.setdefault(name, Counter())[_failure_label(test)] += 1
+        if failed:
+            patterns.setdefault(name, Counter())[tuple(failed)] += 1
+    for name, s in summaries.items():
+        s.misconceptions = failures.get(name, Counter()).most_common(TOP)
+        s.patterns = patterns.get(name, Counter()).most_common(TOP)
+    return list(summaries.values())
+
+
+# --- inline SVG plots -------------------------------------------------------------------------
+
+_W, _BAR_W, _ROW_H = 760, 500, 42  # label on its own line above each bar: messages are long
+
+
+def _clip(text: str, n: int = 115) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def hbar_chart(plot_id: str, caption: str, rows: Sequence[tuple[str, float, str]], colour: str = "#1565c0") -> str:
+    """Horizontal bars: ``rows`` of (label, value in [0, 1], text shown after the bar)."""
+    height = _ROW_H * len(rows) + 6
+    out = [
+        f'<svg class="plot" id="{esc(plot_id)}" data-plot="{esc(plot_id)}" role="img" '
+        f'width="{_W}" height="{height}" viewBox="0 0 {_W} {height}" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{esc(caption)}</title>",
+    ]
+    for i, (label, value, text) in enumerate(rows):
+        y = 2 + i * _ROW_H
+        width = max(0.0, min(1.0, value)) * _BAR_W
+        out.append(
+            f'<g class="bar" data-label="{esc(label)}" data-value="{value:.4f}"><title>{esc(label)}: {esc(text)}</title>'
+            f'<text x="0" y="{y + 13}" font-size="12">{esc(_clip(label))}</text>'
+            f'<rect x="0" y="{y + 18}" width="{_BAR_W}" height="16" fill="#eee"/>'
+            f'<rect x="0" y="{y + 18}" width="{width:.1f}" height="16" fill="{colour}"/>'
+            f'<text x="{_BAR_W + 8}" y="{y + 31}" font-size="12">{esc(text)}</text></g>'
+        )
+    out.append("</svg>")
+    return "".join(out)
+
+
+def histogram_chart(plot_id: str, caption: str, counts: Sequence[int]) -> str:
+    """Vertical bars of submissions per 10 % score band."""
+    height, base, left, band = 220, 190, 40, 66
+    top = max(counts) or 1
+    out = [
+        f'<svg class="plot" id="{esc(plot_id)}" data-plot="histogram" role="img" width="{left + band * len(counts) + 10}" '
+        f'height="{height}" viewBox="0 0 {left + band * len(counts) + 10} {height}" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{esc(caption)}</title>",
+        f'<line x1="{left}" y1="{base}" x2="{left + band * len(counts)}" y2="{base}" stroke="#555"/>',
+    ]
+    for i, count in enumerate(counts):
+        h = 160 * count / top
+        x = left + i * band
+        lo, hi = i * 100 // len(counts), (i + 1) * 100 // len(counts)
+        out.append(
+            f'<g class="bin" data-count="{count}"><title>{lo}–{hi} %: {count} submission(s)</title>'
+            f'<rect x="{x + 4}" y="{base - h:.1f}" width="{band - 8}" height="{h:.1f}" fill="#2e7d32"/>'
+            f'<text x="{x + band / 2}" y="{base - h - 4:.1f}" text-anchor="middle" font-size="12">{count}</text>'
+            f'<text x="{x + band / 2}" y="{base + 16}" text-anchor="middle" font-size="11">{lo}–{hi}%</text></g>'
+        )
+    out.append("</svg>")
+    return "".join(out)
+
+
+# --- the page ---------------------------------------------------------------------------------
+
+
+def _section(s: AssignmentSummary) -> str:
+    slug = "".join(c if c.isalnum() else "-" for c in s.assignment)
+    mean = statistics.fmean(s.fractions) if s.fractions else 0.0
+    median = statistics.median(s.fractions) if s.fractions else 0.0
+    parts = [
+        f'<section class="assignment" id="assignment-{esc(slug)}" data-assignment="{esc(s.assignment)}">',
+        f"<h2>Assignment <code>{esc(s.assignment)}</code></h2>",
+        f'<p class="summary">{s.submissions} submission(s); mean {mean:.0%}, median {median:.0%} of the points'
+        + (f"; {s.ungraded} could not be graded (scored 0)" if s.ungraded else "")
+        + ".</p>",
+        "<h3>Score distribution</h3>",
+        histogram_chart(f"histogram-{slug}", f"Scores of {s.assignment}", s.histogram()),
+    ]
+    if s.checks:
+        rows = [
+            (c.name, c.pass_rate, f"{c.pass_rate:.0%} ({c.passed}/{c.total}) · {fmt_points(c.max_score)} pt")
+            for c in s.checks.values()
+        ]
+        parts += ["<h3>Pass rate of every check</h3>", hbar_chart(f"checks-{slug}", f"Pass rate per check, {s.assignment}", rows)]
+    graded_n = max(s.submissions - s.ungraded, 1)
+    if s.misconceptions:
+        rows = [(label, n / graded_n, f"{n} submission(s)") for label, n in s.misconceptions]
+        parts += [
+            "<h3>Most common mistakes (what to re-teach)</h3>",
+            hbar_chart(f"mistakes-{slug}", f"Most common failure messages, {s.assignment}", rows, "#c62828"),
+        ]
+    if s.patterns:
+        rows = [(" + ".join(p), n / graded_n, f"{n} submission(s)") for p, n in s.patterns]
+        parts += [
+            "<h3>Most common sets of failed checks</h3>",
+            hbar_chart(f"patterns-{slug}", f"Failed-check patterns, {s.assignment}", rows, "#ef6c00"),
+        ]
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def render_class_report(records: Sequence[dict[str, Any]], title: str = "Class report") -> str:
+    """The HTML class report for result records (see :func:`load_records`)."""
+    body = [f"<h1>{esc(title)}</h1>"] + [_section(s) for s in summarise(records)]
+    return page(title, "\n".join(body))
+
+
+def _cell(value: Any) -> Any:
+    # A spreadsheet would run text starting with these as a formula; student-influenced text
+    # (labels, error messages) must stay text.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def write_class_csv(records: Sequence[dict[str, Any]], path: Path) -> Path:
+    """One row per submission: assignment, submission, status, score, max_score, message,
+    then one column per check (its points; empty where the check did not run)."""
+    checks: dict[str, None] = {}
+    for record in records:
+        for test in record.get("tests") or []:
+            checks.setdefault(str(test.get("name", "")), None)
+    path = Path(path)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["assignment", "submission", "status", "score", "max_score", "message", *checks])
+        for record in records:
+            points = {str(t.get("name", "")): fmt_points(_num(t.get("score"))) for t in record.get("tests") or []}
+            writer.writerow(
+                [_cell(str(record.get(k, ""))) for k in ("assignment", "submission", "status")]
+                + [fmt_points(_num(record.get("score"))), fmt_points(_num(record.get("max_score")))]
+                + [_cell(str(record.get("message", "")))]
+                + [points.get(name, "") for name in checks]
+            )
+    return path
+
+
+def write_class_report(results_path: Path, out_html: Path, csv_path: Path | None = None, title: str | None = None) -> Path:
+    """``grader report``: read a results file, write the HTML report (and the CSV if asked)."""
+    records = load_records(results_path)
+    out_html = Path(out_html)
+    out_html.write_text(render_class_report(records, title or f"Class report: {Path(results_path).name}"), encoding="utf-8")
+    if csv_path is not None:
+        write_class_csv(records, Path(csv_path))
+    return out_html

@@ -1,0 +1,37 @@
+"""Plain-text tables for the terminal."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from grader.results import SubmissionResult
+
+STATUS_MARK = {"passed": "ok", "failed": "FAIL", "error": "ERROR", "timeout": "TIMEOUT"}
+
+
+def format_table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
+    """Left-aligned columns separated by two spaces, with a rule under the header."""
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(str(h).ljust(w) for h, w in zip(header, widths)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    return "\n".join(lines)
+
+
+def format_result(result: SubmissionResult, verbose: bool = False) -> str:
+    """One submission: its score line, and with ``verbose`` every check that lost points."""
+    head = f"{result.submission}: {result.score:g} / {result.max_score:g}"
+    if result.status == "error":
+        return f"{head}  (not graded: {result.message})"
+    lines = [head]
+    if verbose:
+        for t in result.tests:
+            if t.status != "passed":
+                lines.append(f"    [{STATUS_MARK.get(t.status, t.status)}] {t.name}: {t.output}")
+        lines += [f"    note: {n}" for n in result.notes]
+    return "\n".join(lines)
+
+
+def format_results(results: Sequence[SubmissionResult], verbose: bool = True) -> str:
+    """A readable summary of a batch."""
+    return "\n".join(format_result(r, verbose) for r in results)

@@ -1,0 +1,93 @@
+"""Result records: one per check, one per submission (the JSON Lines contract in DESIGN.md)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from grader import __version__
+
+STATUSES = ("passed", "failed", "error", "timeout")
+
+
+@dataclass
+class TestResult:
+    """The verdict of one check (or one quiz answer) on one submission."""
+
+    __test__ = False  # not a pytest test class
+
+    name: str
+    score: float
+    max_score: float
+    status: str
+    output: str = ""
+    group: str = ""  # the nbgrader grade cell the points belong to; not part of the JSON record
+    # Quiz answers only, for feedback pages (not part of the JSON record):
+    understood: str = ""  # LaTeX of the answer as the grader understood it
+    misconception: str = ""  # name of the recognised misconception, if any
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "score": round(self.score, 6),
+            "max_score": round(self.max_score, 6),
+            "status": self.status,
+            "output": self.output,
+        }
+
+
+@dataclass
+class SubmissionResult:
+    """Everything known about one graded (or ungradable) submission."""
+
+    submission: str
+    assignment: str
+    status: str = "graded"  # or "error": could not be graded at all
+    message: str = ""
+    tests: list[TestResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # e.g. extra cells that were not graded
+    isolation: str = ""
+    content_hash: str = ""
+    max_score_if_error: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return sum(t.score for t in self.tests)
+
+    @property
+    def max_score(self) -> float:
+        if not self.tests:
+            return self.max_score_if_error
+        return sum(t.max_score for t in self.tests)
+
+    def group_scores(self) -> dict[str, tuple[float, float]]:
+        """(score, max_score) per nbgrader grade cell."""
+        out: dict[str, tuple[float, float]] = {}
+        for t in self.tests:
+            got, top = out.get(t.group, (0.0, 0.0))
+            out[t.group] = (got + t.score, top + t.max_score)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        record: dict[str, Any] = {
+            "submission": self.submission,
+            "assignment": self.assignment,
+            "score": round(self.score, 6),
+            "max_score": round(self.max_score, 6),
+            "status": self.status,
+        }
+        if self.message:
+            record["message"] = self.message
+        record["tests"] = [t.to_dict() for t in self.tests]
+        if self.notes:
+            record["notes"] = list(self.notes)
+        record["isolation"] = self.isolation
+        record["grader_version"] = __version__
+        if self.content_hash:
+            record["content_hash"] = self.content_hash
+        return record
+
+    def to_json(self) -> str:
+        """One JSON Lines record (no newline)."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, allow_nan=False)

@@ -1,0 +1,461 @@
+"""The judge's side: :class:`SandboxedStudent`, the ``Student`` that real grading uses.
+
+Student code runs in a worker forked from the zygote (:mod:`grader.sandbox.zygote`); this
+process only sends requests and validates replies (:mod:`grader.sandbox.protocol`). A call that
+times out or kills its worker raises ``StudentTimeout`` / ``StudentCrashed`` and the next call
+starts a fresh worker with the same code, until the submission's time budget is spent.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from grader.plain import to_plain
+from grader.sandbox.limits import Limits
+from grader.sandbox.protocol import REPLY_TOO_LARGE, PeerGone, ProtocolError, Timeout, decode, encode, recv_frame, send_frame
+from grader.student import (
+    BadReply,
+    Handle,
+    MissingFunction,
+    StudentCrashed,
+    StudentError,
+    StudentRaised,
+    StudentTimeout,
+)
+
+MAX_MESSAGE = 1000
+_ERRORS = {"missing": MissingFunction, "raised": StudentRaised, "badreply": BadReply, "stale": StudentCrashed}
+_handle_ids = itertools.count(1)  # unique across students, so a handle cannot resolve in the wrong one
+
+
+# ---------------------------------------------------------------- the zygote (one per judge process)
+
+
+class _Zygote:
+    """Starts the zygote lazily and serialises spawn requests from grading threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen | None = None
+        self._ctrl: socket.socket | None = None
+        self._owner = os.getpid()
+
+    def _start(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C.UTF-8", "HOME": "/nonexistent",
+               "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1"}
+        if os.environ.get("PYTHONPATH"):
+            env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+        root = Path(__file__).resolve().parents[2]  # so `-m grader...` works without an install
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "grader.sandbox.zygote", str(theirs.fileno())],
+            pass_fds=(theirs.fileno(),), env=env, cwd=root,
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,  # stderr: the zygote runs no student code
+        )
+        theirs.close()
+        self._ctrl = ours
+
+    def spawn(self, channel: socket.socket, request: dict, timeout: float = 30.0) -> tuple[int, int]:
+        """Ask for a worker on ``channel``; return (pid, pidfd)."""
+        with self._lock:
+            if self._owner != os.getpid():  # a forked judge must not share its parent's zygote
+                self._proc = self._ctrl = None
+                self._owner = os.getpid()
+            for attempt in (1, 2):
+                if self._proc is None or self._proc.poll() is not None:
+                    self._start()
+                try:
+                    self._ctrl.settimeout(timeout)
+                    socket.send_fds(self._ctrl, [json.dumps(request).encode()], [channel.fileno()])
+                    msg, fds, _, _ = socket.recv_fds(self._ctrl, 4096, 1)
+                except OSError:
+                    self._kill()
+                    if attempt == 2:
+                        raise
+                    continue
+                reply = json.loads(msg) if msg else {"error": "the worker factory stopped"}
+                if "error" in reply or len(fds) != 1:
+                    for fd in fds:
+                        os.close(fd)
+                    raise OSError(reply.get("error", "no pidfd"))
+                return int(reply["pid"]), fds[0]
+        raise AssertionError("unreachable")
+
+    def sweep(self, pid: int, timeout: float = 10.0) -> None:
+        """Tell the zygote worker ``pid`` is gone; it kills any orphans the worker left."""
+        with self._lock:
+            if self._proc is None or self._proc.poll() is not None:
+                return
+            try:
+                self._ctrl.settimeout(timeout)
+                self._ctrl.sendall(json.dumps({"op": "sweep", "pid": pid}).encode())
+                self._ctrl.recv(4096)
+            except OSError:
+                self._kill()
+
+    def _kill(self) -> None:
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait()
+        if self._ctrl is not None:
+            self._ctrl.close()
+        self._proc = self._ctrl = None
+
+
+ZYGOTE = _Zygote()
+
+
+# ---------------------------------------------------------------- pids cgroup (probed once)
+
+_cgroup_base: str | None | bool = False
+_cgroup_lock = threading.Lock()
+
+
+def _pids_cgroup_base() -> str | None:
+    """A writable cgroup folder (v1 ``pids`` or v2 with pids enabled) under our own cgroup."""
+    with _cgroup_lock:
+        if _cgroup_base is False:
+            _probe_cgroup()
+        return _cgroup_base
+
+
+def _probe_cgroup() -> None:
+    global _cgroup_base
+    _cgroup_base = None
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return
+    candidates = []
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if "pids" in controllers.split(","):
+            candidates.append(f"/sys/fs/cgroup/pids{path}")
+        elif controllers == "":
+            candidates += [f"/sys/fs/cgroup/unified{path}", f"/sys/fs/cgroup{path}"]
+    for base in candidates:
+        probe = os.path.join(base, f"grader-probe-{os.getpid()}")
+        try:
+            os.mkdir(probe)
+        except OSError:
+            continue
+        try:
+            if os.path.exists(os.path.join(probe, "pids.max")):
+                _cgroup_base = base
+                break
+        finally:
+            os.rmdir(probe)
+
+
+def _make_cgroup(processes: int) -> str | None:
+    base = _pids_cgroup_base()
+    if base is None:
+        return None
+    path = os.path.join(base, f"grader-{os.getpid()}-{next(_handle_ids)}")
+    try:
+        os.mkdir(path)
+        Path(path, "pids.max").write_text(str(processes))
+        return path
+    except OSError:
+        _remove_cgroup(path)
+        return None
+
+
+def _cgroup_pids(path: str) -> list[int]:
+    try:
+        return [int(p) for p in Path(path, "cgroup.procs").read_text().split()]
+    except OSError:
+        return []
+
+
+def _remove_cgroup(path: str) -> None:
+    for _ in range(200):
+        try:
+            os.rmdir(path)
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            for pid in _cgroup_pids(path):  # stragglers, e.g. without a PID namespace
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            time.sleep(0.005)
+
+
+# ---------------------------------------------------------------- one worker process
+
+
+@dataclass
+class _Worker:
+    pid: int
+    pidfd: int
+    sock: socket.socket
+    workdir: str
+    cgroup: str | None
+    generation: int
+    pidns: bool = False
+
+    @property
+    def fd(self) -> int:
+        return self.sock.fileno()
+
+    def kill(self) -> None:
+        """Kill the worker and everything it started; wait until they are gone."""
+        try:
+            signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            os.killpg(self.pid, signal.SIGKILL)  # only matters without a PID namespace
+        except OSError:
+            pass
+        select.select([self.pidfd], [], [], 10.0)  # readable once the worker (and its namespace) is dead
+        os.close(self.pidfd)
+        self.sock.close()
+        if self.cgroup:
+            _remove_cgroup(self.cgroup)
+        if not self.pidns:  # escaped daemons were adopted by the zygote (a subreaper)
+            ZYGOTE.sweep(self.pid)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- the student
+
+
+class SandboxedStudent:
+    """A submission's code running in a confined worker process (implements ``Student``).
+
+    ``blocks`` are (label, code) pairs run in order in one namespace, each on its own: an error
+    in one is recorded in :attr:`load_notes` and the others still run. :attr:`isolation` says
+    what confinement was in force. Use as a context manager, or call :meth:`close`.
+    """
+
+    def __init__(self, blocks: list[tuple[str, str]], limits: Limits | None = None) -> None:
+        self.blocks = [(str(label), str(code)) for label, code in blocks]
+        self.limits = limits or Limits()
+        self.load_notes: list[str] = []
+        self.isolation = ""
+        self._spent = 0.0
+        self._generation = 0
+        self._worker: _Worker | None = None
+        self._handles: dict[int, tuple[int, int]] = {}  # judge handle id -> (generation, worker id)
+        self._fatal: StudentError | None = None  # loading failed: every call fails the same way
+        self._next_id = itertools.count(1)
+        self._start()
+
+    #: "auto" (PID/net/mount namespaces, via a user namespace if not root), "user", "none".
+    #: Class-level so tests can exercise the fallbacks.
+    namespaces = "auto"
+
+    # -- lifecycle
+
+    def __enter__(self) -> "SandboxedStudent":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Kill the worker and every process it started; remove its folder."""
+        if self._worker is not None:
+            worker, self._worker = self._worker, None
+            worker.kill()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def _remaining(self) -> float:
+        return self.limits.submission_seconds - self._spent
+
+    def _start(self) -> None:
+        """Start a worker and load the code; on failure set :attr:`_fatal` or raise."""
+        self._generation += 1
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        workdir = tempfile.mkdtemp(prefix="grader-worker-")
+        cgroup = _make_cgroup(self.limits.processes)
+        request = {"limits": self.limits.to_json(), "workdir": workdir, "cgroup": cgroup, "namespaces": self.namespaces}
+        try:
+            pid, pidfd = ZYGOTE.spawn(theirs, request)
+        except OSError as exc:
+            ours.close()
+            shutil.rmtree(workdir, ignore_errors=True)
+            if cgroup:
+                _remove_cgroup(cgroup)
+            raise RuntimeError(f"could not start a sandbox worker: {exc}") from None
+        finally:
+            theirs.close()
+        ours.setblocking(False)
+        self._worker = _Worker(pid, pidfd, ours, workdir, cgroup, self._generation)
+        first = self._generation == 1
+        started = time.monotonic()
+        deadline = started + min(self.limits.load_seconds, max(self._remaining(), 0.0))
+        try:
+            cpu = max(1.0, min(self.limits.cpu_seconds, self._remaining()))
+            send_frame(self._worker.fd, encode({"blocks": [list(b) for b in self.blocks], "cpu_seconds": cpu}), deadline, pidfd)
+            ready = decode(recv_frame(self._worker.fd, 1 << 16, deadline, pidfd))  # sent before any student code runs
+            isolation = ready.get("ready")
+            if type(isolation) is not str:
+                raise ProtocolError("bad ready message")
+            self._worker.pidns = "pidns" in isolation.split("+")
+            if first:
+                self.isolation = isolation
+            loaded = decode(recv_frame(self._worker.fd, 1 << 20, deadline, pidfd))
+            notes = loaded.get("notes")
+            if type(notes) is not list or not all(type(n) is str for n in notes):
+                raise ProtocolError("bad load report")
+            if first:
+                self.load_notes += [n[:MAX_MESSAGE] for n in notes]
+        except Timeout:
+            self._fail_load(StudentTimeout(
+                f"loading your code did not finish within {self.limits.load_seconds:g} s "
+                "(code outside functions runs at load time: an endless loop there?)"), first)
+        except (PeerGone, ProtocolError):
+            self._fail_load(StudentCrashed(
+                "the process running your code stopped while loading it (code outside functions "
+                "called exit(), exhausted memory, or broke the grader's channel)"), first)
+        finally:
+            self._spent += time.monotonic() - started
+
+    def _fail_load(self, error: StudentError, first: bool) -> None:
+        self.close()
+        self._fatal = error
+        if first:
+            self.load_notes.append(str(error))
+
+    def _ensure_worker(self) -> _Worker:
+        if self._fatal is not None:
+            raise type(self._fatal)(str(self._fatal))
+        if self._remaining() <= 0:
+            raise StudentTimeout(
+                f"the submission used up its total time budget of {self.limits.submission_seconds:g} s")
+        if self._worker is None:
+            self._start()
+            return self._ensure_worker()
+        return self._worker
+
+    # -- requests
+
+    def _handle_out(self, value: Any) -> int | None:
+        if not isinstance(value, Handle):
+            return None
+        if value.id not in self._handles:
+            raise ValueError("a handle from another submission was passed to this one")
+        generation, ident = self._handles[value.id]
+        if generation != self._generation or self._worker is None:
+            raise StudentCrashed(
+                "a value your code kept from an earlier call (e.g. a cache) was lost when its process "
+                "was restarted after a crash or timeout")
+        return ident
+
+    def _request(self, label: str, message: dict, handles_ok: bool) -> tuple[dict, list[Handle]]:
+        worker = self._ensure_worker()
+        message["id"] = next(self._next_id)
+        frame = encode(message, self._handle_out)
+        made: list[Handle] = []
+
+        def make_handle(ident: int) -> Handle:
+            if not handles_ok or ident <= 0:
+                raise ProtocolError("unexpected handle")
+            handle = Handle(next(_handle_ids))
+            self._handles[handle.id] = (worker.generation, ident)
+            made.append(handle)
+            return handle
+
+        limit = min(self.limits.call_seconds, self._remaining())
+        started = time.monotonic()
+        try:
+            send_frame(worker.fd, frame, started + limit, worker.pidfd)
+            payload = recv_frame(worker.fd, self.limits.reply_bytes, started + limit, worker.pidfd)
+        except Timeout:
+            self.close()
+            if limit < self.limits.call_seconds:
+                raise StudentTimeout(
+                    f"{label} was stopped when the submission's total time budget of "
+                    f"{self.limits.submission_seconds:g} s ran out") from None
+            raise StudentTimeout(
+                f"{label} did not finish within {self.limits.call_seconds:g} s (an endless loop, or far too slow)") from None
+        except PeerGone:
+            self.close()
+            raise StudentCrashed(
+                f"the process running your code stopped during {label} (it called exit(), was killed, "
+                "or ran out of memory or CPU time)") from None
+        except ProtocolError as exc:
+            self.close()
+            if str(exc) == REPLY_TOO_LARGE:
+                raise BadReply(f"{label} returned more data than the grader accepts "
+                               f"({self.limits.reply_bytes // (1 << 20)} MiB)") from None
+            raise StudentCrashed(
+                f"the process running your code sent something that is not a reply during {label} "
+                "(did your code write to the grader's channel?)") from None
+        finally:
+            self._spent += time.monotonic() - started
+        try:  # framing was intact, so a bad value is a bad reply and the worker can stay
+            reply = decode(payload, make_handle)
+        except ProtocolError as exc:
+            raise BadReply(f"{label} returned a value the grader cannot use: {exc}") from None
+        if reply.get("id") != message["id"]:  # an earlier frame forged by the student: out of step
+            self.close()
+            raise StudentCrashed(f"the process running your code sent a reply out of turn during {label}")
+        if "err" in reply:
+            kind, text = reply.get("err"), reply.get("msg")
+            error = _ERRORS.get(kind, StudentCrashed)
+            raise error(str(text)[:MAX_MESSAGE] if type(text) is str else f"{label} failed")
+        if "ok" not in reply:
+            self.close()
+            raise StudentCrashed(f"the process running your code sent an empty reply during {label}")
+        return reply, made
+
+    def _call(self, name: str, args: tuple, keep: Sequence[int], echo: bool) -> tuple[Any, Any]:
+        prepared = [a if isinstance(a, Handle) else to_plain(a) for a in args]
+        keep = tuple(int(k) for k in keep)
+        message = {"op": "call", "name": str(name), "args": prepared, "keep": list(keep), "echo": echo}
+        reply, made = self._request(name, message, handles_ok=bool(keep))
+        value = reply["ok"]
+        if keep:  # handles exactly in the keep positions, nowhere else
+            if type(value) is not tuple or len(value) <= max(keep) or len(made) != len(set(keep)):
+                raise BadReply(f"{name} should return a tuple of {max(keep) + 1} items")
+            if not all(isinstance(value[k], Handle) for k in keep):
+                raise BadReply(f"{name} should return a tuple of {max(keep) + 1} items")
+        after = None
+        if echo:
+            after = reply.get("after")
+            if type(after) is not list or len(after) != len(args):
+                self.close()
+                raise StudentCrashed(f"the process running your code sent a malformed reply during {name}")
+            after = tuple(orig if isinstance(orig, Handle) else a for a, orig in zip(after, args))
+        return value, after
+
+    def call(self, name: str, *args: Any, keep: Sequence[int] = ()) -> Any:
+        """Call the student's ``name`` in the worker; see ``grader.student.Student.call``."""
+        return self._call(name, args, keep, echo=False)[0]
+
+    def call_echo(self, name: str, *args: Any, keep: Sequence[int] = ()) -> tuple[Any, tuple]:
+        """Like :meth:`call`, also returning the arguments as the student's function left them."""
+        return self._call(name, args, keep, echo=True)
+
+    def rng_fingerprint(self) -> str:
+        """Digest of numpy's global random state in the worker."""
+        reply, _ = self._request("the random-state check", {"op": "rng"}, handles_ok=False)
+        value = reply["ok"]
+        if type(value) is not str or len(value) > 64:
+            raise BadReply("the worker's random-state digest is malformed")
+        return value

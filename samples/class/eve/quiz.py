@@ -1,0 +1,15 @@
+# Eve: forgets the padding in the output size and did not answer question 5.
+# %% answers_dropout
+forward = "H = D*Y"
+backward = "dLdH*D"
+# %% answers_dropout_inverted
+forward_inverted = "H = D*Y/p"
+backward_inverted = "dLdH*D/p"
+# %% answers_conv_outputs
+O11 = "X11*W11 + X12*W12 + X21*W21 + X22*W22"
+O12 = "X12*W11 + X13*W12 + X22*W21 + X23*W22"
+O21 = "X21*W11 + X22*W12 + X31*W21 + X32*W22"
+O22 = "X22*W11 + X23*W12 + X32*W21 + X33*W22"
+# %% answers_output_size
+Hout = "1 + (H - HH)/stride"
+Wout = "1 + (W - WW)/stride"

@@ -1,0 +1,3 @@
+# Never finish loading.
+while True:
+    pass

@@ -1,0 +1,219 @@
+"""The convolution battery: its trusted reference, the reference solution, alternatives and mutants."""
+
+from __future__ import annotations
+
+import inspect
+import re
+import time
+
+import numpy as np
+import pytest
+
+from grader.checks import conv
+from grader.checks.base import run_battery
+from grader.checks.gradients import numeric_gradient, rel_error
+from grader.student import InProcessStudent
+from solutions import conv as reference
+from solutions.mutants import conv as catalogue
+
+CHECKS = conv.BATTERY.checks
+IDS = [c.id for c in CHECKS]
+#: Nothing in the battery is statistical (see grader/checks/conv.py), so repeats only probe fresh draws.
+UNSEEDED_RUNS = {"reference": 50}
+ALTERNATIVE_RUNS = 20
+ALL_CASES = (
+    conv.SQUARE_SHAPE_CASES + conv.NON_SQUARE_SHAPE_CASES + (conv.PLAIN_CASE, conv.UNCHANGED_CASE)
+    + conv.PAD_CASES + conv.STRIDE_CASES + conv.BACKWARD_SHAPE_CASES + conv.GRADIENT_CASES
+)
+ARRAY_REPR = (re.compile(r"array\("), re.compile(r"\[\[?\s*-?\d+\.\d+(e[+-]?\d+)?\s+-?\d+\.\d+"))
+
+
+def _run(source: str, rng: np.random.Generator | None = None):
+    return run_battery(CHECKS, InProcessStudent.from_source(source), rng)
+
+
+def _lost(results) -> set[str]:
+    return {check_id for check_id, r in zip(IDS, results) if r.status != "passed"}
+
+
+def _lost_groups(results) -> set[str]:
+    return {r.group for r in results if r.status != "passed"}
+
+
+class CountingStudent(InProcessStudent):
+    """Counts calls, to keep the battery's IPC cost in check."""
+
+    calls = 0
+
+    def call(self, name, *args, keep=()):
+        self.calls += 1
+        return super().call(name, *args, keep=keep)
+
+    def call_echo(self, name, *args, keep=()):
+        self.calls += 1
+        return super().call_echo(name, *args, keep=keep)
+
+
+# --- the judge's own reference --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", ALL_CASES, ids=str)
+def test_vectorised_reference_agrees_with_the_solution(case):
+    rng = np.random.default_rng()
+    x, w, b, param = case.draw(rng)
+    out, cache = reference.conv_forward_naive(x, w, b, param)
+    assert out.shape == case.out_shape
+    assert rel_error(conv.reference_forward(x, w, b, case.pad, case.stride), out) < 1e-12
+    dout = rng.standard_normal(out.shape)
+    for mine, theirs in zip(conv.reference_backward(dout, x, w, case.pad, case.stride),
+                            reference.conv_backward_naive(dout, cache)):
+        assert mine.shape == theirs.shape and rel_error(mine, theirs) < 1e-12
+
+
+@pytest.mark.parametrize("case", conv.GRADIENT_CASES, ids=str)
+def test_vectorised_backward_is_the_numeric_gradient_of_the_forward(case):
+    """Independent of solutions.conv: the backward helper differentiates the forward helper."""
+    rng = np.random.default_rng()
+    x, w, b, _ = case.draw(rng)
+    dout = rng.standard_normal(case.out_shape)
+    dx, dw, db = conv.reference_backward(dout, x, w, case.pad, case.stride)
+    loss = lambda x_, w_, b_: float(np.sum(conv.reference_forward(x_, w_, b_, case.pad, case.stride) * dout))
+    assert rel_error(dx, numeric_gradient(lambda v: loss(v, w, b), x)) < 1e-7
+    assert rel_error(dw, numeric_gradient(lambda v: loss(x, v, b), w)) < 1e-7
+    assert rel_error(db, numeric_gradient(lambda v: loss(x, w, v), b)) < 1e-7
+
+
+# --- battery layout ---------------------------------------------------------------------------------
+
+
+def test_battery_groups_and_points():
+    assert conv.BATTERY.groups() == {
+        "test_forward_shape": 2.0, "test_forward_values": 3.0, "test_backward_shapes": 1.0, "test_backward_values": 4.0,
+    }
+    assert len(set(IDS)) == len(IDS)
+    assert all(c.fn.__doc__ for c in CHECKS)
+
+
+def test_required_configurations_are_covered():
+    grads = conv.GRADIENT_CASES
+    assert any(c.pad == 0 for c in grads)
+    assert any(c.stride == 2 and (c.HH > c.stride or c.WW > c.stride) for c in grads)  # overlapping windows
+    assert any(c.H != c.W for c in grads) and any(c.HH != c.WW for c in grads)
+    shapes = conv.SQUARE_SHAPE_CASES + conv.NON_SQUARE_SHAPE_CASES
+    assert {0, 1, 2} <= {c.pad for c in shapes} and {1, 2, 3} <= {c.stride for c in shapes}
+    assert any(c.H != c.W for c in shapes) and any(c.HH != c.WW for c in shapes)
+    values = (conv.PLAIN_CASE,) + conv.PAD_CASES + conv.STRIDE_CASES
+    assert any(c.pad > 0 for c in values) and any(c.stride == 2 for c in values)
+    for case in ALL_CASES:  # small enough for a student's slow loops
+        assert case.N <= 2 and case.C <= 3 and case.H <= 7 and case.W <= 7 and case.F <= 3
+
+
+# --- correct code scores full marks -----------------------------------------------------------------
+
+CORRECT = [("reference", inspect.getsource(reference))] + [(m.name, m.source(reference)) for m in catalogue.ALTERNATIVES]
+
+
+def test_catalogue_sizes():
+    assert len(catalogue.MUTANTS) >= 12 and len(catalogue.ALTERNATIVES) >= 3
+    assert all(m.caught_by is None for m in catalogue.ALTERNATIVES)
+    assert len({m.name for m in catalogue.MUTANTS + catalogue.ALTERNATIVES}) == len(catalogue.MUTANTS + catalogue.ALTERNATIVES)
+
+
+@pytest.mark.parametrize("label,source", CORRECT, ids=[label for label, _ in CORRECT])
+def test_correct_code_scores_full_marks_on_every_unseeded_run(label, source):
+    rng = np.random.default_rng()
+    for _ in range(UNSEEDED_RUNS.get(label, ALTERNATIVE_RUNS)):
+        results = _run(source, rng)
+        assert all(r.status == "passed" for r in results), [(r.name, r.output) for r in results if r.status != "passed"]
+        assert sum(r.score for r in results) == pytest.approx(10.0)
+
+
+def test_reference_battery_is_cheap():
+    student = CountingStudent.from_source(inspect.getsource(reference))
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        run_battery(CHECKS, student)
+        best = min(best, time.perf_counter() - start)
+    assert best < 1.0
+    assert student.calls / 3 <= 60  # each call is an IPC round trip in real grading
+
+
+# --- every mutant is caught where it should be ----------------------------------------------------
+
+
+@pytest.mark.parametrize("mutant", catalogue.MUTANTS, ids=lambda m: m.name)
+def test_mutant_fails_its_named_check(mutant):
+    assert mutant.caught_by in IDS, f"{mutant.name} names an unknown check"
+    results = _run(mutant.source(reference))
+    assert mutant.caught_by in _lost(results)
+    for r in results:
+        assert r.status == "passed" or r.output, "a lost check must say why"
+        assert not any(p.search(r.output) for p in ARRAY_REPR), r.output
+
+
+@pytest.mark.parametrize("name", ["flipped_kernel_everywhere", "stride_ignored_everywhere", "missing_bias", "flipped_kernel"])
+def test_a_forward_mistake_is_charged_to_the_forward_values_only(name):
+    """Gradient checks accept the true gradient, or one consistent with the student's own forward."""
+    mutant = next(m for m in catalogue.MUTANTS if m.name == name)
+    assert _lost_groups(_run(mutant.source(reference))) == {"test_forward_values"}
+
+
+def test_consistent_but_wrong_pair_stays_within_the_call_budget():
+    student = CountingStudent.from_source(next(m for m in catalogue.MUTANTS if m.name == "flipped_kernel_everywhere").source(reference))
+    run_battery(CHECKS, student)
+    assert student.calls <= 80
+
+
+# --- stubs and malformed replies -------------------------------------------------------------------
+
+STUB = '''
+import numpy as np
+def conv_forward_naive(x, w, b, conv_param):
+    s, p = conv_param["stride"], conv_param["pad"]
+    N, _, H, W = x.shape
+    F, _, HH, WW = w.shape
+    return np.zeros((N, F, 1 + (H + 2 * p - HH) // s, 1 + (W + 2 * p - WW) // s)), (x, w, b)
+def conv_backward_naive(dout, cache):
+    x, w, b = cache
+    return np.zeros_like(x), np.zeros_like(w), np.zeros_like(b)
+'''
+
+
+def test_a_stub_with_right_shapes_earns_only_the_shape_points():
+    results = _run(STUB)
+    assert _lost_groups(results) == {"test_forward_values", "test_backward_values"}
+    assert sum(r.score for r in results) == pytest.approx(3.0)
+    # gradients of a stub whose forward ignores its inputs are "consistent", and must still fail
+    assert {"dx_matches_numeric_gradient", "dw_matches_numeric_gradient", "db_matches_numeric_gradient"} <= _lost(results)
+
+
+REF = inspect.getsource(reference)
+
+
+@pytest.mark.parametrize(
+    "source,check_id,words",
+    [
+        (REF.replace("return out, cache", "return [out, cache]"), "output_shape_matches_formula", "tuple"),
+        (REF.replace("return out, cache", "return out, cache, 0"), "output_shape_matches_formula", "(out, cache)"),
+        (REF.replace("return out, cache", "return out.tolist(), cache"), "output_shape_matches_formula", "numpy array"),
+        (REF.replace("return out, cache", "return out[0], cache"), "output_shape_matches_formula", "3 dimensions"),
+        (REF.replace("return out, cache", "return out * np.nan, cache"), "forward_computes_cross_correlation", "NaN"),
+        (REF.replace("return dx, dw, db", "return dx, dw"), "backward_shapes_match_inputs", "(dx, dw, db)"),
+        (REF.replace("return dx, dw, db", "return dx, dw, float(db[0])"), "backward_shapes_match_inputs", "float as db"),
+        (REF.replace("return dx, dw, db", "return dx / 0, dw, db"), "dx_matches_numeric_gradient", "NaN"),
+        (REF.replace("return dx, dw, db", "return dx, dw, db, None"), "db_matches_numeric_gradient", "(dx, dw, db)"),
+    ],
+    ids=["list", "three-items", "out-list", "out-3d", "nan-out", "two-grads", "db-float", "nan-dx", "four-grads"],
+)
+def test_malformed_replies_fail_with_a_clear_message(source, check_id, words):
+    with np.errstate(all="ignore"):
+        results = _run(source)
+    result = results[IDS.index(check_id)]
+    assert result.status in ("failed", "error") and words in result.output, result.output
+
+
+def test_missing_function_is_an_error_not_a_crash():
+    results = _run(REF.split("def conv_backward_naive")[0])
+    assert {r.status for r in results[IDS.index("backward_shapes_match_inputs"):]} == {"error"}
+    assert all(r.status == "passed" for r in results[:IDS.index("backward_shapes_match_inputs")])

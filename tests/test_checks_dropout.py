@@ -1,0 +1,118 @@
+"""The dropout battery: full marks for correct code, each catalogued mistake caught by its check."""
+
+import inspect
+import re
+
+import numpy as np
+import pytest
+
+import solutions.dropout as reference
+from grader.checks import dropout as checks
+from grader.checks.base import run_battery
+from grader.student import InProcessStudent
+from solutions.mutants.dropout import ALTERNATIVES, MUTANTS
+
+BATTERY = checks.BATTERY
+TOTAL = sum(c.points for c in BATTERY.checks)
+GROUPS = ("test_forward_shape", "test_train_mode", "test_test_mode", "test_seed", "test_backward")
+# What an array (or a list of numbers) looks like when printed: hidden data must never leak.
+ARRAY_REPR = re.compile(r"array\(|\[\s*[-+]?\d|\d\s+[-+]?\d+\.\d")
+
+
+def _run(source: str):
+    return run_battery(BATTERY.checks, InProcessStudent.from_source(source), np.random.default_rng())
+
+
+def _assert_clean(output: str) -> None:
+    assert not ARRAY_REPR.search(output), output
+    assert len(output) < 600
+
+
+def test_battery_totals_ten_points_in_the_notebook_groups():
+    assert TOTAL == pytest.approx(10.0)
+    assert tuple(BATTERY.groups()) == GROUPS
+    assert all(c.points > 0 for c in BATTERY.checks)
+
+
+def test_every_check_is_named_by_some_mutant():
+    """A check no mutant fails could be a check that cannot fail."""
+    named = {m.caught_by for m in MUTANTS}
+    assert {c.id for c in BATTERY.checks} <= named
+
+
+def test_catalogue_names_are_unique_and_edits_match_the_reference_once():
+    names = [m.name for m in MUTANTS + ALTERNATIVES]
+    assert len(names) == len(set(names))
+    assert len(MUTANTS) >= 12 and len(ALTERNATIVES) >= 5
+    text = inspect.getsource(reference)
+    for m in MUTANTS + ALTERNATIVES:
+        assert m.source_text is not None or m.edits, m.name
+        for old, _ in m.edits:
+            assert text.count(old) == 1, (m.name, old)
+    assert all(m.caught_by is None for m in ALTERNATIVES)
+
+
+def test_reference_scores_full_marks():
+    results = _run(inspect.getsource(reference))
+    assert [r.output for r in results if r.status != "passed"] == []
+    assert sum(r.score for r in results) == pytest.approx(TOTAL)
+
+
+@pytest.mark.parametrize("alternative", ALTERNATIVES, ids=lambda m: m.name)
+def test_correct_alternative_scores_full_marks(alternative):
+    results = _run(alternative.source(reference))
+    assert [(r.name, r.output) for r in results if r.status != "passed"] == []
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.name)
+def test_mutant_fails_its_named_check(mutant):
+    named = BATTERY.by_id(mutant.caught_by)  # KeyError: the mutant names a check that does not exist
+    with np.errstate(all="ignore"):
+        results = _run(mutant.source(reference))
+    by_name = {r.name: r for r in results}
+    assert by_name[named.name].status != "passed", f"{mutant.name} passed {named.id}"
+    assert by_name[named.name].output
+    assert sum(r.score for r in results) < TOTAL
+    for r in results:
+        _assert_clean(r.output)
+
+
+# Hand-written submissions for the reply validation: each must lose points with a clear message.
+def _forward_returning(expr: str) -> str:
+    return inspect.getsource(reference).replace("return out, cache", f"return {expr}")
+
+
+@pytest.mark.parametrize(
+    "source, words",
+    [
+        (_forward_returning("out.tolist(), cache"), "returned a list as out, expected a numpy array"),
+        (_forward_returning("out"), "should return a tuple"),
+        (_forward_returning("out, cache, None"), "should return (out, cache)"),
+        (_forward_returning("out.ravel(), cache"), "of shape"),
+        (_forward_returning("out * np.nan, cache"), "NaN or infinite"),
+        ("def dropout_backward(dout, cache):\n    return dout\n", "does not define a function named dropout_forward"),
+        (_forward_returning("np.float64(out.sum()), cache"), "returned a float as out"),
+    ],
+)
+def test_bad_replies_fail_with_a_clear_message(source, words):
+    results = _run(source)
+    # input_is_unchanged grades only what happened to x, so it may pass
+    assert [r.name for r in results if r.status == "passed"] in ([], [BATTERY.by_id("input_is_unchanged").name])
+    outputs = [r.output for r in results]
+    assert any(words in o for o in outputs), outputs[0]
+    for o in outputs:
+        _assert_clean(o)
+
+
+def test_backward_reply_is_validated():
+    source = inspect.getsource(reference).replace("return dx", "return [dx]")
+    results = {r.group: r for r in _run(source) if r.status != "passed"}
+    assert set(results) == {"test_backward"}
+    assert "dropout_backward returned a list as dx" in results["test_backward"].output
+
+
+def test_student_errors_are_reported_not_raised():
+    source = inspect.getsource(reference).replace("dx = dout * mask", "raise RuntimeError('boom')")
+    results = [r for r in _run(source) if r.status != "passed"]
+    assert results and all(r.status == "error" and r.group == "test_backward" for r in results)
+    assert "RuntimeError: boom" in results[0].output

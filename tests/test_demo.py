@@ -1,0 +1,36 @@
+"""``grader demo`` builds, autogrades and reports the sample class through real nbgrader."""
+
+import subprocess
+import sys
+
+import pytest
+
+from grader.nbgrader_bridge.sample_class import students
+
+pytestmark = pytest.mark.e2e
+
+
+def test_demo_runs_and_prints_the_gradebook_table(tmp_path):
+    dest = tmp_path / "demo"
+    proc = subprocess.run(
+        [sys.executable, "-m", "grader.cli", "demo", "--dest", str(dest)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout
+    rows = {line.split()[0]: line for line in out.splitlines() if line.split() and line.split()[0] in students()}
+    assert sorted(rows) == students()
+    got, slash, top = rows["ada"].split()[-3:]  # total column: "score / max"
+    assert slash == "/" and float(top) > 0 and float(got) == float(top)
+    got, _, top = rows["dan"].split()[-3:]
+    assert float(got) == 0 and float(top) > 0
+    assert (dest / "gradebook.db").is_file() and (dest / "grades.csv").is_file()
+    assert list((dest / "feedback").glob("*/*/*.html"))
+    assert str(dest / "feedback") in out
+
+    # a second run into the same folder replaces the previous demo; other folders are refused
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "keep.txt").write_text("mine")
+    proc = subprocess.run([sys.executable, "-m", "grader.cli", "demo", "--dest", str(other)], capture_output=True, text=True)
+    assert proc.returncode != 0 and (other / "keep.txt").exists()

@@ -1,0 +1,102 @@
+"""Extracting student code and quiz answers from submissions, without running them."""
+
+import json
+
+import nbformat
+import pytest
+
+from grader.assignments import ASSIGNMENTS
+from grader.extract import ExtractionError, extract_answers, extract_code, string_assignments
+
+DROPOUT = ASSIGNMENTS["dropout"]
+
+
+def _submission(tmp_path, edit=None, name="sub.ipynb"):
+    nb = nbformat.read(str(DROPOUT.notebook), as_version=4)
+    if edit:
+        edit(nb)
+    path = tmp_path / name
+    nbformat.write(nb, str(path))
+    return path
+
+
+def test_notebook_code_is_setup_plus_solution_cells(tmp_path):
+    extracted = extract_code(_submission(tmp_path), DROPOUT.notebook)
+    labels = [label for label, _ in extracted.blocks]
+    assert labels == ["setup cell 1", "cell 'dropout_forward'", "cell 'dropout_backward'"]
+    assert "import numpy as np" in extracted.blocks[0][1]
+    assert extracted.notes == []
+
+
+def test_edited_setup_cell_is_replaced_by_the_trusted_one(tmp_path):
+    def edit(nb):
+        nb.cells[1].source = "import numpy as np\nabs = lambda v: 0"
+
+    extracted = extract_code(_submission(tmp_path, edit), DROPOUT.notebook)
+    assert all("abs = lambda" not in code for _, code in extracted.blocks)
+
+
+def test_added_cells_are_reported_not_graded(tmp_path):
+    def edit(nb):
+        nb.cells.insert(3, nbformat.v4.new_code_cell("def helper():\n    return 1"))
+
+    extracted = extract_code(_submission(tmp_path, edit), DROPOUT.notebook)
+    assert any("was added" in n for n in extracted.notes)
+    assert all("def helper" not in code for _, code in extracted.blocks)
+
+
+def test_deleted_and_duplicated_solution_cells_are_reported(tmp_path):
+    def edit(nb):
+        forward = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "dropout_forward"][0]
+        nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "dropout_backward"]
+        nb.cells.append(forward)
+
+    notes = extract_code(_submission(tmp_path, edit), DROPOUT.notebook).notes
+    assert any("'dropout_backward' is missing" in n for n in notes)
+    assert any("'dropout_forward' appears more than once" in n for n in notes)
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "is empty"),
+        (b"{not json", "not JSON"),
+        (b"\xff\xfe\x00garbage", "not valid UTF-8"),
+        (json.dumps({"cells": "nope", "nbformat": 4, "nbformat_minor": 5, "metadata": {}}).encode(), "not a valid notebook"),
+    ],
+)
+def test_unreadable_notebooks_raise_one_clear_error(tmp_path, content, message):
+    path = tmp_path / "bad.ipynb"
+    path.write_bytes(content)
+    with pytest.raises(ExtractionError, match=message):
+        extract_code(path, DROPOUT.notebook)
+
+
+def test_notebook_without_solution_cells_is_an_error(tmp_path):
+    def edit(nb):
+        for cell in nb.cells:
+            cell.metadata.pop("nbgrader", None)
+
+    with pytest.raises(ExtractionError, match="no solution cells"):
+        extract_code(_submission(tmp_path, edit), DROPOUT.notebook)
+
+
+def test_py_module_is_one_block(tmp_path):
+    path = tmp_path / "sub.py"
+    path.write_text("x = 1\n")
+    assert extract_code(path, DROPOUT.notebook).blocks == [("sub.py", "x = 1\n")]
+
+
+def test_quiz_answers_are_read_as_literals_without_running_anything(tmp_path):
+    code = 'import os\nforward = r"H = D*Y"\nbackward = "a" "b"\nO11 = os.system("echo hi")\nO12 = f"{forward}"\n'
+    answers, notes = string_assignments(code, ("forward", "backward", "O11", "O12"))
+    assert answers == {"forward": "H = D*Y", "backward": "ab"}
+    assert len(notes) == 2 and all("plain string" in n for n in notes)
+
+
+def test_quiz_syntax_error_is_a_note(tmp_path):
+    path = tmp_path / "answers.py"
+    path.write_text('forward = "H = D*Y"\nbackward = (\n')
+    extracted = extract_answers(path, ("forward", "backward"))
+    assert extracted.answers == {}
+    assert any("syntax error" in n for n in extracted.notes)

@@ -1,0 +1,135 @@
+"""The sandboxed autograde step writes scores nbgrader reads back, and never crashes nbgrader.
+
+The grading engine is replaced by fixed results here; the end-to-end tests use the real one.
+"""
+
+import importlib
+
+import nbformat
+import pytest
+from nbgrader.converters.autograde import Autograde
+from nbgrader.converters.generate_feedback import GenerateFeedback
+from nbgrader.utils import determine_grade, has_failed
+
+from grader import assignments
+from grader.nbgrader_bridge import preprocessor
+from grader.nbgrader_bridge.course import AUTOGRADE_PREPROCESSORS, FEEDBACK_PREPROCESSORS, config_text
+from grader.nbgrader_bridge.preprocessor import SandboxGrade, autograder_cells, write_result
+from grader.results import SubmissionResult, TestResult
+
+
+def _notebook():
+    return nbformat.read(str(assignments.get("dropout").notebook), as_version=4)
+
+
+def _ids(nb):
+    return [c.metadata.nbgrader["grade_id"] for c in autograder_cells(nb)]
+
+
+def _grades(nb):
+    return {c.metadata.nbgrader["grade_id"]: determine_grade(c)[0] for c in autograder_cells(nb)}
+
+
+def _text(cell):
+    return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+
+
+def _result(nb, passing_first: int):
+    """Two checks per autograder cell; the first ``passing_first`` checks pass."""
+    tests, n = [], 0
+    for cell in autograder_cells(nb):
+        gid, points = cell.metadata.nbgrader["grade_id"], float(cell.metadata.nbgrader["points"])
+        for k in range(2):
+            ok = n < passing_first
+            tests.append(TestResult(f"{gid} check {k}", points / 2 if ok else 0.0, points / 2,
+                                    "passed" if ok else "failed", "" if ok else f"why {gid} {k} failed", gid))
+            n += 1
+    return SubmissionResult("s/dropout", "dropout", tests=tests, notes=["cell 7 was added and was not graded"])
+
+
+def _default(cls, trait):
+    return [f"{c.__module__.rsplit('.', 1)[0]}.{c.__name__}" for c in cls.class_traits()[trait].default()]
+
+
+def test_config_is_nbgraders_default_lists_with_execute_replaced():
+    names = _default(Autograde, "autograde_preprocessors")
+    assert names[0] == "nbgrader.preprocessors.Execute"
+    assert list(AUTOGRADE_PREPROCESSORS) == ["grader.nbgrader_bridge.preprocessor.SandboxGrade"] + names[1:]
+    feedback = _default(GenerateFeedback, "preprocessors")
+    assert [n for n in FEEDBACK_PREPROCESSORS if n != "nbgrader.preprocessors.ClearHiddenTests"] == feedback
+    for name in AUTOGRADE_PREPROCESSORS + FEEDBACK_PREPROCESSORS:  # every entry imports
+        module, cls = name.rsplit(".", 1)
+        assert getattr(importlib.import_module(module), cls)
+        assert repr(name) in config_text()
+
+
+def test_partial_scores_per_cell_are_what_nbgrader_reads_back():
+    nb = _notebook()
+    write_result(nb, _result(nb, passing_first=3))
+    cells = autograder_cells(nb)
+    grades = _grades(nb)
+    first, second = cells[0].metadata.nbgrader, cells[1].metadata.nbgrader
+    assert grades[first["grade_id"]] == pytest.approx(float(first["points"]))
+    assert grades[second["grade_id"]] == pytest.approx(float(second["points"]) / 2)
+    assert all(grades[gid] == 0 for gid in _ids(nb)[2:])
+    for cell in cells:
+        assert not has_failed(cell), "stderr or error output makes nbgrader give zero"
+    assert "why test_train_mode 1 failed" in _text(cells[1])
+    assert "FAIL" in _text(cells[1]) and "PASS" in _text(cells[1])
+    assert "cell 7 was added" in _text(cells[0]) and "cell 7" not in _text(cells[1])
+
+
+def test_full_marks_give_every_cell_its_points():
+    nb = _notebook()
+    write_result(nb, _result(nb, passing_first=10**6))
+    assert _grades(nb) == {c.metadata.nbgrader["grade_id"]: float(c.metadata.nbgrader["points"]) for c in autograder_cells(nb)}
+
+
+def test_score_never_exceeds_the_cell_points_nor_goes_negative():
+    nb = _notebook()
+    gid = _ids(nb)[0]
+    tests = [TestResult("a", 0.1, 0.1, "passed", "", gid), TestResult("b", 0.2, 0.2, "passed", "", gid)]
+    write_result(nb, SubmissionResult("s", "dropout", tests=tests))
+    assert _grades(nb)[gid] == pytest.approx(float(autograder_cells(nb)[0].metadata.nbgrader["points"]))
+
+
+def test_error_record_gives_zero_everywhere_with_the_message():
+    nb = _notebook()
+    write_result(nb, SubmissionResult("s", "dropout", status="error", message="x.ipynb is not a valid notebook"))
+    assert set(_grades(nb).values()) == {0}
+    assert all("x.ipynb is not a valid notebook" in _text(c) for c in autograder_cells(nb))
+
+
+def test_cell_without_checks_and_orphan_checks_score_nothing_and_say_so():
+    nb = _notebook()
+    write_result(nb, SubmissionResult("s", "dropout", tests=[TestResult("lost", 1.0, 1.0, "passed", "", "nowhere")]))
+    assert set(_grades(nb).values()) == {0}
+    cells = autograder_cells(nb)
+    assert "lost" in _text(cells[0]) and "no checks are defined" in _text(cells[1])
+
+
+def test_any_exception_in_grading_gives_zero_and_is_logged(monkeypatch, caplog):
+    def boom(nb, assignment, label):
+        raise RuntimeError("engine exploded")
+
+    monkeypatch.setattr(preprocessor, "grade_submission", boom)
+    nb = _notebook()
+    resources = {"nbgrader": {"student": "s1", "assignment": "dropout"}}
+    out, _ = SandboxGrade().preprocess(nb, resources)
+    assert set(_grades(out).values()) == {0}
+    assert all("could not be graded: RuntimeError: engine exploded" in _text(c) for c in autograder_cells(out))
+
+
+def test_preprocessor_grades_a_copy_and_labels_it(monkeypatch):
+    seen = {}
+
+    def fake(nb, assignment, label):
+        seen.update(nb=nb, assignment=assignment, label=label)
+        nb.cells.clear()  # whatever the engine does to its input must not reach nbgrader
+        return SubmissionResult(label, assignment)
+
+    monkeypatch.setattr(preprocessor, "grade_submission", fake)
+    nb = _notebook()
+    out, _ = SandboxGrade().preprocess(nb, {"nbgrader": {"student": "s1", "assignment": "dropout"}})
+    assert seen["label"] == "s1/dropout" and seen["assignment"] == "dropout"
+    assert len(out.cells) > 0

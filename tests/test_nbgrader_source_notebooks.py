@@ -1,0 +1,24 @@
+"""The source notebooks (reference solutions filled in) run in a real Jupyter kernel."""
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from grader import assignments
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.mark.parametrize("name", list(assignments.ASSIGNMENTS))
+def test_source_notebook_runs_and_its_sanity_cells_pass(name, tmp_path):
+    nb = nbformat.read(str(assignments.get(name).notebook), as_version=4)
+    # raises CellExecutionError if any cell (a failing sanity assert) raises
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    sanity = [
+        c for c in nb.cells
+        if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade_id", "").startswith("sanity")
+    ]
+    assert sanity or assignments.get(name).kind == "quiz"
+    for cell in sanity:
+        text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+        assert "passed" in text, cell.metadata.nbgrader["grade_id"]

@@ -1,0 +1,70 @@
+"""The source notebooks and the reference modules are one source of truth."""
+
+import ast
+import importlib
+import inspect
+
+import nbformat
+import pytest
+
+from grader.assignments import ASSIGNMENTS
+from grader.extract import source_cells
+
+CODE = [a for a in ASSIGNMENTS.values() if a.kind == "code"]
+
+
+def _cells(assignment):
+    return nbformat.read(str(assignment.notebook), as_version=4).cells
+
+
+def _meta(cell):
+    return cell.metadata.get("nbgrader", {})
+
+
+@pytest.mark.parametrize("assignment", CODE, ids=lambda a: a.name)
+def test_solution_cells_are_the_reference_functions_verbatim(assignment):
+    reference = importlib.import_module(assignment.reference_module)
+    solution_cells = [c for c in _cells(assignment) if _meta(c).get("solution")]
+    by_id = {_meta(c)["grade_id"]: c.source.strip() for c in solution_cells}
+    assert sorted(by_id) == sorted(assignment.functions)
+    for name in assignment.functions:
+        assert by_id[name] == inspect.getsource(getattr(reference, name)).strip(), name
+
+
+@pytest.mark.parametrize("assignment", CODE, ids=lambda a: a.name)
+def test_reference_module_has_nothing_the_notebook_lacks(assignment):
+    """Every top-level statement of the reference is a graded function or the setup import."""
+    reference = importlib.import_module(assignment.reference_module)
+    tree = ast.parse(inspect.getsource(reference))
+    setup, _ = source_cells(nbformat.read(str(assignment.notebook), as_version=4))
+    setup_tree = ast.parse("\n".join(setup))
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            assert node.name in assignment.functions
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            assert ast.dump(node) in {ast.dump(n) for n in setup_tree.body}
+        else:
+            assert isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)  # docstring
+
+
+@pytest.mark.parametrize("assignment", CODE, ids=lambda a: a.name)
+def test_autograder_cells_carry_the_battery_points(assignment):
+    groups = assignment.battery().groups()
+    cells = {
+        _meta(c)["grade_id"]: float(_meta(c)["points"])
+        for c in _cells(assignment)
+        if _meta(c).get("grade") and not _meta(c).get("solution")
+    }
+    assert cells == pytest.approx(groups)
+
+
+@pytest.mark.parametrize("assignment", list(ASSIGNMENTS.values()), ids=lambda a: a.name)
+def test_grade_ids_are_unique_and_hidden_regions_never_grade_in_the_kernel(assignment):
+    cells = _cells(assignment)
+    ids = [_meta(c)["grade_id"] for c in cells if _meta(c)]
+    assert len(ids) == len(set(ids))
+    for cell in cells:
+        if _meta(cell).get("grade") and not _meta(cell).get("solution"):
+            hidden = cell.source.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0]
+            # stderr output makes stock nbgrader (run without our config) give zero, never full marks
+            assert "file=sys.stderr" in hidden

@@ -1,0 +1,95 @@
+"""Plain data rules and the in-process student (the trusted twin of the sandboxed one)."""
+
+import numpy as np
+import pytest
+
+from grader.plain import NotPlain, to_plain
+from grader.results import SubmissionResult, TestResult
+from grader.student import BadReply, Handle, InProcessStudent, MissingFunction, StudentRaised
+
+
+class FakeArray(np.ndarray):
+    def __eq__(self, other):  # lies in comparisons
+        return True
+
+
+@pytest.mark.parametrize("value", [1, 2.5, True, None, "s", [1, (2, 3)], {"a": np.zeros(2)}])
+def test_plain_values_pass(value):
+    to_plain(value)
+
+
+def test_arrays_are_copied_into_base_class():
+    sub = np.zeros(3).view(FakeArray)
+    out = to_plain(sub)
+    assert type(out) is np.ndarray and out is not sub
+    assert type(to_plain(np.float32(1.5))) is float
+
+
+@pytest.mark.parametrize(
+    "value",
+    [np.array([object()]), np.array([1 + 2j]), b"bytes", {1: 2}, object(), type("S", (float,), {})(1.0)],
+)
+def test_non_plain_values_are_rejected(value):
+    with pytest.raises(NotPlain):
+        to_plain(value)
+
+
+def test_deep_nesting_is_rejected():
+    value = []
+    for _ in range(20):
+        value = [value]
+    with pytest.raises(NotPlain, match="nested"):
+        to_plain(value)
+
+
+SOURCE = """
+import numpy as np
+def forward(x):
+    x *= 2          # modifies its input
+    return x.copy(), {"secret": object()}
+def backward(d, cache):
+    return d + len(cache)
+def boom(x):
+    raise ValueError("bad shape")
+def liar(x):
+    return object()
+"""
+
+
+def test_in_process_student_keeps_handles_and_copies_arguments():
+    student = InProcessStudent.from_source(SOURCE)
+    x = np.ones(3)
+    (out, handle), after = student.call_echo("forward", x, keep=(1,))
+    assert isinstance(handle, Handle)
+    np.testing.assert_array_equal(x, np.ones(3))  # the judge's array is untouched
+    np.testing.assert_array_equal(after[0], 2 * np.ones(3))  # the modification is visible
+    np.testing.assert_array_equal(student.call("backward", np.zeros(2), handle), np.ones(2))
+
+
+@pytest.mark.parametrize(
+    "name, keep, error, text",
+    [
+        ("missing", (), MissingFunction, "does not define a function named missing"),
+        ("boom", (), StudentRaised, "boom raised ValueError: bad shape"),
+        ("liar", (), BadReply, "cannot use"),
+        ("boom_free", (), MissingFunction, "boom_free"),
+    ],
+)
+def test_student_errors_are_student_facing(name, keep, error, text):
+    student = InProcessStudent.from_source(SOURCE)
+    with pytest.raises(error, match=text):
+        student.call(name, np.zeros(2), keep=keep)
+
+
+def test_tuple_reply_required_when_keeping():
+    student = InProcessStudent.from_source("def f(x):\n    return x\n")
+    with pytest.raises(BadReply, match="tuple of 2 items"):
+        student.call("f", np.zeros(2), keep=(1,))
+
+
+def test_result_record_matches_the_contract():
+    result = SubmissionResult("a.ipynb", "dropout", tests=[TestResult("t", 1.0, 2.0, "failed", "why", "g")])
+    record = result.to_dict()
+    assert list(record)[:5] == ["submission", "assignment", "score", "max_score", "status"]
+    assert record["tests"] == [{"name": "t", "score": 1.0, "max_score": 2.0, "status": "failed", "output": "why"}]
+    assert result.group_scores() == {"g": (1.0, 2.0)}

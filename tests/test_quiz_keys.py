@@ -1,0 +1,98 @@
+"""Quiz answer keys are derived from the references and SymPy and agree with the typed keys."""
+
+from __future__ import annotations
+
+import sympy
+
+from grader.extract import answers_from_notebook, extract_answers, read_notebook
+from grader.paths import REPO_ROOT
+from grader.quiz import ANSWER_NAMES
+from grader.quiz.grade import grade_answers
+from grader.quiz.keys import check_typed_keys, conv_outputs, derive_keys
+from grader.quiz.parse import SYMBOLS
+
+NOTEBOOK = REPO_ROOT / "assignments" / "quiz" / "quiz.ipynb"
+
+
+def typed_reference() -> dict[str, str]:
+    return extract_answers(REPO_ROOT / "solutions" / "quiz.py", ANSWER_NAMES).answers
+
+
+def test_every_answer_has_a_derived_key():
+    keys = derive_keys()
+    assert list(keys) == list(ANSWER_NAMES)
+    assert all(isinstance(k, sympy.Expr) for k in keys.values())
+
+
+def test_solutions_quiz_agrees_with_derived_keys_and_scores_full_marks():
+    typed = typed_reference()
+    assert set(typed) == set(ANSWER_NAMES)
+    assert check_typed_keys(typed) == []
+    assert all(r.score == r.max_score for r in grade_answers(typed))
+
+
+def test_notebook_solution_cells_are_solutions_quiz():
+    from_notebook = answers_from_notebook(read_notebook(NOTEBOOK), ANSWER_NAMES).answers
+    assert from_notebook == typed_reference()
+    assert check_typed_keys(from_notebook) == []
+
+
+def test_a_wrong_typed_key_is_reported():
+    typed = {**typed_reference(), "variance": "Y^2 p (1 - p)", "O12": "X12*W11"}
+    problems = check_typed_keys(typed)
+    assert [p.split(":")[0] for p in problems] == ["O12", "variance"]
+    assert check_typed_keys({"Hout": "1 + (H + pad - HH)/stride"})
+    assert "not understood" in check_typed_keys({"forward": "D*Y["})[0]
+
+
+def test_conv_keys_come_from_running_the_reference_on_symbols():
+    keys = derive_keys()
+    # cross-correlation: O_ij pairs X_(i+a)(j+b) with W_(1+a)(1+b)
+    for i in (1, 2):
+        for j in (1, 2):
+            terms = sympy.Add.make_args(keys[f"O{i}{j}"])
+            assert len(terms) == 4
+            for a in (0, 1):
+                for b in (0, 1):
+                    assert SYMBOLS[f"X{i + a}{j + b}"] * SYMBOLS[f"W{1 + a}{1 + b}"] in terms
+    assert conv_outputs(lambda w: w[::-1, ::-1])["O11"] != keys["O11"]
+
+
+def test_size_key_matches_the_reference_on_fresh_tuples():
+    import numpy as np
+
+    from solutions.conv import conv_forward_naive
+
+    keys = derive_keys()
+    H, HH, W, WW, pad, stride = (SYMBOLS[n] for n in ("H", "HH", "W", "WW", "pad", "stride"))
+    for h, hh, w, ww, pd, s in [(7, 3, 9, 5, 1, 2), (11, 3, 6, 2, 0, 4), (5, 5, 5, 1, 2, 1)]:
+        out, _ = conv_forward_naive(np.zeros((1, 1, h, w)), np.zeros((1, 1, hh, ww)), np.zeros(1), {"stride": s, "pad": pd})
+        values = {H: h, HH: hh, W: w, WW: ww, pad: pd, stride: s}
+        assert (keys["Hout"].subs(values), keys["Wout"].subs(values)) == out.shape[2:]
+
+
+def test_dropout_keys_follow_from_the_definitions():
+    keys = derive_keys()
+    D, Y, p, dLdH = (SYMBOLS[n] for n in ("D", "Y", "p", "dLdH"))
+    assert sympy.simplify(keys["backward_inverted"] - dLdH * sympy.diff(keys["forward_inverted"], Y)) == 0
+    assert sympy.simplify(keys["expectation"] - Y) == 0  # inverted dropout preserves the mean
+    # Var = E[H^2] - E[H]^2 computed by hand over D in {0, 1}
+    second = p * keys["forward_inverted"].subs(D, 1) ** 2
+    assert sympy.simplify(keys["variance"] - (second - keys["expectation"] ** 2)) == 0
+
+
+def test_derivation_leaves_numpy_global_state_alone():
+    import numpy as np
+
+    from grader.quiz import keys as keys_module
+
+    before = np.random.get_state()[1].copy()
+    keys_module._dropout_keys()
+    assert (np.random.get_state()[1] == before).all()
+
+
+def test_check_solutions_quiz_section_passes():
+    from grader.check_solutions import check_quiz
+
+    lines: list[str] = []
+    assert check_quiz(lines.append) == 0, lines
