@@ -33,10 +33,26 @@ class Item:
     path: Path
 
 
-def collect(paths: Iterable[str]) -> list[Item]:
+def belongs_elsewhere(relative: Path, assignment: str | None) -> bool:
+    """True if a file found in a folder is named for another assignment and not for this one.
+
+    In an nbgrader tree (``submitted/<student>/<assignment>/<assignment>.ipynb``) or a folder
+    of ``dropout.py``/``quiz.ipynb`` files, grading one assignment must not pick up the others.
+    """
+    if assignment is None:
+        return False
+    from grader.assignments import ASSIGNMENTS
+
+    names = set(relative.parent.parts) | {relative.stem}
+    return assignment not in names and bool(names & (set(ASSIGNMENTS) - {assignment}))
+
+
+def collect(paths: Iterable[str], assignment: str | None = None) -> list[Item]:
     """Expand files and folders (recursively) into submissions, in a stable order.
 
-    A missing path is still returned, so that it is reported as an ``error`` record.
+    A missing path is still returned, so that it is reported as an ``error`` record. Files
+    found inside a folder that are named for another assignment are left out (see
+    :func:`belongs_elsewhere`); files given by name are always graded.
     """
     items: list[Item] = []
     for given in paths:
@@ -45,7 +61,10 @@ def collect(paths: Iterable[str]) -> list[Item]:
             found = sorted(
                 p
                 for p in path.rglob("*")
-                if p.is_file() and p.suffix in SUFFIXES and not (set(p.relative_to(path).parts) & SKIP_DIRS)
+                if p.is_file()
+                and p.suffix in SUFFIXES
+                and not (set(p.relative_to(path).parts) & SKIP_DIRS)
+                and not belongs_elsewhere(p.relative_to(path), assignment)
             )
             items += [Item(str(Path(given) / p.relative_to(path)), p) for p in found]
         else:

@@ -19,19 +19,22 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     from grader.reports.table import format_result
 
     assignments.get(args.assignment)
-    items = collect(args.paths)
+    if args.jobs < 1:
+        raise UserError("--jobs must be at least 1")
+    items = collect(args.paths, args.assignment)
     if not items:
         raise UserError("no submissions found (give notebooks, .py files or folders holding them)")
     results_file = None
     out = None
+    kept = []
     if args.json == "-":
         out = sys.stdout
     elif args.json:
         results_file = ResultsFile(Path(args.json))
         todo = [i for i in items if not results_file.is_current(i, args.assignment)]
-        skipped = len(items) - len(todo)
-        if skipped:
-            print(f"{skipped} submission(s) already graded in {args.json}; grading {len(todo)}", file=sys.stderr)
+        kept = [results_file.records[(i.label, args.assignment)] for i in items if i not in todo]
+        if kept:
+            print(f"{len(kept)} submission(s) already graded in {args.json}; grading {len(todo)}", file=sys.stderr)
         results_file.drop_stale({(i.label, args.assignment) for i in todo})
         items = todo
 
@@ -42,16 +45,65 @@ def _cmd_grade(args: argparse.Namespace) -> int:
             out.write(result.to_json() + "\n")
             out.flush()
 
+    if args.scheduler:
+        from grader.executors import ClusterError, grade_on_cluster
+
+        def run():
+            try:
+                yield from grade_on_cluster(items, args.assignment, args.scheduler, on_result=record)
+            except ClusterError as exc:
+                raise UserError(str(exc)) from None
+    else:
+        def run():
+            yield from grade_batch(items, args.assignment, jobs=args.jobs, on_result=record)
+
     bar = progress(len(items))
     results = []
-    for result in grade_batch(items, args.assignment, jobs=args.jobs, on_result=record):
+    for result in run():
         results.append(result)
         bar.update(1)
     bar.close()
+    if args.feedback:
+        from grader.reports.feedback import write_feedback
+        from grader.results import SubmissionResult
+
+        # Submissions skipped as already graded get their page from their stored record.
+        pages = write_feedback([SubmissionResult.from_dict(r) for r in kept] + results, Path(args.feedback))
+        print(f"feedback: {len(pages)} page(s) in {args.feedback}", file=sys.stderr)
     if out is None:
         order = {i.label: n for n, i in enumerate(items)}
         for result in sorted(results, key=lambda r: order.get(r.submission, 0)):
             print(format_result(result, verbose=True))
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from grader.reports.class_report import write_class_report
+
+    html = write_class_report(Path(args.results), Path(args.output), Path(args.csv) if args.csv else None, args.title)
+    print(f"class report: {html}" + (f"; CSV: {args.csv}" if args.csv else ""))
+    return 0
+
+
+def _cmd_gradescope(args: argparse.Namespace) -> int:
+    from grader.platforms.gradescope import build_gradescope_bundle
+
+    zip_path = build_gradescope_bundle(args.assignment, Path(args.output), hidden_visibility=args.hidden_visibility)
+    print(f"Gradescope autograder for {args.assignment}: {zip_path} (upload it under Configure Autograder)")
+    return 0
+
+
+def _cmd_canvas(args: argparse.Namespace) -> int:
+    from grader.platforms.canvas import canvas_csv_from_course, canvas_csv_from_results
+
+    if bool(args.results) == bool(args.course):
+        raise UserError("give either a results file (grader canvas RESULTS.jsonl -o grades.csv) or --course DIR, not both")
+    options = {"id_column": args.id_column}
+    if args.results:
+        path = canvas_csv_from_results(Path(args.results), Path(args.output), **options)
+    else:
+        path = canvas_csv_from_course(Path(args.course), Path(args.output), **options)
+    print(f"Canvas grades CSV: {path} (Grades > Import in Canvas)")
     return 0
 
 
@@ -69,8 +121,14 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _course(args: argparse.Namespace) -> Path:
     course = Path(args.course)
-    if args.command != "release" and not course.is_dir():
+    if args.command == "release":
+        if course.exists() and not course.is_dir():
+            raise UserError(f"{course} is a file, not a folder; give a new or existing course folder")
+        return course
+    if not course.is_dir():
         raise UserError(f"course folder {course} does not exist; create it with: grader release --course {course}")
+    if not (course / "gradebook.db").is_file() or not (course / "nbgrader_config.py").is_file():
+        raise UserError(f"{course} is not a released course (no gradebook.db or nbgrader_config.py); run: grader release --course {course}")
     return course
 
 
@@ -84,22 +142,29 @@ def _cmd_release(args: argparse.Namespace) -> int:
 def _cmd_autograde(args: argparse.Namespace) -> int:
     from grader.nbgrader_bridge.autograde import autograde
 
-    autograde(_course(args), args.assignment)
+    csv_path = autograde(_course(args), args.assignment, force=args.force)
+    print(f"grades: {csv_path}")
     return 0
 
 
 def _cmd_feedback(args: argparse.Namespace) -> int:
     from grader.nbgrader_bridge.feedback import feedback
 
-    feedback(_course(args), args.assignment)
+    pages = feedback(_course(args), args.assignment)
+    print(f"feedback: {len(pages)} page(s) under {Path(args.course) / 'feedback'}")
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     from grader.assignments import ASSIGNMENTS
+    from grader.platforms.canvas import ID_COLUMNS
+    from grader.platforms.gradescope import VISIBILITIES
 
-    parser = argparse.ArgumentParser(prog="grader", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="grader",
+        description="Release, grade and report the dropout, convolution and quiz assignments (see README.md).",
+    )
     parser.add_argument("--version", action="version", version=f"grader {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -118,6 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=text)
         p.add_argument("--course", required=True, help="the nbgrader course folder")
         p.add_argument("--assignment", choices=list(ASSIGNMENTS), help="only this assignment")
+        if name == "autograde":
+            p.add_argument("--force", action="store_true", help="regrade submissions already autograded")
         p.set_defaults(func=func)
 
     p = sub.add_parser("grade", help="grade notebooks or .py files directly")
@@ -125,7 +192,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH", help="notebook, .py file, or folder of them")
     p.add_argument("--json", metavar="FILE", help="write JSON Lines records to FILE (resumable) or - for stdout")
     p.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel")
+    p.add_argument("--feedback", metavar="DIR", help="also write one HTML feedback page per submission into DIR")
+    p.add_argument("--scheduler", metavar="ADDR", help="grade on a Dask cluster (tcp://HOST:PORT; needs pip install .[dask])")
     p.set_defaults(func=_cmd_grade)
+
+    p = sub.add_parser("report", help="class report (HTML, optional CSV) from a results file")
+    p.add_argument("results", metavar="RESULTS", help="JSON Lines file written by grader grade --json")
+    p.add_argument("-o", "--output", required=True, metavar="HTML", help="where to write the report")
+    p.add_argument("--csv", metavar="FILE", help="also write one row per submission for spreadsheets")
+    p.add_argument("--title", help="the report's title")
+    p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser("gradescope", help="build a Gradescope autograder zip")
+    p.add_argument("--assignment", required=True, choices=list(ASSIGNMENTS))
+    p.add_argument("-o", "--output", required=True, metavar="ZIP", help="e.g. autograder.zip")
+    p.add_argument(
+        "--hidden-visibility", default="after_published",
+        choices=VISIBILITIES,
+        help="when students see the hidden checks' results (default: after_published)",
+    )
+    p.set_defaults(func=_cmd_gradescope)
+
+    p = sub.add_parser("canvas", help="grades CSV in Canvas's gradebook import layout")
+    p.add_argument("results", nargs="?", metavar="RESULTS", help="JSON Lines file written by grader grade --json")
+    p.add_argument("--course", help="read the nbgrader gradebook of this course folder instead")
+    p.add_argument("-o", "--output", required=True, metavar="CSV")
+    p.add_argument(
+        "--id-column", default="SIS Login ID", choices=ID_COLUMNS,
+        help="Canvas column that holds the course's student ids (default: SIS Login ID)",
+    )
+    p.set_defaults(func=_cmd_canvas)
 
     p = sub.add_parser("check-solutions", help="references score full marks, mutants lose points, quiz keys re-derived")
     p.add_argument("--repeats", type=int, default=20, help="unseeded runs of each reference")
@@ -136,13 +232,19 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``grader`` console script."""
     from grader.assignments import UnknownAssignment
+    from grader.nbgrader_bridge.commands import NbgraderFailed
+    from grader.platforms import PlatformError
+    from grader.reports.class_report import ResultsFileError
 
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (UserError, UnknownAssignment) as exc:
+    except (UserError, UnknownAssignment, PlatformError, ResultsFileError) as exc:
         print(f"grader: {exc}", file=sys.stderr)
         return 2
+    except NbgraderFailed as exc:
+        print(f"grader: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("grader: interrupted; results written so far are kept", file=sys.stderr)
         return 130

@@ -23,18 +23,39 @@ class TestResult:
     status: str
     output: str = ""
     group: str = ""  # the nbgrader grade cell the points belong to; not part of the JSON record
-    # Quiz answers only, for feedback pages (not part of the JSON record):
+    # Quiz answers only; written to the record only when set (extra fields, after the contract's):
     understood: str = ""  # LaTeX of the answer as the grader understood it
     misconception: str = ""  # name of the recognised misconception, if any
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """The test's JSON object (contract fields, then the optional quiz fields when set)."""
+        record: dict[str, Any] = {
             "name": self.name,
             "score": round(self.score, 6),
             "max_score": round(self.max_score, 6),
             "status": self.status,
             "output": self.output,
         }
+        # Kept in the file so `grader report` can count misconceptions and feedback can be
+        # re-rendered from a results file alone.
+        if self.understood:
+            record["understood"] = self.understood
+        if self.misconception:
+            record["misconception"] = self.misconception
+        return record
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> "TestResult":
+        """Rebuild a test from its JSON object (``group`` is not in the record)."""
+        return cls(
+            name=str(record.get("name", "")),
+            score=float(record.get("score") or 0.0),
+            max_score=float(record.get("max_score") or 0.0),
+            status=str(record.get("status", "error")),
+            output=str(record.get("output", "")),
+            understood=str(record.get("understood", "")),
+            misconception=str(record.get("misconception", "")),
+        )
 
 
 @dataclass
@@ -87,6 +108,22 @@ class SubmissionResult:
         if self.content_hash:
             record["content_hash"] = self.content_hash
         return record
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> "SubmissionResult":
+        """Rebuild a result from its JSON record (e.g. a line of a results file)."""
+        tests = [TestResult.from_dict(t) for t in record.get("tests") or [] if isinstance(t, dict)]
+        return cls(
+            submission=str(record.get("submission", "")),
+            assignment=str(record.get("assignment", "")),
+            status=str(record.get("status", "graded")),
+            message=str(record.get("message", "")),
+            tests=tests,
+            notes=[str(n) for n in record.get("notes") or []],
+            isolation=str(record.get("isolation", "")),
+            content_hash=str(record.get("content_hash", "")),
+            max_score_if_error=0.0 if tests else float(record.get("max_score") or 0.0),
+        )
 
     def to_json(self) -> str:
         """One JSON Lines record (no newline)."""

@@ -146,7 +146,7 @@ class InProcessStudent:
             raise MissingFunction(f"the submission does not define a function named {name}")
         try:
             reply = fn(*args)
-        except Exception as exc:  # student code may raise anything
+        except (Exception, SystemExit) as exc:  # student code may raise anything; exit() too, as in the sandbox
             raise StudentRaised(raised_message(name, exc)) from None
         return split_reply(name, reply, keep, self._store)
 
@@ -156,7 +156,10 @@ class InProcessStudent:
     def call_echo(self, name: str, *args: Any, keep: Sequence[int] = ()) -> tuple[Any, tuple]:
         prepared = self._prepare(args)
         reply = self._invoke(name, prepared, keep)
-        after = tuple(orig if isinstance(orig, Handle) else to_plain(a) for a, orig in zip(prepared, args))
+        try:
+            after = tuple(orig if isinstance(orig, Handle) else to_plain(a) for a, orig in zip(prepared, args))
+        except NotPlain as exc:  # the student's code put something odd into an argument
+            raise BadReply(f"{name} left an argument in a form the grader cannot use: {exc}") from None
         return reply, after
 
     def rng_fingerprint(self) -> str:

@@ -93,3 +93,15 @@ def test_result_record_matches_the_contract():
     assert list(record)[:5] == ["submission", "assignment", "score", "max_score", "status"]
     assert record["tests"] == [{"name": "t", "score": 1.0, "max_score": 2.0, "status": "failed", "output": "why"}]
     assert result.group_scores() == {"g": (1.0, 2.0)}
+
+
+def test_in_process_student_reports_exit_and_odd_arguments_like_the_sandbox():
+    student = InProcessStudent.from_source(
+        "import sys\n"
+        "def leave(x):\n    sys.exit(0)\n"
+        "def spoil(d):\n    d['p'] = object()\n    return 1.0\n"
+    )
+    with pytest.raises(StudentRaised, match="SystemExit"):
+        student.call("leave", 1.0)
+    with pytest.raises(BadReply, match="left an argument in a form the grader cannot use"):
+        student.call_echo("spoil", {"p": 0.5})

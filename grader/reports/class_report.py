@@ -85,15 +85,8 @@ def load_records(path: Path) -> list[dict[str, Any]]:
 
 
 def records_from_results(results: Iterable[SubmissionResult]) -> list[dict[str, Any]]:
-    """Records for in-memory results, keeping each test's recognised misconception."""
-    out = []
-    for result in results:
-        record = result.to_dict()
-        for test, row in zip(result.tests, record["tests"]):
-            if test.misconception:
-                row["misconception"] = test.misconception
-        out.append(record)
-    return out
+    """Records for in-memory results (the same records ``grader grade --json`` writes)."""
+    return [result.to_dict() for result in results]
 
 
 def _num(value: Any) -> float:

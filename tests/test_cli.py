@@ -1,0 +1,142 @@
+"""The ``grader`` command line: grade -> report / canvas / feedback, and one-sentence errors."""
+
+from __future__ import annotations
+
+import csv
+import inspect
+import json
+import zipfile
+
+import pytest
+
+from grader.batch import collect
+from grader.cli import main
+from grader.results import SubmissionResult, TestResult
+from solutions import dropout as reference_dropout
+
+QUIZ_RIGHT = 'forward = "H = D*Y"\nbackward = r"dL/dY = dL/dH \\odot D"\n'
+QUIZ_VANILLA = 'forward_inverted = "H = D*Y"\nvariance = "p*(1-p)"\n'
+
+
+def records(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@pytest.fixture
+def quiz_class(tmp_path):
+    """An nbgrader-like tree where each student also has a dropout file that must not be taken."""
+    for student, text in (("ann", QUIZ_RIGHT), ("bob", QUIZ_VANILLA)):
+        (tmp_path / "submitted" / student / "quiz").mkdir(parents=True)
+        (tmp_path / "submitted" / student / "quiz" / "quiz.py").write_text(text)
+        (tmp_path / "submitted" / student / "dropout").mkdir()
+        (tmp_path / "submitted" / student / "dropout" / "dropout.py").write_text("x = 1\n")
+    return tmp_path
+
+
+def test_grade_takes_only_the_assignments_files_from_a_folder(quiz_class, capsys):
+    results = quiz_class / "r.jsonl"
+    assert main(["grade", "--assignment", "quiz", str(quiz_class / "submitted"), "--json", str(results)]) == 0
+    got = {r["submission"].split("/")[-3]: r for r in records(results)}
+    assert sorted(got) == ["ann", "bob"]
+    assert all(r["submission"].endswith("quiz.py") for r in got.values())
+    assert got["ann"]["score"] == 2 and got["bob"]["score"] < 1
+
+
+def test_folder_filter_keeps_files_named_for_no_assignment(tmp_path):
+    (tmp_path / "alice.py").write_text("")
+    (tmp_path / "conv").mkdir()
+    (tmp_path / "conv" / "alice.py").write_text("")
+    (tmp_path / "quiz.ipynb").write_text("{}")
+    labels = [i.label for i in collect([str(tmp_path)], "dropout")]
+    assert labels == [str(tmp_path / "alice.py")]
+    # a file given by name is graded whatever it is called
+    assert [i.label for i in collect([str(tmp_path / "quiz.ipynb")], "dropout")] == [str(tmp_path / "quiz.ipynb")]
+
+
+def test_rerun_skips_graded_work_and_still_writes_every_feedback_page(quiz_class, capsys):
+    results, pages = quiz_class / "r.jsonl", quiz_class / "fb"
+    args = ["grade", "--assignment", "quiz", str(quiz_class / "submitted"), "--json", str(results)]
+    assert main(args) == 0
+    before = results.read_text()
+    assert main(args + ["--feedback", str(pages)]) == 0
+    assert "2 submission(s) already graded" in capsys.readouterr().err
+    assert results.read_text() == before  # nothing regraded, nothing duplicated
+    html = sorted(pages.glob("*.html"))
+    assert len(html) == 2
+    bob = next(p for p in html if "bob" in p.name).read_text()
+    # the misconception comes back from the stored record, not from a fresh grading
+    assert "Recognised misconception: variance of the mask D" in bob
+
+
+def test_report_and_canvas_from_a_results_file(quiz_class, capsys):
+    results = quiz_class / "r.jsonl"
+    main(["grade", "--assignment", "quiz", str(quiz_class / "submitted"), "--json", str(results)])
+    report, table = quiz_class / "report.html", quiz_class / "report.csv"
+    assert main(["report", str(results), "-o", str(report), "--csv", str(table)]) == 0
+    assert "<svg" in report.read_text() and len(list(csv.reader(table.open()))) == 3
+    canvas = quiz_class / "canvas.csv"
+    assert main(["canvas", str(results), "-o", str(canvas)]) == 0
+    rows = list(csv.reader(canvas.open()))
+    assert rows[0][-1] == "quiz" and {r[0] for r in rows[2:]} == {"ann", "bob"}
+
+
+def test_records_keep_the_recognised_misconception(quiz_class):
+    results = quiz_class / "r.jsonl"
+    main(["grade", "--assignment", "quiz", str(quiz_class / "submitted" / "bob"), "--json", str(results)])
+    tests = {t["name"].split(":")[0]: t for t in records(results)[0]["tests"]}
+    assert tests["forward_inverted"]["misconception"]
+    assert tests["forward_inverted"]["understood"] == "D Y"
+    assert "misconception" not in tests["O11"]  # unanswered: nothing recognised
+
+
+def test_result_records_round_trip():
+    result = SubmissionResult(
+        "s.py", "quiz", tests=[TestResult("O11: x", 0.5, 1.0, "failed", "why", understood="X_{11}", misconception="flip")],
+        notes=["n"], isolation="none", content_hash="abc",
+    )
+    again = SubmissionResult.from_dict(json.loads(result.to_json()))
+    assert again.to_dict() == result.to_dict()
+    error = SubmissionResult("t.py", "conv", status="error", message="bad", max_score_if_error=10.0)
+    assert SubmissionResult.from_dict(error.to_dict()).max_score == 10.0
+
+
+def test_grade_prints_a_table_and_json_to_stdout(tmp_path, capsys):
+    sub = tmp_path / "mine.py"
+    sub.write_text(inspect.getsource(reference_dropout))
+    assert main(["grade", "--assignment", "dropout", str(sub)]) == 0
+    assert f"{sub}: 10 / 10" in capsys.readouterr().out
+    assert main(["grade", "--assignment", "dropout", str(sub), "--json", "-"]) == 0
+    (record,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert record["score"] == record["max_score"] == 10
+
+
+def test_gradescope_bundle_command(tmp_path, capsys):
+    out = tmp_path / "autograder.zip"
+    assert main(["gradescope", "--assignment", "conv", "-o", str(out)]) == 0
+    names = zipfile.ZipFile(out).namelist()
+    assert "setup.sh" in names and "run_autograder" in names
+
+
+@pytest.mark.parametrize(
+    "argv, says",
+    [
+        (["autograde", "--course", "{tmp}/nowhere"], "does not exist; create it with: grader release"),
+        (["feedback", "--course", "{tmp}"], "is not a released course"),
+        (["report", "{tmp}/none.jsonl", "-o", "{tmp}/r.html"], "does not exist; write one with: grader grade"),
+        (["canvas", "--course", "{tmp}", "-o", "{tmp}/c.csv"], "no gradebook.db"),
+        (["canvas", "-o", "{tmp}/c.csv"], "give either a results file"),
+        (["grade", "--assignment", "quiz", "{tmp}/empty"], "no submissions found"),
+        (["grade", "--assignment", "quiz", "{tmp}", "--jobs", "0"], "--jobs must be at least 1"),
+    ],
+)
+def test_user_mistakes_are_one_sentence_and_exit_2(tmp_path, capsys, argv, says):
+    (tmp_path / "empty").mkdir()
+    assert main([a.format(tmp=tmp_path) for a in argv]) == 2
+    err = capsys.readouterr().err
+    assert says in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_unknown_assignment_is_refused_by_the_parser(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["grade", "--assignment", "pooling", "x.py"])
+    assert exc.value.code == 2 and "invalid choice: 'pooling'" in capsys.readouterr().err
