@@ -12,9 +12,11 @@ import nbformat
 import pytest
 
 from grader import assignments
+from grader.grading import grade_submission
 from grader.nbgrader_bridge.autograde import autograde, gradebook, read_scores
 from grader.nbgrader_bridge.course import release
 from grader.nbgrader_bridge.feedback import feedback
+from grader.nbgrader_bridge.fill import fill_solutions
 from grader.nbgrader_bridge.sample_class import place_class
 
 pytestmark = pytest.mark.e2e
@@ -41,6 +43,23 @@ def _reference_notebook(course, name):
     return nb
 
 
+def _mutant_students(course):
+    """student id -> (assignment, notebook): per code assignment, one catalogued mutant per
+    autograder cell (the first whose named check belongs to it), so every cell is exercised."""
+    out = {}
+    for a in assignments.ASSIGNMENTS.values():
+        if a.kind != "code":
+            continue
+        released = nbformat.read(str(course / "release" / a.name / f"{a.name}.ipynb"), as_version=4)
+        battery, seen = a.battery(), set()
+        for m in a.mutants().MUTANTS:
+            group = battery.by_id(m.caught_by).group
+            if group not in seen:
+                seen.add(group)
+                out[f"mutant-{m.name.replace('_', '-')}"] = (a.name, fill_solutions(released, m.source(a.reference()), a.functions))
+    return out
+
+
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     course = tmp_path_factory.mktemp("course")
@@ -50,6 +69,10 @@ def course(tmp_path_factory):
         dest = course / "submitted" / "reference" / name
         dest.mkdir(parents=True)
         nbformat.write(_reference_notebook(course, name), str(dest / f"{name}.ipynb"))
+    for student, (name, nb) in _mutant_students(course).items():
+        dest = course / "submitted" / student / name
+        dest.mkdir(parents=True)
+        nbformat.write(nb, str(dest / f"{name}.ipynb"))
     csv_path = autograde(course)
     pages = feedback(course)
     return course, csv_path, pages
@@ -160,3 +183,24 @@ def test_grades_csv_and_feedback_pages(course):
     assert len(pages) == len([p for p in (course_dir / "submitted").glob("*/*/*.ipynb")])
     html = (course_dir / "feedback" / "reference" / "conv" / "conv.html").read_text()
     assert "PASS" in html and "BEGIN HIDDEN TESTS" not in html
+
+
+def test_nbgrader_autograde_and_grader_grade_agree_cell_by_cell(course):
+    """Both paths, on every submission (sample class, reference, one mutant per cell): the same
+    per-cell scores. The batteries' outcomes are deterministic, so two gradings must agree."""
+    course_dir = course[0]
+    compared = 0
+    for path in sorted((course_dir / "submitted").glob("*/*/*.ipynb")):
+        student, name = path.parts[-3], path.parts[-2]
+        direct = grade_submission(path, name)
+        in_gradebook = _cell_grades(course_dir, student, name)
+        if direct.status == "error":
+            assert all(score == 0 for score, _ in in_gradebook.values()), path
+        else:
+            got = {g: score for g, (score, _) in direct.group_scores().items()}
+            assert set(got) == set(in_gradebook), path
+            for g, (score, _) in in_gradebook.items():
+                assert score == pytest.approx(got[g], abs=1e-9), (path, g)
+        compared += 1
+    assert compared >= 3 * 3 + 9  # reference, ada, dan on every assignment, plus the mutants
+    assert sum(p.parts[-3].startswith("mutant-") for p in (course_dir / "submitted").glob("*/*/*.ipynb")) >= 9
