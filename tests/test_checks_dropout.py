@@ -77,6 +77,19 @@ def test_mutant_fails_its_named_check(mutant):
         _assert_clean(r.output)
 
 
+@pytest.mark.parametrize("name, words", [("row_mask", "a single row"), ("shared_sample_mask", "a single column")])
+def test_whole_input_masks_are_explained(name, words):
+    """A mask drawn per row or shared by the samples keeps all or none of a one-row or one-column
+    input: the rate and mean checks say so, and point at one draw per unit."""
+    mutant = next(m for m in MUTANTS if m.name == name)
+    by_id = {c.name: c.id for c in BATTERY.checks}
+    failed = {by_id[r.name]: r.output for r in _run(mutant.source(reference)) if r.status != "passed"}
+    assert set(failed) == {"keep_rate_matches_p", "expectation_is_preserved", "units_dropped_independently"}
+    for check_id in ("keep_rate_matches_p", "expectation_is_preserved"):
+        assert words in failed[check_id] and "np.random.rand(*x.shape)" in failed[check_id]
+    assert "kept or dropped together" in failed["units_dropped_independently"]
+
+
 # Hand-written submissions for the reply validation: each must lose points with a clear message.
 def _forward_returning(expr: str) -> str:
     return inspect.getsource(reference).replace("return out, cache", f"return {expr}")

@@ -68,3 +68,29 @@ def test_grade_ids_are_unique_and_hidden_regions_never_grade_in_the_kernel(assig
             hidden = cell.source.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0]
             # stderr output makes stock nbgrader (run without our config) give zero, never full marks
             assert "file=sys.stderr" in hidden
+
+
+def _graded_by_cell(assignment):
+    """grade_id -> names of the checks (or quiz answers) whose points the cell carries."""
+    out = {}
+    if assignment.kind == "code":
+        for c in assignment.battery().checks:
+            out.setdefault(c.group, []).append(c.name)
+    else:
+        from grader.quiz.questions import QUESTIONS
+
+        for q in QUESTIONS.values():
+            out.setdefault(q.group, []).append(f"{q.name}: {q.title}")
+    return out
+
+
+@pytest.mark.parametrize("assignment", list(ASSIGNMENTS.values()), ids=lambda a: a.name)
+def test_autograder_cells_tell_students_what_they_check(assignment):
+    """The visible part of each autograder cell lists exactly the checks behind its points."""
+    expected = _graded_by_cell(assignment)
+    for cell in _cells(assignment):
+        if _meta(cell).get("grade") and not _meta(cell).get("solution"):
+            visible = cell.source.split("### BEGIN HIDDEN TESTS")[0]
+            listed = [line[len("# - "):].rsplit(" (", 1)[0] for line in visible.splitlines() if line.startswith("# - ")]
+            assert listed == expected.pop(_meta(cell)["grade_id"])
+    assert not expected, f"checks without an autograder cell: {expected}"

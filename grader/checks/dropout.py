@@ -6,8 +6,20 @@ returns ``(out, Handle)`` (the cache stays with the student's code) and the Hand
 
 Statistical checks bound their false-failure probability for a correct implementation in their
 docstring, each below 1e-9, with Hoeffding's inequality: for n independent values in an interval
-of width w, P(|mean - E[mean]| >= t) <= 2 exp(-2 n t^2 / w^2) (one-sided: without the 2).
+of width w, P(|mean - E[mean]| >= t) <= 2 exp(-2 n t^2 / w^2) (one-sided: without the 2), or,
+for 0/1 values with mean q, its sharper Chernoff form P(mean >= q + t) <= exp(-n KL(q + t || q))
+(likewise below), KL being the Bernoulli relative entropy.
 Inputs are drawn from the ``rng`` the runner passes, so every run sees fresh hidden data.
+
+Same code, same score: a wrong submission must lose the same points on every run, so each
+statistical check also bounds, below 1e-9, the chance that a catalogued mutant
+(``solutions.mutants.dropout``) gets a different verdict than usual. Correlated masks need care:
+a mask drawn once per row, or one mask shared by all samples, keeps each unit with probability p,
+but its keep rate on an input of R rows averages only R draws, so it lands near p or not at
+random. The rate and expectation checks therefore use inputs with a single row or a single column
+(``_one_row_or_column``), where any mask that depends on only some of the axes is either one
+independent draw per unit or one draw for the whole input, and the independence check compares
+neighbours against the keep rate actually observed; see each check.
 """
 
 from __future__ import annotations
@@ -29,8 +41,11 @@ BACKWARD = "dropout_backward"
 RTOL = 1e-6
 #: Keep probabilities for rate and scale checks; keep/drop confusion is invisible at p = 0.5.
 UNEVEN_P = (0.25, 0.6, 0.85)
-#: Units per statistical call: one large call rather than many small ones (each call is an IPC).
+#: Input of the scale check: one large call rather than many small ones (each call is an IPC).
 N_UNITS = (100, 200)
+#: Units per call of the keep-rate and expectation checks, on one row or one column (see below).
+RATE_UNITS = 20_000
+MEAN_UNITS = 30_000
 SHAPES = ((7,), (5, 6), (3, 4, 5), (2, 3, 4, 5))
 SEED_BOUND = 2**31
 
@@ -41,9 +56,13 @@ SEED_BOUND = 2**31
 
 
 def _signed(rng: np.random.Generator, shape: tuple[int, ...], dtype: Any = np.float64) -> np.ndarray:
-    """Values with |v| in [0.5, 2] and random signs: never 0, so a kept unit is visibly nonzero."""
-    magnitude = rng.uniform(0.5, 2.0, size=shape)
-    return (magnitude * rng.choice((-1.0, 1.0), size=shape)).astype(dtype)
+    """Values with |v| uniform in [0.5, 2] and random signs: never 0, so a kept unit is visibly nonzero.
+
+    One uniform draw per value (v in [-1.5, 1.5) moved 0.5 away from 0), cheaper than a separate
+    draw for the sign on the large inputs of the statistical checks.
+    """
+    v = rng.uniform(-1.5, 1.5, size=shape)
+    return (v + np.copysign(0.5, v)).astype(dtype, copy=False)
 
 
 def _param(p: float, mode: str = "train", seed: int | None = None) -> dict[str, Any]:
@@ -83,8 +102,10 @@ def backward(student: Student, dout: np.ndarray, cache: Any) -> np.ndarray:
     return _array(BACKWARD, student.call(BACKWARD, dout, cache), dout.shape, "dx")
 
 
-def _close(a: np.ndarray, b: np.ndarray) -> bool:
-    return bool(np.allclose(np.asarray(a, np.float64), np.asarray(b, np.float64), rtol=RTOL, atol=0.0))
+def _close(a: np.ndarray, b: np.ndarray | float) -> bool:
+    """``|a - b| <= RTOL |b|`` everywhere (np.allclose with atol = 0, without its overhead); NaN is never close."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return bool(np.all(np.abs(a - b) <= RTOL * np.abs(b)))
 
 
 def _seed(rng: np.random.Generator) -> int:
@@ -130,43 +151,79 @@ def input_is_unchanged(student: Student, rng: np.random.Generator) -> None:
 # test_train_mode
 # ----------------------------------------------------------------------------------------------
 
+def _one_row_or_column(i: int, n: int) -> tuple[tuple[int, int], str]:
+    """The shape of the ``i``-th statistical call, alternating (1, n) and (n, 1), and its description.
+
+    A mask that depends on only some axes of a 2-D input (one draw per row, i.e. per sample; one
+    draw per column shared by every sample; one draw in all) is, on a one-row input and on a
+    one-column input, either one independent draw per unit (the axes it depends on are the long
+    one) or a single draw for the whole input (it keeps all or none: its rate is 0 or 1, at least
+    0.15 from every p in UNEVEN_P). Its rate and mean are thus those of an independent mask, or
+    decisively wrong, on every call: never the average of a few hundred correlated draws, which
+    would land near p or not at random. Only a mask that is one draw per unit on both kinds of
+    input, at the right rate, passes.
+    """
+    return ((1, n), "a single row") if i % 2 == 0 else ((n, 1), "a single column")
+
+
+WHOLE_INPUT_HINT = (
+    "Keeping all or none of them happens when no mask is applied, or when the mask is drawn once "
+    "per row (sample) or shared by all rows: draw one random number per unit, np.random.rand(*x.shape)"
+)
+
 RATE_TOL = 0.03
 
 
 @BATTERY.check("train mode keeps a fraction p of units", 1.0, "test_train_mode")
 def keep_rate_matches_p(student: Student, rng: np.random.Generator) -> None:
-    """The fraction of nonzero outputs is within 0.03 of p, for p in 0.25, 0.6, 0.85.
+    """The fraction of nonzero outputs is within 0.03 of p, for p in 0.25, 0.6, 0.85, on inputs of
+    20,000 units with a single row (p = 0.25, 0.85) or a single column (p = 0.6).
 
     False failure: the n = 20,000 keep indicators are independent Bernoulli(p) (range 1), so per p
     P(|rate - p| >= 0.03) <= 2 exp(-2 * 20000 * 0.03^2) = 2 e^-36 < 5e-16; over 3 values < 1.5e-15.
-    Mutants sit far outside: randn mask keeps 60% at p = 0.25, "> p" keeps 75% at p = 0.25.
+    Same verdict every run: a mask drawn per unit at the right rate passes with that probability;
+    the catalogued wrong rates are >= 0.34 off at p = 0.25 (randn keeps 60%, "> p" and "< 1 - p"
+    keep 75%), so they pass only if their rate strays >= 0.3 from its mean, P <= 2 e^-3600; a mask
+    drawn per row, or one mask shared by all samples, keeps all or none of a one-row (resp.
+    one-column) input and is >= 0.15 off, always (see ``_one_row_or_column``).
     """
-    for p in UNEVEN_P:
-        out, _ = forward(student, _signed(rng, N_UNITS), _param(p))
+    x = _signed(rng, (RATE_UNITS,))  # one draw, reshaped: the masks are what must be fresh
+    for i, p in enumerate(UNEVEN_P):
+        shape, described = _one_row_or_column(i, RATE_UNITS)
+        out, _ = forward(student, x.reshape(shape), _param(p))
         rate = np.count_nonzero(out) / out.size
-        if abs(rate - p) > RATE_TOL:
+        if abs(rate - p) <= RATE_TOL:
+            continue
+        if rate in (0.0, 1.0):
             raise CheckFailed(
-                f"with p = {p}, train mode kept {rate:.1%} of units; it should keep about {p:.0%} "
-                "(p is the probability of KEEPING a unit). Usual causes: comparing the wrong way "
-                "(rand > p keeps a fraction 1 - p), or a normal draw (np.random.randn) instead of a "
-                "uniform one (np.random.rand)"
+                f"with p = {p}, train mode kept {'every' if rate else 'no'} unit of an input with "
+                f"{described}; it should keep about {p:.0%} of them (p is the probability of KEEPING "
+                f"a unit). {WHOLE_INPUT_HINT}"
             )
+        raise CheckFailed(
+            f"with p = {p}, train mode kept {rate:.1%} of units; it should keep about {p:.0%} "
+            "(p is the probability of KEEPING a unit). Usual causes: comparing the wrong way "
+            "(rand > p keeps a fraction 1 - p), or a normal draw (np.random.randn) instead of a "
+            "uniform one (np.random.rand)"
+        )
 
 
 @BATTERY.check("train mode scales kept units by exactly 1/p", 0.75, "test_train_mode")
 def kept_units_scaled_by_inverse_p(student: Student, rng: np.random.Generator) -> None:
     """Every nonzero output equals x / p (up to float32 rounding), for p in 0.25, 0.6, 0.85.
 
-    Not statistical: no randomness can make a kept unit's factor differ from 1/p.
+    Not statistical: no randomness can make a kept unit's factor differ from 1/p. It only needs
+    some unit kept: a correct mask drops all 20,000 with probability 0.75^20000; a mask drawn per
+    row (100 rows) or shared by the samples (200 columns) does with probability <= 0.75^100 < 1e-12.
     """
+    x = _signed(rng, N_UNITS)
     for p in UNEVEN_P:
-        x = _signed(rng, N_UNITS)
         out, _ = forward(student, x, _param(p))
         kept = out != 0
         if not kept.any():
             raise CheckFailed(f"with p = {p}, train mode dropped every unit; it should keep a fraction p")
         factor = out[kept] / x[kept]
-        if not _close(factor, np.full(factor.shape, 1.0 / p)):
+        if not _close(factor, 1.0 / p):
             raise CheckFailed(
                 f"with p = {p}, train mode multiplied kept units by {np.median(factor):.4g}; inverted "
                 f"dropout scales them by exactly 1/p = {1 / p:.4g} (not by p, not by 1/(1 - p), not left "
@@ -179,53 +236,93 @@ EXPECTATION_TOL = 0.1
 
 @BATTERY.check("train mode preserves the expected value of each unit", 0.75, "test_train_mode")
 def expectation_is_preserved(student: Student, rng: np.random.Generator) -> None:
-    """For a constant input c, the mean output is within 10% of c, for p in 0.25, 0.6, 0.85.
+    """For a constant input c, the mean output is within 10% of c, for p in 0.25, 0.6, 0.85, on
+    inputs of 30,000 units with a single row (p = 0.25, 0.85) or a single column (p = 0.6).
 
-    False failure: out_i = c D_i / p lies in [0, c/p] with mean c, independently over n = 20,000
-    units, so P(|mean - c| >= 0.1 c) <= 2 exp(-2 n (0.1 p)^2): 2 e^-25 < 3e-11 at p = 0.25 and far
-    smaller at 0.6 and 0.85; in total < 1e-10. A missing 1/p gives mean p c, 75% off at p = 0.25.
+    False failure: out_i = c D_i / p lies in [0, c/p] with mean c, independently over n = 30,000
+    units, so P(|mean - c| >= 0.1 c) <= 2 exp(-2 n (0.1 p)^2): 2 e^-37.5 < 1e-16 at p = 0.25 and
+    far smaller at 0.6 and 0.85; in total < 1e-15. A missing 1/p gives mean p c, 75% off at p = 0.25.
+    Same verdict every run: "p read as the drop probability" keeps 1 - p and scales by 1/(1 - p),
+    so its mean is right; it must pass every time, and at p = 0.85 (keep rate q = 0.15) the ratio
+    mean/c = (fraction kept)/q leaves [0.9, 1.1] with probability <= exp(-n KL(0.165 || 0.15)) +
+    exp(-n KL(0.135 || 0.15)) = e^-25.7 + e^-27.2 < 1e-11 (larger q is more concentrated).
+    The other catalogued mistakes are >= 60% off at p = 0.25 (mean p c, p^2 c, p c/(1 - p), 3 c
+    for a fraction 1 - p kept, randn's 2.4 c), so they pass only if their mean strays by >= 0.5 c
+    from its own mean; their outputs lie in [0, c/p], so P <= 2 exp(-2 n (0.5 p)^2) = 2 e^-937; a
+    mask drawn per row or shared by the samples gives every unit of a one-row (one-column) input
+    the same output, mean 0 or c/p (>= 17% off), always.
     """
-    for p in UNEVEN_P:
+    for i, p in enumerate(UNEVEN_P):
+        shape, described = _one_row_or_column(i, MEAN_UNITS)
         c = float(rng.uniform(1.0, 2.0))
-        out, _ = forward(student, np.full(N_UNITS, c), _param(p))
+        out, _ = forward(student, np.full(shape, c), _param(p))
         ratio = float(np.mean(out)) / c
-        if abs(ratio - 1.0) > EXPECTATION_TOL:
+        if abs(ratio - 1.0) <= EXPECTATION_TOL:
+            continue
+        if np.all(out == out.flat[0]):
             raise CheckFailed(
-                f"with p = {p}, the average train-mode output was {ratio:.2f} times the input; inverted "
-                "dropout keeps it equal on average (E[out] = x). Usual causes: forgetting to divide "
-                "kept units by p, or a mask that keeps the wrong fraction of units"
+                f"with p = {p}, train mode gave every unit of a constant input with {described} the "
+                f"same output, {ratio:.2f} times the input; inverted dropout keeps it equal on average "
+                f"(E[out] = x), keeping about {p:.0%} of the units and scaling them by 1/p. "
+                + WHOLE_INPUT_HINT
             )
+        raise CheckFailed(
+            f"with p = {p}, the average train-mode output was {ratio:.2f} times the input; inverted "
+            "dropout keeps it equal on average (E[out] = x). Usual causes: forgetting to divide "
+            "kept units by p, or a mask that keeps the wrong fraction of units"
+        )
 
 
-DISCORDANCE_MIN = 0.4
+#: 2-D and 4-D inputs of 48,000 units, every axis of even length: 24,000 disjoint pairs per axis.
+INDEPENDENCE_SHAPES = ((240, 200), (12, 20, 20, 10))
+INDEPENDENCE_UNITS = 240 * 200  # both shapes hold this many units: one draw of values serves both
+#: Neighbouring pairs must differ at least this fraction as often as independent draws would.
+DISCORDANCE_RATIO_MIN = 0.8
 
 
 @BATTERY.check(
     "train mode drops each unit independently, not whole rows, columns or samples", 0.5, "test_train_mode"
 )
 def units_dropped_independently(student: Student, rng: np.random.Generator) -> None:
-    """At p = 0.5, neighbouring units along every axis (2-D and 4-D inputs) differ about half the time.
+    """At p = 0.5, neighbouring units along every axis (2-D and 4-D inputs) differ at least 0.8
+    times as often as independent draws at the observed keep rate would make them differ.
 
-    Pairs (even index, next odd index) along one axis are disjoint, so for a correct mask they are
-    independent and each pair differs with probability 2p(1-p) = 0.5. Masks drawn per row, column
-    or sample make them never differ. False failure, per axis with n = 2,400 pairs (one-sided):
-    P(fraction differing <= 0.4) <= exp(-2 * 2400 * 0.1^2) = e^-48 < 2e-21; six axes < 1e-20.
-    At p = 0.5 a wrong keep rate r still gives 2r(1-r) > 0.4 unless r is off by > 0.27.
+    Pairs (even index, next odd index) along one axis are disjoint; with r the fraction of units
+    kept in the call, independent draws make a pair differ with probability q = 2r(1-r) (0.5 for
+    a correct mask). Masks drawn per row, column or sample make pairs along the axes they ignore
+    never differ: 0 <= 0.8 q, so they fail with certainty, whatever their keep rate (so does a
+    layer that drops nothing, r = 1). Measuring against the observed rate keeps this check about
+    independence only: a wrong keep rate is graded by keep_rate_matches_p, not here again.
+    False failure, per axis with n = 24,000 pairs: 2r(1-r) <= 1/2 for every r, so failing needs
+    the fraction differing <= 0.4, P <= exp(-2 * 24000 * 0.1^2) = e^-480 (one-sided); 6 axes < 1e-200.
+    Same verdict every run for any mask drawn per unit with keep rate r in [0.2, 0.8] (q >= 0.32;
+    randn keeps 69% at p = 0.5): failing needs the fraction differing <= q - 0.032, or |observed
+    rate - r| >= 0.02 (2r(1-r) moves by at most 2|dr|, and 0.8 (q + 0.04) = q - 0.2q + 0.032 <=
+    q - 0.032), P <= 6 exp(-2 * 24000 * 0.032^2) + 2 * 2 exp(-2 * 48000 * 0.02^2) < 1e-16.
     """
-    for shape in ((80, 60), (6, 8, 10, 10)):
-        out, _ = forward(student, _signed(rng, shape), _param(0.5))
+    values = _signed(rng, (INDEPENDENCE_UNITS,))  # one draw for both inputs, reshaped
+    for shape in INDEPENDENCE_SHAPES:
+        out, _ = forward(student, values.reshape(shape), _param(0.5))
         kept = out != 0
-        for axis, length in enumerate(shape):
-            even = np.take(kept, np.arange(0, length - 1, 2), axis=axis)
-            odd = np.take(kept, np.arange(1, length, 2), axis=axis)
-            differ = float(np.mean(even != odd))
-            if differ <= DISCORDANCE_MIN:
+        rate = float(np.mean(kept))
+        expected = 2.0 * rate * (1.0 - rate)
+        for axis in range(kept.ndim):
+            along = np.moveaxis(kept, axis, 0)
+            differ = float(np.mean(along[0::2] != along[1::2]))
+            if differ > DISCORDANCE_RATIO_MIN * expected:
+                continue
+            if expected == 0.0:
                 raise CheckFailed(
-                    f"in train mode, neighbouring units along axis {axis} of a {len(shape)}-D input were "
-                    f"kept or dropped together (only {differ:.0%} of pairs differ; about 50% should at "
-                    "p = 0.5): draw one random number per unit, np.random.rand(*x.shape), not one per "
-                    "row, column or sample"
+                    f"in train mode at p = 0.5, {FORWARD} kept {'every' if rate else 'no'} unit of a "
+                    f"{len(shape)}-D input, so no unit was kept or dropped independently of its "
+                    "neighbours: draw one random number per unit, np.random.rand(*x.shape)"
                 )
+            raise CheckFailed(
+                f"in train mode, neighbouring units along axis {axis} of a {len(shape)}-D input were "
+                f"kept or dropped together (only {differ:.0%} of pairs differ; independent draws at "
+                f"your keep rate would make about {expected:.0%} differ): draw one random number per "
+                "unit, np.random.rand(*x.shape), not one per row, column or sample"
+            )
 
 
 @BATTERY.check("train mode with p = 1 returns the input unchanged", 0.5, "test_train_mode")
@@ -297,6 +394,8 @@ def different_seeds_differ(student: Student, rng: np.random.Generator) -> None:
     False failure: the streams of two distinct seeds behave as independent, and two independent
     masks at p = 0.6 agree on all 5,000 units with probability 0.52^5000 < 1e-1400. A layer that
     drops nothing has no mask to compare; it already loses keep_rate_matches_p, so it passes here.
+    A mask drawn per row (50 rows) or shared by the samples (100 columns) also passes every time:
+    it agrees with probability <= 0.52^50 < 1e-14.
     """
     x = _signed(rng, (50, 100))
     seed = _seed(rng)
@@ -318,7 +417,8 @@ def unseeded_calls_differ(student: Student, rng: np.random.Generator) -> None:
 
     False failure: two independent masks at p = 0.6 agree on all 5,000 units with probability
     (0.6^2 + 0.4^2)^5000 = 0.52^5000 < 1e-1400. A layer that drops nothing passes here (it
-    already loses keep_rate_matches_p).
+    already loses keep_rate_matches_p). A mask drawn per row (50 rows) or shared by the samples
+    (100 columns) also passes every time: it agrees with probability <= 0.52^50 < 1e-14.
     """
     x = _signed(rng, (50, 100))
     first, _ = forward(student, x, _param(0.6))
@@ -364,10 +464,13 @@ def backward_scales_by_inverse_p(student: Student, rng: np.random.Generator) -> 
     """Where the unit was kept, dx / dout equals the forward pass's out / x (1/p when it is correct).
 
     Compared with the student's own forward factor, so a wrong forward scale is graded once, in
-    train mode; p = 0.25 makes p, 1/p, 1/(1 - p) and 1/p^2 all differ.
+    train mode; p = 0.25 makes p, 1/p, 1/(1 - p) and 1/p^2 all differ. It needs some unit kept:
+    a correct mask drops all 10,000 with probability 0.75^10000, a mask drawn per row (100 rows)
+    or shared by the samples (100 columns) with probability 0.75^100 < 1e-12, so such a mask
+    passes here every time (50 rows would fail it about once in 2 million runs).
     """
     p = 0.25
-    x = _signed(rng, (50, 100))
+    x = _signed(rng, (100, 100))
     out, cache = forward(student, x, _param(p))
     dout = _signed(rng, out.shape)
     dx = backward(student, dout, cache)

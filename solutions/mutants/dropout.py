@@ -2,6 +2,8 @@
 
 Each mutant names the check of ``grader.checks.dropout`` that must fail for it; alternatives
 must score full marks. Edits apply to ``solutions/dropout.py`` (each ``old`` text occurs once).
+Every mutant must also get the same score on every run (tests/test_dropout_statistics.py): the
+masks correlated along some axes (``row_mask`` .. ``channel_mask``) are there to prove it.
 """
 
 from __future__ import annotations
@@ -47,6 +49,10 @@ MUTANTS: list[Mutant] = [
            ((DRAW, "np.random.rand(x.shape[0], *([1] * (x.ndim - 1)))"),), "units_dropped_independently"),
     Mutant("shared_sample_mask", "one mask of shape x.shape[1:] shared by every sample of the batch",
            ((DRAW, "np.random.rand(*x.shape[1:])"),), "units_dropped_independently"),
+    Mutant("column_mask", "one draw per feature (last axis), broadcast over the batch and other axes",
+           ((DRAW, "np.random.rand(x.shape[-1])"),), "units_dropped_independently"),
+    Mutant("channel_mask", "spatial dropout: one draw per sample and channel, broadcast over the rest",
+           ((DRAW, "np.random.rand(*x.shape[:2], *[1] * (x.ndim - 2))"),), "units_dropped_independently"),
     Mutant("capped_p", "caps p at 0.99 'to avoid dividing by zero', so p = 1 still drops and rescales",
            ((READ_P, READ_P + "    p = min(p, 0.99)\n"),), "keep_all_when_p_is_1"),
     # --- test mode ----------------------------------------------------------------------------
