@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import sys
+import threading
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from nbgrader.api import Gradebook
 
@@ -69,6 +73,38 @@ def read_scores(course_dir: Path) -> list[Score]:
     return sorted(rows, key=lambda r: (r.student, r.assignment))
 
 
+@contextmanager
+def _progress_of(course_dir: Path, total: int) -> Iterator[None]:
+    """A progress bar (on a terminal only) counting ``autograded/<student>/<assignment>/``
+    folders that nbgrader writes while it runs; it writes each one when a submission is done."""
+    from grader.batch import progress
+
+    bar = progress(total)
+    if bar.disable:
+        yield
+        return
+    start, done = time.time() - 1.0, threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.5):
+            fresh = sum(
+                1
+                for student in subfolders(course_dir / "autograded")
+                for folder in subfolders(student)
+                if folder.stat().st_mtime >= start
+            )
+            bar.update(max(0, min(fresh, total) - bar.n))
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()
+        bar.close()
+
+
 def autograde(course_dir: Path, assignment: str | None = None, force: bool = False) -> Path:
     """Autograde ``submitted/`` into the gradebook and write ``grades.csv`` in the course folder.
 
@@ -89,7 +125,9 @@ def autograde(course_dir: Path, assignment: str | None = None, force: bool = Fal
     if set(found) & known:
         # One call for the whole class ("*" is globbed by nbgrader): start-up costs ~3 s a call.
         target = assignment or "*"
-        proc = run_nbgrader(["autograde", target] + (["--force"] if force else []), course_dir, check=False)
+        total = sum(len(ids) for name, ids in found.items() if name in known)
+        with _progress_of(course_dir, total):
+            proc = run_nbgrader(["autograde", target] + (["--force"] if force else []), course_dir, check=False)
         if proc.returncode != 0:
             errors = [line for line in proc.stderr.splitlines() if "ERROR" in line]
             print(f"grader: nbgrader autograde {target} reported problems:", file=sys.stderr)
