@@ -182,7 +182,10 @@ def test_grades_csv_and_feedback_pages(course):
     assert rows[0].startswith("assignment,") and any(r.startswith("dropout,") and ",reference," in r for r in rows)
     assert len(pages) == len([p for p in (course_dir / "submitted").glob("*/*/*.ipynb")])
     html = (course_dir / "feedback" / "reference" / "conv" / "conv.html").read_text()
-    assert "PASS" in html and "BEGIN HIDDEN TESTS" not in html
+    assert html.count('class="check passed"') == 10 and "BEGIN HIDDEN TESTS" not in html
+    # the quiz answers as understood (MathML) and the misconception named, as on grader's own pages
+    quiz = (course_dir / "feedback" / "finn" / "quiz" / "quiz.html").read_text()
+    assert "<math" in quiz and "Recognised misconception: p used as the drop probability" in quiz
 
 
 def test_nbgrader_autograde_and_grader_grade_agree_cell_by_cell(course):

@@ -31,7 +31,7 @@ def _grades(nb):
 
 
 def _text(cell):
-    return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+    return "".join(o.get("data", {}).get("text/plain", "") for o in cell.outputs if o.output_type == "display_data")
 
 
 def _result(nb, passing_first: int):

@@ -4,7 +4,8 @@ Nothing of the submission runs in a Jupyter kernel. The notebook (already saniti
 locked cells restored from the source) goes to :func:`grader.grading.grade_submission`, and each
 autograder cell receives two outputs that stock nbgrader's ``SaveAutoGrades`` understands:
 
-* a ``stream`` on **stdout** listing the cell's checks (stderr would make nbgrader give zero);
+* a ``display_data`` listing the cell's checks, as text and as the feedback pages' HTML table
+  (never a stderr stream, which would make nbgrader give zero);
 * an ``execute_result`` whose ``text/plain`` is the cell's score (nbgrader's partial credit).
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from grader.reports.feedback import checks_fragment, esc
 from grader.results import SubmissionResult, TestResult
 
 MARKS = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "timeout": "TIMEOUT"}
@@ -60,16 +62,30 @@ def cell_score(cell_points: float, got: float, top: float) -> float:
     return min(cell_points, max(0.0, cell_points * got / top))
 
 
-def set_outputs(cell: Any, text: str, score: float) -> None:
-    """Replace a cell's outputs with the check report (stdout) and the score (execute_result)."""
+def set_outputs(cell: Any, text: str, score: float, html: str = "") -> None:
+    """Replace a cell's outputs with the check report and the score (execute_result).
+
+    The report is a ``display_data`` with the plain text and, when given, its HTML table (which
+    nbgrader's feedback page shows); never a stderr stream, which would make nbgrader give zero.
+    """
+    data = {"text/plain": text.rstrip("\n") + "\n"}
+    if html:
+        data["text/html"] = html
     cell.outputs = [
-        nbformat.v4.new_output("stream", name="stdout", text=text.rstrip("\n") + "\n"),
+        nbformat.v4.new_output("display_data", data=data),
         nbformat.v4.new_output("execute_result", data={"text/plain": _number(score)}, execution_count=None),
     ]
 
 
 def _notes_text(notes: list[str]) -> str:
     return "Notes on your submission:\n" + "\n".join(f"  - {n}" for n in notes) + "\n\n" if notes else ""
+
+
+def _notes_html(notes: list[str]) -> str:
+    if not notes:
+        return ""
+    items = "".join(f"<li>{esc(n)}</li>" for n in notes)
+    return f"<p><strong>Notes on your submission:</strong></p><ul>{items}</ul>"
 
 
 def write_result(nb: Any, result: SubmissionResult) -> None:
@@ -93,10 +109,12 @@ def write_result(nb: Any, result: SubmissionResult) -> None:
         score = cell_score(_points(cell), got, top)
         header = _notes_text(notes) if index == 0 else ""
         if tests:
-            body = f"Course grader: {_number(score)} / {_number(_points(cell))} points for this cell\n" + check_lines(tests)
+            summary = f"Course grader: {_number(score)} / {_number(_points(cell))} points for this cell"
+            html = _notes_html(notes if index == 0 else []) + checks_fragment(tests, summary)
+            set_outputs(cell, header + summary + "\n" + check_lines(tests), score, html)
         else:
             body = "Course grader: no checks are defined for this cell (a course set-up problem); 0 points"
-        set_outputs(cell, header + body, score)
+            set_outputs(cell, header + body, score)
 
 
 def write_failure(nb: Any, message: str, notes: list[str] | None = None) -> None:

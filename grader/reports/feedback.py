@@ -32,28 +32,47 @@ STATUS_TEXT = {
     "timeout": "timed out",
 }
 
-CSS = """
+PAGE_CSS = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; color: #222;
        padding: 0 1rem; line-height: 1.45; }
 h1 { font-size: 1.5rem; margin-bottom: .2rem; }
 .sub { color: #555; margin-top: 0; }
 .score { font-size: 2rem; font-weight: 700; margin: .5rem 0; }
-table { border-collapse: collapse; width: 100%; margin: 1rem 0; }
-th, td { border-bottom: 1px solid #ddd; padding: .45rem .5rem; text-align: left; vertical-align: top; }
-th { background: #f3f3f3; }
-td.points { white-space: nowrap; }
-.badge { display: inline-block; padding: .05rem .5rem; border-radius: .7rem; font-size: .85rem;
-         font-weight: 600; color: #fff; background: #777; white-space: nowrap; }
-.passed .badge { background: #2e7d32; } .failed .badge { background: #c62828; }
-.error .badge { background: #ef6c00; } .timeout .badge { background: #6a1b9a; }
-.msg { white-space: pre-wrap; }
-.understood, .misconception { margin-top: .35rem; font-size: .95rem; }
-.misconception { color: #8a4b00; }
 code { background: #f5f5f5; padding: 0 .2rem; border-radius: .2rem; }
-math { font-size: 1.1rem; }
 .notice { background: #fff4e5; border-left: 4px solid #ef6c00; padding: .6rem 1rem; }
 svg.plot { display: block; margin: .5rem 0 1.5rem; }
 """
+
+#: Styles of the checks table, shared by the pages and the notebook outputs (scoped there).
+TABLE_RULES = (
+    ("table", "border-collapse: collapse; width: 100%; margin: 1rem 0;"),
+    ("th, td", "border-bottom: 1px solid #ddd; padding: .45rem .5rem; text-align: left; vertical-align: top;"),
+    ("th", "background: #f3f3f3;"),
+    ("td.points", "white-space: nowrap;"),
+    (".badge", "display: inline-block; padding: .05rem .5rem; border-radius: .7rem; font-size: .85rem; "
+               "font-weight: 600; color: #fff; background: #777; white-space: nowrap;"),
+    (".passed .badge", "background: #2e7d32;"),
+    (".failed .badge", "background: #c62828;"),
+    (".error .badge", "background: #ef6c00;"),
+    (".timeout .badge", "background: #6a1b9a;"),
+    (".msg", "white-space: pre-wrap;"),
+    (".understood, .misconception", "margin-top: .35rem; font-size: .95rem;"),
+    (".misconception", "color: #8a4b00;"),
+    ("math", "font-size: 1.1rem;"),
+)
+
+
+def table_css(scope: str = "") -> str:
+    """The checks table's CSS, every selector prefixed by ``scope`` (e.g. ``.grader-checks``)."""
+    lines = []
+    for selectors, rules in TABLE_RULES:
+        scoped = ", ".join(f"{scope} {sel.strip()}".strip() for sel in selectors.split(","))
+        lines.append(f"{scoped} {{ {rules} }}")
+    return "\n".join(lines)
+
+
+CSS = PAGE_CSS + table_css()
+
 
 # MathML elements and attributes a page may carry; anything else drops the MathML (the LaTeX
 # is still shown), so a crafted answer cannot smuggle markup into the page.
@@ -168,6 +187,28 @@ def _check_row(test: TestResult, to_expr: ExprHook | None) -> str:
     )
 
 
+def checks_table(tests: Iterable[TestResult], to_expr: ExprHook | None = None, table_id: str = "checks") -> str:
+    """The table of checks: status, name, points and message, the quiz answer as understood
+    (MathML) and the misconception recognised. Only student-facing fields are rendered."""
+    rows = "\n".join(_check_row(t, to_expr) for t in tests)
+    ident = f' id="{esc(table_id)}"' if table_id else ""
+    return (
+        f"<table{ident}><thead><tr><th>Status</th><th>Check</th><th>Points</th>"
+        f"<th>What it means</th></tr></thead>\n<tbody>\n{rows}\n</tbody></table>"
+    )
+
+
+def checks_fragment(tests: Iterable[TestResult], heading: str = "", to_expr: ExprHook | None = None) -> str:
+    """The checks table as a self-styled HTML fragment, for a notebook cell's output (nbgrader's
+    feedback pages show it as it is)."""
+    to_expr = to_expr if to_expr is not None else _default_expr_hook()
+    head = f"<p><strong>{esc(heading)}</strong></p>" if heading else ""
+    return (
+        f'<div class="grader-checks"><style>{table_css(".grader-checks")}</style>'
+        f"{head}{checks_table(tests, to_expr, table_id='')}</div>"
+    )
+
+
 def _title_of(assignment: str) -> str:
     try:
         return assignments.get(assignment).title
@@ -202,11 +243,7 @@ def render_feedback(result: SubmissionResult, to_expr: ExprHook | None = None) -
             "Each failed check says which property does not hold and its usual cause; "
             "fix that in your code or answer and submit again.</p>"
         )
-        rows = "\n".join(_check_row(t, to_expr) for t in result.tests)
-        parts.append(
-            '<table id="checks"><thead><tr><th>Status</th><th>Check</th><th>Points</th>'
-            f"<th>What it means</th></tr></thead>\n<tbody>\n{rows}\n</tbody></table>"
-        )
+        parts.append(checks_table(result.tests, to_expr))
     if result.notes:
         items = "".join(f"<li>{esc(n)}</li>" for n in result.notes)
         parts.append(f'<h2>Notes</h2><ul id="notes">{items}</ul>')
