@@ -31,8 +31,9 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         out = sys.stdout
     elif args.json:
         results_file = ResultsFile(Path(args.json))
-        todo = [i for i in items if not results_file.is_current(i, args.assignment)]
-        kept = [results_file.records[(i.label, args.assignment)] for i in items if i not in todo]
+        current = {i for i in items if results_file.is_current(i, args.assignment)}
+        todo = [i for i in items if i not in current]
+        kept = [results_file.records[(i.label, args.assignment)] for i in items if i in current]
         if kept:
             print(f"{len(kept)} submission(s) already graded in {args.json}; grading {len(todo)}", file=sys.stderr)
         results_file.drop_stale({(i.label, args.assignment) for i in todo})
@@ -70,7 +71,10 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         # Submissions skipped as already graded get their page from their stored record.
         pages = write_feedback([SubmissionResult.from_dict(r) for r in kept] + results, Path(args.feedback))
         print(f"feedback: {len(pages)} page(s) in {args.feedback}", file=sys.stderr)
-    if out is None:
+    if results_file is not None:
+        errors = sum(r.status == "error" for r in results)
+        print(f"graded {len(results)} submission(s) ({errors} could not be graded); records in {args.json}", file=sys.stderr)
+    elif out is None:
         order = {i.label: n for n, i in enumerate(items)}
         for result in sorted(results, key=lambda r: order.get(r.submission, 0)):
             print(format_result(result, verbose=True))
