@@ -15,7 +15,6 @@ probability below 1e-9, so a disagreement is a bug.
 from __future__ import annotations
 
 import argparse
-import ast
 import inspect
 import json
 import os
@@ -40,6 +39,7 @@ import numpy as np  # noqa: E402
 
 from grader import assignments  # noqa: E402
 from grader.checks.base import run_battery  # noqa: E402
+from grader.nbgrader_bridge.fill import fill_solutions  # noqa: E402
 from grader.student import InProcessStudent  # noqa: E402
 
 TOLERANCE = 1e-6
@@ -77,42 +77,6 @@ def variants(assignment: assignments.Assignment) -> tuple[list[Variant], list[Va
     return correct, buggy
 
 
-def split_functions(source: str, functions: tuple[str, ...]) -> dict[str, str]:
-    """The code for each solution cell: that function's definition; the module's other top-level
-    code (imports, helpers) goes first in the first cell, which runs before any function is called."""
-    tree = ast.parse(source)
-    lines = source.splitlines()
-    body = tree.body[1:] if tree.body and isinstance(tree.body[0], ast.Expr) and isinstance(
-        getattr(tree.body[0], "value", None), ast.Constant) else tree.body  # drop the docstring
-    cells: dict[str, str] = {}
-    prelude: list[str] = []
-    for node in body:
-        start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])]) - 1
-        text = "\n".join(lines[start:node.end_lineno])
-        if isinstance(node, ast.FunctionDef) and node.name in functions:
-            cells[node.name] = text
-        else:
-            prelude.append(text)
-    missing = [f for f in functions if f not in cells]
-    if missing:
-        raise ValueError(f"variant source defines no {', '.join(missing)}")
-    cells[functions[0]] = "\n\n".join(prelude + [cells[functions[0]]])
-    return cells
-
-
-def fill(released: nbformat.NotebookNode, variant: Variant, functions: tuple[str, ...]) -> nbformat.NotebookNode:
-    """A copy of the released notebook with its solution cells filled by ``variant``."""
-    nb = nbformat.from_dict(json.loads(json.dumps(released)))
-    if variant.source is None:
-        return nb
-    cells = split_functions(variant.source, functions)
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("solution"):
-            cell.source = cells[meta["grade_id"]]
-    return nb
-
-
 def make_submissions(assignment: assignments.Assignment, released: Path, n: int) -> dict[str, tuple[Variant, str]]:
     """``n`` submissions alternating correct and buggy variants: student id -> (variant, notebook text)."""
     correct, buggy = variants(assignment)
@@ -121,7 +85,7 @@ def make_submissions(assignment: assignments.Assignment, released: Path, n: int)
     for i in range(n):
         pool = correct if i % 2 == 0 else buggy
         variant = pool[(i // 2) % len(pool)]
-        out[f"s{i:04d}"] = (variant, nbformat.writes(fill(base, variant, assignment.functions)))
+        out[f"s{i:04d}"] = (variant, nbformat.writes(fill_solutions(base, variant.source, assignment.functions)))
     return out
 
 

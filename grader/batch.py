@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, TextIO
 
 from grader import __version__
-from grader.grading import content_hash, grade_submission
+from grader.grading import content_hash, error_result, grade_submission
 from grader.results import SubmissionResult
 
 SUFFIXES = (".ipynb", ".py")
@@ -149,7 +149,14 @@ def grade_batch(
     """Grade ``items`` with ``jobs`` submissions in flight, yielding results as they finish."""
 
     def one(item: Item) -> SubmissionResult:
-        return grade_submission(item.path, assignment, label=item.label, limits=limits)
+        try:
+            return grade_submission(item.path, assignment, label=item.label, limits=limits)
+        except Exception as exc:  # a grader fault on one submission must not end the batch
+            from grader import assignments
+
+            return error_result(item.label, assignments.get(assignment),
+                                f"could not be graded: the grader failed ({type(exc).__name__}: {exc}); "
+                                "it is graded again on the next run")
 
     if jobs <= 1:
         for item in items:

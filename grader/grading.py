@@ -3,14 +3,36 @@
 from __future__ import annotations
 
 import hashlib
+import sys
 from pathlib import Path
 
-import nbformat
-import numpy as np
 
-from grader import assignments
-from grader.checks.base import run_battery
-from grader.extract import (
+def _import_nbformat():
+    """Import nbformat without letting jsonschema load ``rfc3987_syntax`` (when installed).
+
+    jsonschema imports that package, if present, to check the "iri" string format, and building
+    its grammars takes ~2 s: more than grading 40 submissions. nbformat validates notebooks
+    without format checks, so nothing it does changes; only "iri" format checks elsewhere in
+    this process are skipped. Done only when neither package is loaded yet.
+    """
+    if "jsonschema" in sys.modules or "rfc3987_syntax" in sys.modules:
+        import nbformat
+    else:
+        sys.modules["rfc3987_syntax"] = None  # makes "import rfc3987_syntax" raise ImportError
+        try:
+            import nbformat
+        finally:
+            del sys.modules["rfc3987_syntax"]
+    return nbformat
+
+
+nbformat = _import_nbformat()
+
+import numpy as np  # noqa: E402
+
+from grader import assignments  # noqa: E402
+from grader.checks.base import run_battery  # noqa: E402
+from grader.extract import (  # noqa: E402
     ExtractionError,
     Extracted,
     answers_from_notebook,
@@ -18,7 +40,7 @@ from grader.extract import (
     extract_answers,
     extract_code,
 )
-from grader.results import SubmissionResult, TestResult
+from grader.results import SubmissionResult, TestResult  # noqa: E402
 
 
 def content_hash(data: bytes) -> str:
@@ -45,12 +67,16 @@ def grade_extracted(extracted: Extracted, assignment: assignments.Assignment, la
         result.tests = grade_answers({k: v for k, v in extracted.answers.items() if k in ANSWER_NAMES})
         result.isolation = "not needed: quiz answers are read as text, never executed"
         return result
-    from grader.sandbox.judge import SandboxedStudent
+    from grader.sandbox.judge import SandboxedStudent, SandboxUnavailable
 
-    with SandboxedStudent(extracted.blocks, limits) as student:
-        result.notes += student.load_notes
-        result.tests = run_battery(assignment.battery().checks, student, np.random.default_rng())
-        result.isolation = student.isolation
+    try:
+        with SandboxedStudent(extracted.blocks, limits) as student:
+            result.notes += student.load_notes
+            result.tests = run_battery(assignment.battery().checks, student, np.random.default_rng())
+            result.isolation = student.isolation
+    except SandboxUnavailable as exc:  # at the start or at a restart after a crash: nothing is scored
+        return error_result(label, assignment, f"could not be graded: {exc}. This is a fault of the grading "
+                            "machine, not of the submission; it is graded again on the next run")
     return result
 
 
@@ -98,5 +124,6 @@ def grade_submission(
     except ExtractionError as exc:
         return error_result(label, assignment, str(exc), digest)
     result = grade_extracted(extracted, assignment, label, limits)
-    result.content_hash = digest
+    if result.status == "graded":  # an error here is the grader's (no sandbox): regrade on a re-run
+        result.content_hash = digest
     return result

@@ -1,6 +1,7 @@
 """Collecting submissions and the resumable results file."""
 
 import json
+from pathlib import Path
 
 from grader import __version__
 from grader.batch import Item, ResultsFile, collect
@@ -52,3 +53,73 @@ def test_results_file_resumes_and_never_duplicates(tmp_path):
     assert sorted(r["submission"] for r in records) == ["s.py", "t.py"]
     assert all(r["grader_version"] == __version__ for r in records)
     assert ResultsFile(results).is_current(Item("t.py", other), "quiz")
+
+
+# ---------------------------------------------------------------- grader faults become error records
+
+
+def _submissions(tmp_path, n):
+    import inspect
+
+    import solutions.dropout
+
+    for i in range(n):
+        (tmp_path / f"s{i}.py").write_text(inspect.getsource(solutions.dropout))
+    return collect([str(tmp_path)])
+
+
+def test_a_sandbox_that_cannot_start_gives_error_records_not_a_crash(tmp_path, monkeypatch):
+    from grader.batch import grade_batch
+    from grader.sandbox import judge
+
+    def broken(config, timeout=30.0):
+        raise OSError("fork failed: Cannot allocate memory")
+
+    monkeypatch.setattr(judge.ZYGOTE, "spawn", broken)
+    results = list(grade_batch(_submissions(tmp_path, 3), "dropout", jobs=2))
+    assert len(results) == 3
+    for result in results:
+        record = json.loads(result.to_json())
+        assert record["status"] == "error" and record["tests"] == [] and record["score"] == 0
+        assert record["max_score"] > 0
+        assert "could not start a sandbox worker: fork failed" in record["message"]
+        assert "not of the submission" in record["message"]
+        assert result.content_hash == ""  # so a re-run with the same results file grades it again
+
+
+def test_a_sandbox_that_cannot_restart_mid_battery_gives_an_error_record(tmp_path, monkeypatch):
+    from grader.grading import grade_submission
+    from grader.sandbox import judge
+
+    sub = tmp_path / "dies.py"
+    sub.write_text("import os\ndef dropout_forward(x, p):\n    os._exit(1)\ndef dropout_backward(d, c):\n    os._exit(1)\n")
+    real, calls = judge.ZYGOTE.spawn, []
+
+    def first_only(config, timeout=30.0):  # the worker the call kills cannot be replaced
+        calls.append(config)
+        if len(calls) > 1:
+            raise OSError("the worker factory stopped")
+        return real(config, timeout)
+
+    monkeypatch.setattr(judge.ZYGOTE, "spawn", first_only)
+    result = grade_submission(sub, "dropout")
+    assert result.status == "error" and "the worker factory stopped" in result.message
+    assert result.tests == [] and result.content_hash == ""
+
+
+def test_an_unexpected_grader_error_on_one_submission_does_not_end_the_batch(tmp_path, monkeypatch):
+    from grader import batch
+
+    items = _submissions(tmp_path, 3)
+    real = batch.grade_submission
+
+    def sometimes(path, assignment, label=None, limits=None):
+        if path.name == "s1.py":
+            raise ValueError("a bug in the grader")
+        return real(path, assignment, label=label, limits=limits)
+
+    monkeypatch.setattr(batch, "grade_submission", sometimes)
+    results = {Path(r.submission).name: r for r in batch.grade_batch(items, "dropout", jobs=2)}
+    assert results["s1.py"].status == "error" and "ValueError: a bug in the grader" in results["s1.py"].message
+    assert results["s0.py"].status == results["s2.py"].status == "graded"
+    assert results["s0.py"].score == results["s0.py"].max_score

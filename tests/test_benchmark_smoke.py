@@ -31,3 +31,13 @@ def test_benchmark_runs_and_scores_agree(tmp_path):
     scores = sorted(r["score"] for r in records)
     assert scores[0] < scores[-1] == records[0]["max_score"]
     assert len(list((tmp_path / "course" / "autograded").iterdir())) == 4
+
+
+def test_phase_profile_runs():
+    script = SCRIPT.with_name("phases.py")
+    proc = subprocess.run([sys.executable, str(script), "--n", "2", "--repeats", "1"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "graded: 2/2" in proc.stdout
+    for phase in ("extract", "start the sandbox", "calls to student functions", "close the worker"):
+        assert re.search(rf"{phase}.* [0-9]+\.[0-9]+\n", proc.stdout), phase

@@ -147,14 +147,28 @@ def test_reference_runs_and_rng_differs_between_workers():
 
 
 def test_cells_run_in_order_and_errors_become_notes():
-    blocks = [("setup", "import numpy as np\nK = 2"), ("broken", "def f(:\n  pass"),
-              ("raises", "\n\nundefined_name"), ("uses", "def g(x):\n    return x * K")]
+    # labels as grader.extract makes them; a note names the block by its label, as it is
+    blocks = [("setup cell 1", "import numpy as np\nK = 2"), ("cell 'broken'", "def f(:\n  pass"),
+              ("cell 'raises'", "\n\nundefined_name"), ("cell 'uses'", "def g(x):\n    return x * K")]
     with SandboxedStudent(blocks, FAST) as s:
         assert s.load_notes == [
             "cell 'broken' could not run: SyntaxError on line 1: invalid syntax",
             "cell 'raises' could not run: NameError on line 3: name 'undefined_name' is not defined",
         ]
         assert s.call("g", 3) == 6
+
+
+def test_load_notes_name_notebook_cells_and_files_once(tmp_path):
+    """The labels extract makes (``cell 'x'``, a file name) appear once, never wrapped again."""
+    from grader.extract import extract_code
+
+    module = tmp_path / "submission.py"
+    module.write_text("def f(:\n")
+    with SandboxedStudent(extract_code(module, None).blocks, FAST) as s:
+        assert s.load_notes == ["submission.py could not run: SyntaxError on line 1: invalid syntax"]
+    with SandboxedStudent([("cell 'dropout_forward'", "1 / 0")], FAST) as s:
+        assert s.load_notes == ["cell 'dropout_forward' could not run: ZeroDivisionError on line 1: division by zero"]
+        assert not any('"' in note for note in s.load_notes)
 
 
 # ---------------------------------------------------------------- failures, restarts, budgets
@@ -279,3 +293,113 @@ def test_encode_refuses_non_plain_values():
 
 def test_attack_corpus_exists():
     assert len(list(ATTACKS.glob("*.py"))) >= 20
+
+
+def _stream(frames):
+    """Write ``frames`` (bytes or encode_parts lists) from a thread; return our read end."""
+    import socket
+    import threading
+
+    ours, theirs = socket.socketpair()
+    theirs.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 8192)  # many partial writes
+
+    def write():
+        for frame in frames:
+            protocol.send_frame(theirs.fileno(), frame)
+        theirs.close()
+
+    threading.Thread(target=write, daemon=True).start()
+    return ours
+
+
+LARGE = {"x": np.arange(30_000.0), "t": (np.zeros((0, 3)), np.array(2.5), np.ones((4, 5), bool)),
+         "f": np.asfortranarray(np.arange(12.0).reshape(3, 4)), "b": np.arange(5, dtype=">i4"), "n": [1, "s", None]}
+
+
+def test_large_frames_stream_arrays_into_owned_memory():
+    reader = _stream([protocol.encode_parts({"v": LARGE}), protocol.encode({"v": 7})])
+    got = protocol.recv_message(reader.fileno(), 1 << 30)["v"]
+    for key in ("x", "f", "b"):
+        np.testing.assert_array_equal(got[key], LARGE[key])
+        assert type(got[key]) is np.ndarray and got[key].flags.owndata and got[key].flags.c_contiguous
+    assert got["t"][0].shape == (0, 3) and got["t"][1] == 2.5 and got["t"][2].dtype == bool
+    assert got["n"] == [1, "s", None]
+    assert protocol.recv_message(reader.fileno(), 1 << 30) == {"v": 7}  # still in step
+
+
+def test_parts_and_joined_frames_are_the_same_bytes():
+    assert b"".join(bytes(p) for p in protocol.encode_parts({"v": LARGE})) == protocol.encode({"v": LARGE})
+
+
+def test_npy_headers_are_what_numpy_writes_and_reads():
+    for arr in (np.zeros((3, 4)), np.zeros(3, np.float32), np.array(1.0), np.zeros((2, 3, 4, 5), bool),
+                np.zeros((0,), ">i4"), np.zeros((1,) * 32, np.uint8)):
+        expected = io.BytesIO()
+        np.lib.format.write_array_header_1_0(expected, {"descr": arr.dtype.str, "fortran_order": False, "shape": arr.shape})
+        header = protocol._npy_header(arr.dtype.str, arr.shape)
+        assert header == expected.getvalue()
+        protocol._parse_header.cache_clear()
+        assert protocol._parse_header(header) == (arr.shape, False, arr.dtype)
+
+
+@pytest.mark.parametrize("small", [True, False])
+def test_a_bad_value_in_an_intact_frame_keeps_the_channel_in_step(small):
+    size = 10 if small else 30_000
+    bad = _forged({"v": {"a": 0}}, [_npy({"descr": "<f8", "fortran_order": False, "shape": (size + 1,)}, b"\0" * 8 * size)])
+    frame = protocol.HEADER.pack(protocol.MAGIC, len(bad)) + bad
+    reader = _stream([frame, protocol.encode({"v": 1})])
+    with pytest.raises(protocol.BadValue, match="does not match"):
+        protocol.recv_message(reader.fileno(), 1 << 30)
+    assert protocol.recv_message(reader.fileno(), 1 << 30) == {"v": 1}
+
+
+def test_broken_framing_and_oversized_frames_are_refused_before_reading():
+    reader = _stream([b"XXXX" + bytes(12), protocol.encode({"v": np.zeros(1000)})])
+    with pytest.raises(protocol.ProtocolError, match="marker") as info:
+        protocol.recv_message(reader.fileno(), 1 << 30)
+    assert not isinstance(info.value, protocol.BadValue)
+    reader = _stream([protocol.encode({"v": np.zeros(1000)})])
+    with pytest.raises(protocol.ProtocolError, match=protocol.REPLY_TOO_LARGE):
+        protocol.recv_message(reader.fileno(), 4000)
+
+
+def test_handles_the_judge_drops_are_released_in_the_worker():
+    import gc
+
+    source = SOURCE + "\nimport gc\ndef kept():\n    return [len(o.kept) for o in gc.get_objects() if type(o).__name__ == '_Server']\n"
+    with SandboxedStudent([("cell", source)], FAST) as s:
+        handles = [s.call("forward", np.ones(2), keep=(1,))[1] for _ in range(5)]
+        assert s.call("kept") == [5]
+        del handles
+        gc.collect()
+        assert s.call("kept") == [0]  # the release rides on the next request
+        _, handle = s.call("forward", np.ones(2), keep=(1,))
+        np.testing.assert_array_equal(s.call("backward", np.zeros(1), handle), np.ones(1))
+
+
+def test_a_killed_judge_leaves_no_worker_folder_or_cgroup_behind(tmp_path):
+    """The zygote sees the judge's end of its socket close: it kills the workers the judge left
+    open and its spare workers, and removes their folders and cgroups."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (
+        "from grader.sandbox import judge\n"
+        "s = judge.SandboxedStudent([('cell', 'x = 1')])\n"
+        "print(judge.ZYGOTE._proc.pid, s._worker.workdir, s._worker.cgroup or '', flush=True)\n"
+        "import time; time.sleep(60)\n"
+    )
+    judge_proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                                  cwd=Path(__file__).resolve().parents[1])
+    zygote_pid, workdir, cgroup = (judge_proc.stdout.readline().split() + [""])[:3]
+    os.kill(judge_proc.pid, signal.SIGKILL)
+    judge_proc.wait()
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{zygote_pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not Path(f"/proc/{zygote_pid}").exists() or "Z" in Path(f"/proc/{zygote_pid}/stat").read_text().split()[2]
+    assert not Path(workdir).exists()
+    assert not cgroup or not Path(cgroup).exists()

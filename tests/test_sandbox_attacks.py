@@ -37,8 +37,14 @@ def attack(name: str, limits: Limits = FAST) -> SandboxedStudent:
     return SandboxedStudent([(name, (ATTACKS / f"{name}.py").read_text())], limits)
 
 
+SPARE_NAME = "grader-spare"  # grader.sandbox.zygote.SPARE_NAME (importing the zygote changes os.environ)
+
+
 def zygote_children() -> list[int]:
-    """PIDs of the zygote's children: workers, or orphans it adopted as subreaper."""
+    """PIDs of the zygote's children: workers, or orphans it adopted as subreaper.
+
+    Spare workers (made ahead of demand, never started, no student code ever ran in them) and
+    the helpers making them are not counted: they are named ``grader-spare``."""
     proc = judge.ZYGOTE._proc
     if proc is None or proc.poll() is not None:
         return []
@@ -46,7 +52,14 @@ def zygote_children() -> list[int]:
         text = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text()
     except OSError:
         return []
-    return [int(p) for p in text.split()]
+    return [int(p) for p in text.split() if _name(int(p)) != SPARE_NAME]
+
+
+def _name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
 
 
 def processes_with(marker: str) -> list[int]:
@@ -296,7 +309,7 @@ def test_fallbacks_still_leave_nothing_behind(monkeypatch, namespaces, cgroup):
     """Without a PID namespace (or through a user namespace), escaped processes still die."""
     monkeypatch.setattr(SandboxedStudent, "namespaces", namespaces)
     if not cgroup:
-        monkeypatch.setattr(judge, "_make_cgroup", lambda processes: None)
+        monkeypatch.setattr(judge, "_pids_cgroup_base", lambda: None)
     marker = f"grader-attack-{uuid.uuid4().hex}"
     with attack("detached_child") as student:
         assert ("pgroup" in student.isolation) == ("pidns" not in student.isolation)

@@ -8,6 +8,7 @@ starts a fresh worker with the same code, until the submission's time budget is 
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import json
 import os
@@ -20,13 +21,25 @@ import sys
 import tempfile
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
 from grader.plain import to_plain
 from grader.sandbox.limits import Limits
-from grader.sandbox.protocol import REPLY_TOO_LARGE, PeerGone, ProtocolError, Timeout, decode, encode, recv_frame, send_frame
+from grader.sandbox.protocol import (
+    REPLY_TOO_LARGE,
+    BadValue,
+    PeerGone,
+    ProtocolError,
+    Timeout,
+    encode,
+    encode_parts,
+    recv_message,
+    send_frame,
+    tune_malloc,
+)
 from grader.student import (
     BadReply,
     Handle,
@@ -42,6 +55,11 @@ _ERRORS = {"missing": MissingFunction, "raised": StudentRaised, "badreply": BadR
 _handle_ids = itertools.count(1)  # unique across students, so a handle cannot resolve in the wrong one
 
 
+class SandboxUnavailable(RuntimeError):
+    """No worker could be started (the zygote failed, fork failed, ...): a fault of the grading
+    machine, not of the submission, which must not be scored from it."""
+
+
 # ---------------------------------------------------------------- the zygote (one per judge process)
 
 
@@ -53,8 +71,10 @@ class _Zygote:
         self._proc: subprocess.Popen | None = None
         self._ctrl: socket.socket | None = None
         self._owner = os.getpid()
+        atexit.register(self.shutdown)
 
     def _start(self) -> None:
+        tune_malloc()  # this process decodes the same few-hundred-KB frames call after call too
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C.UTF-8", "HOME": "/nonexistent",
                "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1"}
@@ -69,8 +89,8 @@ class _Zygote:
         theirs.close()
         self._ctrl = ours
 
-    def spawn(self, channel: socket.socket, request: dict, timeout: float = 30.0) -> tuple[int, int]:
-        """Ask for a worker on ``channel``; return (pid, pidfd)."""
+    def spawn(self, config: dict, timeout: float = 30.0) -> tuple[int, int, socket.socket, str, str | None]:
+        """A fresh worker for ``config``: (pid, pidfd, channel, folder, cgroup or None)."""
         with self._lock:
             if self._owner != os.getpid():  # a forked judge must not share its parent's zygote
                 self._proc = self._ctrl = None
@@ -80,19 +100,22 @@ class _Zygote:
                     self._start()
                 try:
                     self._ctrl.settimeout(timeout)
-                    socket.send_fds(self._ctrl, [json.dumps(request).encode()], [channel.fileno()])
-                    msg, fds, _, _ = socket.recv_fds(self._ctrl, 4096, 1)
+                    self._ctrl.sendall(json.dumps({"op": "spawn", "config": config}).encode())
+                    msg, fds, _, _ = socket.recv_fds(self._ctrl, 4096, 2)
                 except OSError:
                     self._kill()
                     if attempt == 2:
                         raise
                     continue
                 reply = json.loads(msg) if msg else {"error": "the worker factory stopped"}
-                if "error" in reply or len(fds) != 1:
+                if "error" in reply or len(fds) != 2:
                     for fd in fds:
                         os.close(fd)
+                    if not msg:
+                        self._kill()
                     raise OSError(reply.get("error", "no pidfd"))
-                return int(reply["pid"]), fds[0]
+                channel = socket.socket(fileno=fds[1])
+                return int(reply["pid"]), fds[0], channel, str(reply["workdir"]), reply.get("cgroup")
         raise AssertionError("unreachable")
 
     def sweep(self, pid: int, timeout: float = 10.0) -> None:
@@ -106,6 +129,19 @@ class _Zygote:
                 self._ctrl.recv(4096)
             except OSError:
                 self._kill()
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        """Hang up on the zygote and let it remove its spare workers' folders and cgroups."""
+        if self._owner != os.getpid() or self._proc is None:
+            return
+        if self._ctrl is not None:
+            self._ctrl.close()
+            self._ctrl = None
+        try:
+            self._proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self._kill()
+        self._proc = None
 
     def _kill(self) -> None:
         if self._proc is not None:
@@ -159,20 +195,6 @@ def _probe_cgroup() -> None:
                 break
         finally:
             os.rmdir(probe)
-
-
-def _make_cgroup(processes: int) -> str | None:
-    base = _pids_cgroup_base()
-    if base is None:
-        return None
-    path = os.path.join(base, f"grader-{os.getpid()}-{next(_handle_ids)}")
-    try:
-        os.mkdir(path)
-        Path(path, "pids.max").write_text(str(processes))
-        return path
-    except OSError:
-        _remove_cgroup(path)
-        return None
 
 
 def _cgroup_pids(path: str) -> list[int]:
@@ -232,7 +254,10 @@ class _Worker:
             _remove_cgroup(self.cgroup)
         if not self.pidns:  # escaped daemons were adopted by the zygote (a subreaper)
             ZYGOTE.sweep(self.pid)
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        try:
+            os.rmdir(self.workdir)  # usually empty here: the student's files were in its own tmpfs
+        except OSError:
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 # ---------------------------------------------------------------- the student
@@ -255,6 +280,7 @@ class SandboxedStudent:
         self._generation = 0
         self._worker: _Worker | None = None
         self._handles: dict[int, tuple[int, int]] = {}  # judge handle id -> (generation, worker id)
+        self._dropped: list[int] = []  # judge handle ids whose Handle objects were garbage-collected
         self._fatal: StudentError | None = None  # loading failed: every call fails the same way
         self._next_id = itertools.count(1)
         self._start()
@@ -289,20 +315,12 @@ class SandboxedStudent:
     def _start(self) -> None:
         """Start a worker and load the code; on failure set :attr:`_fatal` or raise."""
         self._generation += 1
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        workdir = tempfile.mkdtemp(prefix="grader-worker-")
-        cgroup = _make_cgroup(self.limits.processes)
-        request = {"limits": self.limits.to_json(), "workdir": workdir, "cgroup": cgroup, "namespaces": self.namespaces}
+        config = {"limits": self.limits.to_json(), "namespaces": self.namespaces,
+                  "cgroup_base": _pids_cgroup_base(), "tmpdir": tempfile.gettempdir()}
         try:
-            pid, pidfd = ZYGOTE.spawn(theirs, request)
+            pid, pidfd, ours, workdir, cgroup = ZYGOTE.spawn(config)
         except OSError as exc:
-            ours.close()
-            shutil.rmtree(workdir, ignore_errors=True)
-            if cgroup:
-                _remove_cgroup(cgroup)
-            raise RuntimeError(f"could not start a sandbox worker: {exc}") from None
-        finally:
-            theirs.close()
+            raise SandboxUnavailable(f"could not start a sandbox worker: {exc}") from None
         ours.setblocking(False)
         self._worker = _Worker(pid, pidfd, ours, workdir, cgroup, self._generation)
         first = self._generation == 1
@@ -311,14 +329,14 @@ class SandboxedStudent:
         try:
             cpu = max(1.0, min(self.limits.cpu_seconds, self._remaining()))
             send_frame(self._worker.fd, encode({"blocks": [list(b) for b in self.blocks], "cpu_seconds": cpu}), deadline, pidfd)
-            ready = decode(recv_frame(self._worker.fd, 1 << 16, deadline, pidfd))  # sent before any student code runs
+            ready = recv_message(self._worker.fd, 1 << 16, deadline, pidfd)  # sent before any student code runs
             isolation = ready.get("ready")
             if type(isolation) is not str:
                 raise ProtocolError("bad ready message")
             self._worker.pidns = "pidns" in isolation.split("+")
             if first:
                 self.isolation = isolation
-            loaded = decode(recv_frame(self._worker.fd, 1 << 20, deadline, pidfd))
+            loaded = recv_message(self._worker.fd, 1 << 20, deadline, pidfd)
             notes = loaded.get("notes")
             if type(notes) is not list or not all(type(n) is str for n in notes):
                 raise ProtocolError("bad load report")
@@ -369,7 +387,15 @@ class SandboxedStudent:
     def _request(self, label: str, message: dict, handles_ok: bool) -> tuple[dict, list[Handle]]:
         worker = self._ensure_worker()
         message["id"] = next(self._next_id)
-        frame = encode(message, self._handle_out)
+        if self._dropped:  # the checks hold no handle to these any more: the worker may free them
+            release = []
+            while self._dropped:
+                generation, ident = self._handles.pop(self._dropped.pop())
+                if generation == worker.generation:
+                    release.append(ident)
+            if release:
+                message["release"] = release
+        frame = encode_parts(message, self._handle_out)
         made: list[Handle] = []
 
         def make_handle(ident: int) -> Handle:
@@ -377,14 +403,18 @@ class SandboxedStudent:
                 raise ProtocolError("unexpected handle")
             handle = Handle(next(_handle_ids))
             self._handles[handle.id] = (worker.generation, ident)
+            weakref.finalize(handle, self._dropped.append, handle.id).atexit = False
             made.append(handle)
             return handle
 
         limit = min(self.limits.call_seconds, self._remaining())
         started = time.monotonic()
+        bad_value = None
         try:
             send_frame(worker.fd, frame, started + limit, worker.pidfd)
-            payload = recv_frame(worker.fd, self.limits.reply_bytes, started + limit, worker.pidfd)
+            reply = recv_message(worker.fd, self.limits.reply_bytes, started + limit, worker.pidfd, make_handle)
+        except BadValue as exc:  # framing was intact, so a bad value is a bad reply and the worker can stay
+            bad_value = exc
         except Timeout:
             self.close()
             if limit < self.limits.call_seconds:
@@ -408,10 +438,8 @@ class SandboxedStudent:
                 "(did your code write to the grader's channel?)") from None
         finally:
             self._spent += time.monotonic() - started
-        try:  # framing was intact, so a bad value is a bad reply and the worker can stay
-            reply = decode(payload, make_handle)
-        except ProtocolError as exc:
-            raise BadReply(f"{label} returned a value the grader cannot use: {exc}") from None
+        if bad_value is not None:
+            raise BadReply(f"{label} returned a value the grader cannot use: {bad_value}")
         if reply.get("id") != message["id"]:  # an earlier frame forged by the student: out of step
             self.close()
             raise StudentCrashed(f"the process running your code sent a reply out of turn during {label}")

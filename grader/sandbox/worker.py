@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import itertools
 import os
 import signal
 import site
@@ -23,11 +24,13 @@ import numpy.random  # noqa: F401  (lazy in numpy; 11 ms if each worker imported
 from grader.plain import NotPlain, to_plain
 from grader.sandbox import landlock
 from grader.sandbox.limits import Limits, apply_rlimits
-from grader.sandbox.protocol import ProtocolError, decode, encode, recv_frame, send_frame
+from grader.sandbox.protocol import ProtocolError, encode, encode_parts, recv_message, send_frame
 from grader.student import BadReply, global_rng_fingerprint, raised_message, split_reply
 
 CHANNEL_FD = 3
-PR_SET_PDEATHSIG = 1
+PR_SET_PDEATHSIG, PR_SET_NAME = 1, 15
+WORKER_NAME = b"grader-worker"
+_libc = ctypes.CDLL(None)
 MAX_REQUEST = 1 << 31
 MAX_NOTE = 300
 
@@ -65,10 +68,7 @@ def _isolate_fds(channel: int) -> None:
 
 def _confine(limits: Limits, workdir: str, cpu_seconds: float, parts: list[str]) -> None:
     """Rlimits and Landlock; every step is recorded in ``parts`` (what ``isolation`` reports)."""
-    try:
-        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except OSError:
-        pass
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # oversize writes fail with EFBIG instead of killing
     # forked from one zygote: give each worker its own global RNG state (seed() alone takes ~12 ms)
@@ -84,14 +84,16 @@ def _confine(limits: Limits, workdir: str, cpu_seconds: float, parts: list[str])
 
 
 def _note_for(label: str, exc: BaseException) -> str:
+    """Student-facing note; ``label`` already names the block (``cell 'dropout_forward'``,
+    ``setup cell 1``, ``submission.py``), so it is used as it is."""
     if isinstance(exc, SyntaxError):
-        return f"cell {label!r} could not run: SyntaxError on line {exc.lineno}: {exc.msg}"[:MAX_NOTE]
+        return f"{label} could not run: SyntaxError on line {exc.lineno}: {exc.msg}"[:MAX_NOTE]
     line = ""
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == f"<{label}>"]
     if frames:
         line = f" on line {frames[-1].lineno}"
     text = str(exc)[:MAX_NOTE]
-    return f"cell {label!r} could not run: {type(exc).__name__}{line}" + (f": {text}" if text else "")
+    return f"{label} could not run: {type(exc).__name__}{line}" + (f": {text}" if text else "")
 
 
 def _load(blocks: list, namespace: dict) -> list[str]:
@@ -111,11 +113,20 @@ class _Server:
     def __init__(self, namespace: dict) -> None:
         self.namespace = namespace
         self.kept: dict[int, Any] = {}
+        self._ids = itertools.count(1)
 
     def _store(self, obj: Any) -> _Kept:
-        ident = len(self.kept) + 1
+        ident = next(self._ids)
         self.kept[ident] = obj
         return _Kept(ident)
+
+    def release(self, idents: Any) -> None:
+        """Forget objects the judge holds no handle to any more (e.g. caches of earlier calls),
+        so their memory is reused instead of the heap growing call after call."""
+        if type(idents) is list:
+            for ident in idents:
+                if type(ident) is int:
+                    self.kept.pop(ident, None)
 
     def _resolve(self, ident: int) -> Any:
         if ident not in self.kept:
@@ -123,6 +134,8 @@ class _Server:
         return self.kept[ident]
 
     def handle(self, msg: dict) -> dict:
+        if "release" in msg:
+            self.release(msg["release"])
         op = msg.get("op")
         if op == "rng":
             return {"ok": global_rng_fingerprint()}
@@ -166,7 +179,7 @@ def serve(namespace: dict) -> NoReturn:
     server = _Server(namespace)
     while True:
         try:
-            msg = decode(recv_frame(CHANNEL_FD, MAX_REQUEST), make_handle=_HandleArg)
+            msg = recv_message(CHANNEL_FD, MAX_REQUEST, make_handle=_HandleArg)
         except Exception:
             os._exit(0)
         try:
@@ -175,7 +188,7 @@ def serve(namespace: dict) -> NoReturn:
             out = {"err": "stale", "msg": str(exc)}
         out["id"] = msg.get("id")
         try:
-            frame = encode(out, _kept_id)
+            frame = encode_parts(out, _kept_id)
         except Exception as exc:  # e.g. MemoryError under the address-space limit
             text = f"{msg.get('name', 'the function')} returned a value the grader cannot use ({type(exc).__name__})"
             frame = encode({"id": msg.get("id"), "err": "badreply", "msg": text})
@@ -187,7 +200,8 @@ def child_main(channel: int, limits: Limits, workdir: str, parts: list[str]) -> 
     try:
         _isolate_fds(channel)
         os.chdir(workdir)
-        start = decode(recv_frame(CHANNEL_FD, MAX_REQUEST))  # the judge has our pidfd by now
+        start = recv_message(CHANNEL_FD, MAX_REQUEST)  # the judge has our pidfd by now
+        _libc.prctl(PR_SET_NAME, WORKER_NAME, 0, 0, 0)  # no longer a spare
         blocks = [(str(label), str(code)) for label, code in start["blocks"]]
         _confine(limits, workdir, float(start["cpu_seconds"]), parts)
         send_frame(CHANNEL_FD, encode({"ready": "+".join(parts)}))
