@@ -66,7 +66,7 @@ def instrument() -> None:
     _wrap(grading, "grade_submission", "total")
     _wrap(grading, "_extract", "extract")
     _wrap(judge.SandboxedStudent, "_start", "start")
-    _wrap(judge, "_make_cgroup", "start: cgroup")
+
     _wrap(judge.ZYGOTE, "spawn", "start: zygote spawn")
     _wrap(grading, "run_battery", "battery")
     _wrap(judge.SandboxedStudent, "_request", "battery: calls")
@@ -144,7 +144,6 @@ def main(argv: list[str] | None = None) -> int:
         ("grading one submission (all phases, record written)", sum(per_sub)),
         ("  extract (read + parse the notebook, source cells)", TOTALS["extract"]),
         ("  start the sandbox", TOTALS["start"]),
-        ("    pids cgroup (judge side; older versions only)", TOTALS["start: cgroup"]),
         ("    zygote spawn (a ready spare, or fork + cgroup + namespaces)", TOTALS["start: zygote spawn"]),
         ("    start message, confinement, loading the code",
          TOTALS["start"] - TOTALS["start: cgroup"] - TOTALS["start: zygote spawn"]),

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, TextIO
 
 from grader import __version__
-from grader.grading import content_hash, error_result, grade_submission
+from grader.grading import content_hash, fault_result, grade_submission
 from grader.results import SubmissionResult
 
 SUFFIXES = (".ipynb", ".py")
@@ -152,11 +152,8 @@ def grade_batch(
         try:
             return grade_submission(item.path, assignment, label=item.label, limits=limits)
         except Exception as exc:  # a grader fault on one submission must not end the batch
-            from grader import assignments
-
-            return error_result(item.label, assignments.get(assignment),
-                                f"could not be graded: the grader failed ({type(exc).__name__}: {exc}); "
-                                "it is graded again on the next run")
+            print(f"grader: internal error while grading {item.label}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return fault_result(item.label, assignment, f"the grader failed ({type(exc).__name__})")
 
     if jobs <= 1:
         for item in items:

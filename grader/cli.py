@@ -78,6 +78,12 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         order = {i.label: n for n, i in enumerate(items)}
         for result in sorted(results, key=lambda r: order.get(r.submission, 0)):
             print(format_result(result, verbose=True))
+    faults = sum(r.grader_fault for r in results)
+    if faults:  # the grader could not work on these: not the students' doing, so not exit 0
+        again = "run the same command again to grade them" if results_file is not None else "grade them again"
+        print(f"grader: {faults} submission(s) could not be graded because of a grader fault (see the "
+              f"messages above); {again}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -18,8 +18,8 @@ from typing import Any, Callable, Iterator
 from grader import __version__
 from grader.batch import Item
 from grader.extract import MAX_SUBMISSION_BYTES
-from grader.grading import error_result, grade_submission
-from grader.results import SubmissionResult, TestResult
+from grader.grading import fault_result, grade_submission
+from grader.results import SubmissionResult
 
 #: Submissions sent to the cluster but not yet returned, per worker thread: enough to keep every
 #: thread busy, few enough that a 50,000-submission batch never sits in memory at once.
@@ -37,32 +37,17 @@ def _payload(result: SubmissionResult) -> dict[str, Any]:
     return {
         "record": result.to_dict(),
         "groups": [t.group for t in result.tests],
-        "understood": [t.understood for t in result.tests],
-        "misconception": [t.misconception for t in result.tests],
         "max_score_if_error": result.max_score_if_error,
     }
 
 
 def result_from_payload(payload: dict[str, Any]) -> SubmissionResult:
     """Rebuild a :class:`SubmissionResult` from :func:`grade_bytes`' reply."""
-    record = payload["record"]
-    tests = [
-        TestResult(t["name"], float(t["score"]), float(t["max_score"]), t["status"], t.get("output", ""), group, und, mis)
-        for t, group, und, mis in zip(
-            record["tests"], payload["groups"], payload["understood"], payload["misconception"]
-        )
-    ]
-    return SubmissionResult(
-        submission=record["submission"],
-        assignment=record["assignment"],
-        status=record["status"],
-        message=record.get("message", ""),
-        tests=tests,
-        notes=list(record.get("notes", [])),
-        isolation=record.get("isolation", ""),
-        content_hash=record.get("content_hash", ""),
-        max_score_if_error=float(payload["max_score_if_error"]),
-    )
+    result = SubmissionResult.from_dict(payload["record"])
+    for test, group in zip(result.tests, payload["groups"], strict=True):
+        test.group = group
+    result.max_score_if_error = float(payload["max_score_if_error"])
+    return result
 
 
 def grade_bytes(filename: str, data: bytes, assignment: str, label: str, limits: Any = None) -> dict[str, Any]:
@@ -91,17 +76,6 @@ def _read(item: Item) -> bytes | None:
         return item.path.read_bytes()
     except OSError:
         return None
-
-
-def _infrastructure_error(item: Item, assignment: str, exc: BaseException) -> SubmissionResult:
-    # No content hash: a re-run with the same results file grades this submission again.
-    from grader import assignments
-
-    return error_result(
-        item.label,
-        assignments.get(assignment),
-        f"could not be graded: the cluster task failed ({type(exc).__name__}); it is retried on the next run",
-    )
 
 
 def _connect(scheduler: Any):
@@ -187,7 +161,7 @@ def grade_on_cluster(
             try:
                 result = result_from_payload(future.result())
             except Exception as exc:  # a worker died or the task raised: report, don't abort the batch
-                result = _infrastructure_error(item, assignment, exc)
+                result = fault_result(item.label, assignment, f"the cluster task failed ({type(exc).__name__})")
             future.release()
             yield finish(result)
             for local in fill():

@@ -40,7 +40,7 @@ from grader.extract import (  # noqa: E402
     extract_answers,
     extract_code,
 )
-from grader.results import SubmissionResult, TestResult  # noqa: E402
+from grader.results import SubmissionResult  # noqa: E402
 
 
 def content_hash(data: bytes) -> str:
@@ -75,8 +75,7 @@ def grade_extracted(extracted: Extracted, assignment: assignments.Assignment, la
             result.tests = run_battery(assignment.battery().checks, student, np.random.default_rng())
             result.isolation = student.isolation
     except SandboxUnavailable as exc:  # at the start or at a restart after a crash: nothing is scored
-        return error_result(label, assignment, f"could not be graded: {exc}. This is a fault of the grading "
-                            "machine, not of the submission; it is graded again on the next run")
+        return fault_result(label, assignment.name, str(exc))
     return result
 
 
@@ -90,6 +89,19 @@ def error_result(label: str, assignment: assignments.Assignment, message: str, d
         content_hash=digest,
         max_score_if_error=max_points(assignment),
     )
+
+
+def fault_result(label: str, assignment_name: str, reason: str) -> SubmissionResult:
+    """An ``error`` record for a submission the grader failed on (no sandbox, a crash, a lost
+    cluster task): marked ``grader_fault`` and without a content hash, so ``grader grade`` exits
+    non-zero and a re-run with the same results file grades it again."""
+    result = error_result(
+        label, assignments.get(assignment_name),
+        f"could not be graded: {reason}. This is a fault of the grader or its machine, not of the "
+        "submission; it is graded again when the same command is run again",
+    )
+    result.grader_fault = True
+    return result
 
 
 def _extract(source: Path | nbformat.NotebookNode, assignment: assignments.Assignment) -> Extracted:

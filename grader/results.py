@@ -71,6 +71,7 @@ class SubmissionResult:
     isolation: str = ""
     content_hash: str = ""
     max_score_if_error: float = 0.0
+    grader_fault: bool = False  # an "error" caused by the grader, not the submission: grade again
 
     @property
     def score(self) -> float:
@@ -107,6 +108,8 @@ class SubmissionResult:
         record["grader_version"] = __version__
         if self.content_hash:
             record["content_hash"] = self.content_hash
+        if self.grader_fault:
+            record["grader_fault"] = True
         return record
 
     @classmethod
@@ -123,6 +126,7 @@ class SubmissionResult:
             isolation=str(record.get("isolation", "")),
             content_hash=str(record.get("content_hash", "")),
             max_score_if_error=0.0 if tests else float(record.get("max_score") or 0.0),
+            grader_fault=record.get("grader_fault") is True,
         )
 
     def to_json(self) -> str:

@@ -85,6 +85,7 @@ def test_a_sandbox_that_cannot_start_gives_error_records_not_a_crash(tmp_path, m
         assert "could not start a sandbox worker: fork failed" in record["message"]
         assert "not of the submission" in record["message"]
         assert result.content_hash == ""  # so a re-run with the same results file grades it again
+        assert record["grader_fault"] is True
 
 
 def test_a_sandbox_that_cannot_restart_mid_battery_gives_an_error_record(tmp_path, monkeypatch):
@@ -107,7 +108,7 @@ def test_a_sandbox_that_cannot_restart_mid_battery_gives_an_error_record(tmp_pat
     assert result.tests == [] and result.content_hash == ""
 
 
-def test_an_unexpected_grader_error_on_one_submission_does_not_end_the_batch(tmp_path, monkeypatch):
+def test_an_unexpected_grader_error_on_one_submission_does_not_end_the_batch(tmp_path, monkeypatch, capsys):
     from grader import batch
 
     items = _submissions(tmp_path, 3)
@@ -120,6 +121,11 @@ def test_an_unexpected_grader_error_on_one_submission_does_not_end_the_batch(tmp
 
     monkeypatch.setattr(batch, "grade_submission", sometimes)
     results = {Path(r.submission).name: r for r in batch.grade_batch(items, "dropout", jobs=2)}
-    assert results["s1.py"].status == "error" and "ValueError: a bug in the grader" in results["s1.py"].message
+    faulty = results["s1.py"]
+    assert faulty.status == "error" and faulty.grader_fault and "ValueError" in faulty.message
+    assert "a bug in the grader" not in faulty.message  # details go to the staff's terminal, not to feedback
+    assert "ValueError: a bug in the grader" in capsys.readouterr().err
+    assert json.loads(faulty.to_json())["grader_fault"] is True
+    assert not results["s0.py"].grader_fault and "grader_fault" not in json.loads(results["s0.py"].to_json())
     assert results["s0.py"].status == results["s2.py"].status == "graded"
     assert results["s0.py"].score == results["s0.py"].max_score

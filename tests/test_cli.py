@@ -110,6 +110,30 @@ def test_grade_prints_a_table_and_json_to_stdout(tmp_path, capsys):
     assert record["score"] == record["max_score"] == 10
 
 
+def test_grade_exits_1_on_grader_faults_and_a_rerun_grades_those_again(tmp_path, monkeypatch, capsys):
+    from grader.sandbox import judge
+
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for name in ("a", "b"):
+        (subs / f"{name}.py").write_text(inspect.getsource(reference_dropout))
+    results = tmp_path / "results.jsonl"
+    real = judge.ZYGOTE.spawn
+
+    def broken(config, timeout=30.0):
+        raise OSError("no more processes")
+
+    monkeypatch.setattr(judge.ZYGOTE, "spawn", broken)
+    assert main(["grade", "--assignment", "dropout", str(subs), "--json", str(results)]) == 1
+    assert "2 submission(s) could not be graded because of a grader fault" in capsys.readouterr().err
+    assert [json.loads(line)["grader_fault"] for line in results.read_text().splitlines()] == [True, True]
+    monkeypatch.setattr(judge.ZYGOTE, "spawn", real)
+    assert main(["grade", "--assignment", "dropout", str(subs), "--json", str(results)]) == 0
+    records = [json.loads(line) for line in results.read_text().splitlines()]
+    assert len(records) == 2 and all(r["status"] == "graded" and "grader_fault" not in r for r in records)
+    assert all(r["score"] == r["max_score"] for r in records)
+
+
 def test_gradescope_bundle_command(tmp_path, capsys):
     out = tmp_path / "autograder.zip"
     assert main(["gradescope", "--assignment", "conv", "-o", str(out)]) == 0

@@ -36,6 +36,18 @@ def test_edited_setup_cell_is_replaced_by_the_trusted_one(tmp_path):
     assert all("abs = lambda" not in code for _, code in extracted.blocks)
 
 
+def test_the_trusted_setup_is_read_again_when_the_source_notebook_changes(tmp_path):
+    source = tmp_path / "source" / "dropout.ipynb"
+    source.parent.mkdir()
+    source.write_text(DROPOUT.notebook.read_text(encoding="utf-8"), encoding="utf-8")
+    submission = _submission(tmp_path)
+    assert "import numpy as np" in extract_code(submission, source).blocks[0][1]
+    nb = nbformat.read(str(source), as_version=4)
+    nb.cells[1].source = "import numpy as np  # edited by the instructor"
+    nbformat.write(nb, str(source))
+    assert extract_code(submission, source).blocks[0][1].endswith("# edited by the instructor")
+
+
 def test_added_cells_are_reported_not_graded(tmp_path):
     def edit(nb):
         nb.cells.insert(3, nbformat.v4.new_code_cell("def helper():\n    return 1"))

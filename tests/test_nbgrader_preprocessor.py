@@ -1,8 +1,9 @@
-"""The sandboxed autograde step writes scores nbgrader reads back, and never crashes nbgrader.
+"""The sandboxed autograde step writes scores nbgrader reads back; grader faults go to nbgrader as failures.
 
 The grading engine is replaced by fixed results here; the end-to-end tests use the real one.
 """
 
+import copy
 import importlib
 
 import nbformat
@@ -12,6 +13,7 @@ from nbgrader.converters.generate_feedback import GenerateFeedback
 from nbgrader.utils import determine_grade, has_failed
 
 from grader import assignments
+from grader.grading import fault_result
 from grader.nbgrader_bridge import preprocessor
 from grader.nbgrader_bridge.course import AUTOGRADE_PREPROCESSORS, FEEDBACK_PREPROCESSORS, config_text
 from grader.nbgrader_bridge.preprocessor import SandboxGrade, autograder_cells, write_result
@@ -108,16 +110,20 @@ def test_cell_without_checks_and_orphan_checks_score_nothing_and_say_so():
     assert "lost" in _text(cells[0]) and "no checks are defined" in _text(cells[1])
 
 
-def test_any_exception_in_grading_gives_zero_and_is_logged(monkeypatch, caplog):
+@pytest.mark.parametrize("failure", ["exception", "fault record"])
+def test_grader_faults_are_raised_for_nbgrader_not_scored_zero(monkeypatch, failure):
     def boom(nb, assignment, label):
-        raise RuntimeError("engine exploded")
+        if failure == "exception":
+            raise RuntimeError("engine exploded")
+        return fault_result(label, assignment, "could not start a sandbox worker")
 
     monkeypatch.setattr(preprocessor, "grade_submission", boom)
     nb = _notebook()
+    before = copy.deepcopy(nb)
     resources = {"nbgrader": {"student": "s1", "assignment": "dropout"}}
-    out, _ = SandboxGrade().preprocess(nb, resources)
-    assert set(_grades(out).values()) == {0}
-    assert all("could not be graded: RuntimeError: engine exploded" in _text(c) for c in autograder_cells(out))
+    with pytest.raises(preprocessor.GraderFault, match="s1/dropout: .*(engine exploded|sandbox worker)"):
+        SandboxGrade().preprocess(nb, resources)
+    assert nb == before  # no zero written anywhere
 
 
 def test_preprocessor_grades_a_copy_and_labels_it(monkeypatch):

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from grader.paths import REPO_ROOT
-from grader.sandbox import judge, landlock
+from grader.sandbox import cgroups, judge, landlock
 from grader.sandbox.judge import SandboxedStudent
 from grader.sandbox.limits import MIB, Limits
 from grader.student import BadReply, Handle, StudentCrashed, StudentRaised, StudentTimeout
@@ -309,7 +309,7 @@ def test_fallbacks_still_leave_nothing_behind(monkeypatch, namespaces, cgroup):
     """Without a PID namespace (or through a user namespace), escaped processes still die."""
     monkeypatch.setattr(SandboxedStudent, "namespaces", namespaces)
     if not cgroup:
-        monkeypatch.setattr(judge, "_pids_cgroup_base", lambda: None)
+        monkeypatch.setattr(cgroups, "pids_cgroup_base", lambda: None)
     marker = f"grader-attack-{uuid.uuid4().hex}"
     with attack("detached_child") as student:
         assert ("pgroup" in student.isolation) == ("pidns" not in student.isolation)

@@ -131,6 +131,12 @@ def grade_submission(nb: Any, assignment: str, label: str) -> SubmissionResult:
     return grade(nb, assignment, label=label)
 
 
+class GraderFault(RuntimeError):
+    """The grader, not the submission, failed. Raised out of the preprocessor on purpose: nbgrader
+    then records nothing for this student (no silent zero in the gradebook), removes the
+    autograded copy, goes on with the other students and exits non-zero; a re-run grades it."""
+
+
 class SandboxGrade(NbGraderPreprocessor):
     """nbgrader preprocessor: score the submission with the course grader's sandboxed judge."""
 
@@ -140,9 +146,10 @@ class SandboxGrade(NbGraderPreprocessor):
         label = f"{student}/{assignment}"
         try:
             result = grade_submission(copy.deepcopy(nb), assignment, label)
-            write_result(nb, result)
-            self.log.info("%s: %s / %s points (%s)", label, result.score, result.max_score, result.status)
-        except Exception as exc:  # one broken submission (or grader bug) must not stop nbgrader
-            self.log.exception("%s could not be graded", label)
-            write_failure(nb, f"could not be graded: {type(exc).__name__}: {str(exc)[:300]}")
+        except Exception as exc:
+            raise GraderFault(f"{label}: the grader failed ({type(exc).__name__}: {str(exc)[:300]})") from exc
+        if result.grader_fault:
+            raise GraderFault(f"{label}: {result.message}")
+        write_result(nb, result)
+        self.log.info("%s: %s / %s points (%s)", label, result.score, result.max_score, result.status)
         return nb, resources

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from grader.plain import to_plain
+from grader.sandbox import cgroups
 from grader.sandbox.limits import Limits
 from grader.sandbox.protocol import (
     REPLY_TOO_LARGE,
@@ -155,71 +156,6 @@ class _Zygote:
 ZYGOTE = _Zygote()
 
 
-# ---------------------------------------------------------------- pids cgroup (probed once)
-
-_cgroup_base: str | None | bool = False
-_cgroup_lock = threading.Lock()
-
-
-def _pids_cgroup_base() -> str | None:
-    """A writable cgroup folder (v1 ``pids`` or v2 with pids enabled) under our own cgroup."""
-    with _cgroup_lock:
-        if _cgroup_base is False:
-            _probe_cgroup()
-        return _cgroup_base
-
-
-def _probe_cgroup() -> None:
-    global _cgroup_base
-    _cgroup_base = None
-    try:
-        lines = Path("/proc/self/cgroup").read_text().splitlines()
-    except OSError:
-        return
-    candidates = []
-    for line in lines:
-        _, controllers, path = line.split(":", 2)
-        if "pids" in controllers.split(","):
-            candidates.append(f"/sys/fs/cgroup/pids{path}")
-        elif controllers == "":
-            candidates += [f"/sys/fs/cgroup/unified{path}", f"/sys/fs/cgroup{path}"]
-    for base in candidates:
-        probe = os.path.join(base, f"grader-probe-{os.getpid()}")
-        try:
-            os.mkdir(probe)
-        except OSError:
-            continue
-        try:
-            if os.path.exists(os.path.join(probe, "pids.max")):
-                _cgroup_base = base
-                break
-        finally:
-            os.rmdir(probe)
-
-
-def _cgroup_pids(path: str) -> list[int]:
-    try:
-        return [int(p) for p in Path(path, "cgroup.procs").read_text().split()]
-    except OSError:
-        return []
-
-
-def _remove_cgroup(path: str) -> None:
-    for _ in range(200):
-        try:
-            os.rmdir(path)
-            return
-        except FileNotFoundError:
-            return
-        except OSError:
-            for pid in _cgroup_pids(path):  # stragglers, e.g. without a PID namespace
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-            time.sleep(0.005)
-
-
 # ---------------------------------------------------------------- one worker process
 
 
@@ -251,7 +187,7 @@ class _Worker:
         os.close(self.pidfd)
         self.sock.close()
         if self.cgroup:
-            _remove_cgroup(self.cgroup)
+            cgroups.remove(self.cgroup)
         if not self.pidns:  # escaped daemons were adopted by the zygote (a subreaper)
             ZYGOTE.sweep(self.pid)
         try:
@@ -316,7 +252,7 @@ class SandboxedStudent:
         """Start a worker and load the code; on failure set :attr:`_fatal` or raise."""
         self._generation += 1
         config = {"limits": self.limits.to_json(), "namespaces": self.namespaces,
-                  "cgroup_base": _pids_cgroup_base(), "tmpdir": tempfile.gettempdir()}
+                  "cgroup_base": cgroups.pids_cgroup_base(), "tmpdir": tempfile.gettempdir()}
         try:
             pid, pidfd, ours, workdir, cgroup = ZYGOTE.spawn(config)
         except OSError as exc:

@@ -39,9 +39,8 @@ import signal  # noqa: E402
 import socket  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
-import time  # noqa: E402
 
-from grader.sandbox import worker  # noqa: E402  (imports numpy, grader.plain, grader.student)
+from grader.sandbox import cgroups, worker  # noqa: E402  (imports numpy, grader.plain, grader.student)
 from grader.sandbox.limits import Limits  # noqa: E402
 from grader.sandbox.protocol import tune_malloc  # noqa: E402
 
@@ -93,44 +92,6 @@ def _enter_net_and_mount(workdir: str, folder_bytes: int) -> list[str]:
     return parts
 
 
-def _join_cgroup(path: str | None) -> list[str]:
-    if not path:
-        return []
-    try:
-        with open(os.path.join(path, "cgroup.procs"), "w") as fh:
-            fh.write("0")
-        return ["pids cgroup"]
-    except OSError:
-        return []
-
-
-def _make_cgroup(base: str | None, processes: int) -> str | None:
-    """A fresh pids cgroup under ``base`` bounding tasks to ``processes``, or None."""
-    if not base:
-        return None
-    path = tempfile.mkdtemp(prefix=f"grader-{os.getpid()}-", dir=base)  # cgroupfs: mkdir makes a group
-    try:
-        with open(os.path.join(path, "pids.max"), "w") as fh:
-            fh.write(str(processes))
-        return path
-    except OSError:
-        _remove_cgroup(path)
-        return None
-
-
-def _remove_cgroup(path: str | None) -> None:
-    if not path:
-        return
-    for _ in range(200):
-        try:
-            os.rmdir(path)
-            return
-        except FileNotFoundError:
-            return
-        except OSError:
-            time.sleep(0.005)  # the spare's tasks are still exiting
-
-
 def _close_all_but(keep: tuple[int, ...]) -> None:
     low = 3
     for fd in sorted(keep):
@@ -143,7 +104,7 @@ def _helper(channel: int, config: dict, workdir: str, cgroup: str | None, report
     """The forked helper: join the cgroup, set up namespaces, fork the worker, report its PID, exit."""
     _libc.prctl(PR_SET_NAME, SPARE_NAME, 0, 0, 0)
     limits = Limits.from_json(config["limits"])
-    parts = _join_cgroup(cgroup)
+    parts = cgroups.join(cgroup)
     parts += _enter_namespaces(workdir, limits.folder_bytes, str(config.get("namespaces", "auto")))
     pid = os.fork()
     if pid == 0:
@@ -160,7 +121,7 @@ def _direct_child(channel: int, config: dict, workdir: str, cgroup: str | None, 
     join the cgroup, enter the other namespaces, report, then become the worker."""
     _libc.prctl(PR_SET_NAME, SPARE_NAME, 0, 0, 0)
     limits = Limits.from_json(config["limits"])
-    parts = _join_cgroup(cgroup)
+    parts = cgroups.join(cgroup)
     if pidns:
         parts += ["pidns"] + _enter_net_and_mount(workdir, limits.folder_bytes)
     else:
@@ -232,7 +193,7 @@ def _start_spare(key: str, config: dict) -> _Spare:
     read_end = write_end = -1
     try:
         workdir = tempfile.mkdtemp(prefix="grader-worker-", dir=config.get("tmpdir") or None)
-        cgroup = _make_cgroup(config.get("cgroup_base"), Limits.from_json(config["limits"]).processes)
+        cgroup = cgroups.make(config.get("cgroup_base"), Limits.from_json(config["limits"]).processes)
         read_end, write_end = os.pipe()
         mode = str(config.get("namespaces", "auto"))
         direct = None if mode == "user" else (os.fork() if mode == "none" else _fork_into_new_pidns())
@@ -245,7 +206,7 @@ def _start_spare(key: str, config: dict) -> _Spare:
                 os.close(fd)
         if workdir:
             shutil.rmtree(workdir, ignore_errors=True)
-        _remove_cgroup(cgroup)
+        cgroups.remove(cgroup)
         raise
     if helper == 0 or direct == 0:
         try:
@@ -324,7 +285,7 @@ def _discard(spare: _Spare) -> None:
             pass
         spare.pid = None
     spare.channel.close()
-    _remove_cgroup(spare.cgroup)
+    cgroups.remove(spare.cgroup)
     shutil.rmtree(spare.workdir, ignore_errors=True)
 
 
@@ -345,14 +306,7 @@ def _abandon_workers() -> None:
             os.waitpid(pid, 0)
         except ChildProcessError:
             pass
-        if cgroup:
-            try:
-                with open(os.path.join(cgroup, "cgroup.procs")) as fh:
-                    for stray in fh.read().split():
-                        os.kill(int(stray), signal.SIGKILL)
-            except OSError:
-                pass
-        _remove_cgroup(cgroup)
+        cgroups.remove(cgroup)  # kills what is left in it
         shutil.rmtree(workdir, ignore_errors=True)
     WORKERS.clear()
 
