@@ -162,13 +162,18 @@ def grade_batch(
                 on_result(result)
             yield result
         return
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
+    pool = ThreadPoolExecutor(max_workers=jobs)
+    try:
         futures = [pool.submit(one, item) for item in items]
         for future in as_completed(futures):
             result = future.result()
             if on_result:
                 on_result(result)
             yield result
+    finally:
+        # On Ctrl-C (or the caller closing us) drop what has not started instead of grading the
+        # rest of the batch first; the few submissions in flight finish within their limits.
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def progress(total: int, stream: TextIO = sys.stderr):

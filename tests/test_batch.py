@@ -3,6 +3,8 @@
 import json
 from pathlib import Path
 
+import pytest
+
 from grader import __version__
 from grader.batch import Item, ResultsFile, collect
 from grader.grading import content_hash
@@ -129,3 +131,142 @@ def test_an_unexpected_grader_error_on_one_submission_does_not_end_the_batch(tmp
     assert not results["s0.py"].grader_fault and "grader_fault" not in json.loads(results["s0.py"].to_json())
     assert results["s0.py"].status == results["s2.py"].status == "graded"
     assert results["s0.py"].score == results["s0.py"].max_score
+
+
+def test_stopping_a_batch_drops_the_submissions_not_yet_started(tmp_path, monkeypatch):
+    """Ctrl-C (or closing the generator) must not first grade the rest of a 50,000-submission batch."""
+    import threading
+    import time
+
+    from grader import batch
+
+    started = []
+    lock = threading.Lock()
+
+    def slow(path, assignment, label=None, limits=None):
+        with lock:
+            started.append(label)
+        time.sleep(0.05)
+        return SubmissionResult(label, assignment)
+
+    monkeypatch.setattr(batch, "grade_submission", slow)
+    items = [Item(f"s{i}.py", tmp_path / f"s{i}.py") for i in range(40)]
+    results = batch.grade_batch(items, "dropout", jobs=2)
+    next(results)
+    results.close()
+    time.sleep(0.3)  # let the submissions in flight finish
+    assert len(started) < 10
+
+
+# ---------------------------------------------------------------- killed and restarted batch
+
+
+def _wait_for_records(results: Path, at_least: int, proc, timeout: float = 120.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if results.exists() and results.read_bytes().count(b"\n") >= at_least:
+            return
+        assert proc.poll() is None, "the batch ended before it could be interrupted"
+        time.sleep(0.05)
+    raise AssertionError(f"fewer than {at_least} records after {timeout} s")
+
+
+def _descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def _wait_gone(pids: set[int], timeout: float = 15.0) -> None:
+    import time
+
+    def alive(pid):
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return False
+
+    deadline = time.monotonic() + timeout
+    while any(alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [p for p in pids if alive(p)]
+
+
+@pytest.mark.e2e
+def test_a_killed_and_interrupted_batch_ends_with_every_submission_graded_exactly_once(tmp_path):
+    """300 submissions; the batch is killed (SIGKILL) a third of the way in, restarted, stopped
+    with Ctrl-C (SIGINT) two thirds in, and restarted again to the end."""
+    import inspect
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    import solutions.dropout
+    from solutions.mutants.dropout import MUTANTS
+
+    n = 300
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    right = inspect.getsource(solutions.dropout)
+    wrong = next(m for m in MUTANTS if m.name == "no_rescale").source(solutions.dropout)
+    for i in range(n):
+        (subs / f"s{i:03d}.py").write_text(right if i % 2 else wrong)
+    results = tmp_path / "results.jsonl"
+    argv = [sys.executable, "-m", "grader.cli", "grade", "--assignment", "dropout", str(subs),
+            "--jobs", "2", "--json", str(results)]
+    root = Path(__file__).resolve().parents[1]
+
+    scratch = tmp_path / "tmp"  # where the sandbox makes the workers' folders
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
+
+    def start():
+        return subprocess.Popen(argv, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    first = start()
+    _wait_for_records(results, n // 3, first)
+    descendants = _descendants(first.pid)
+    assert descendants  # the zygote and workers (it must have them to be grading)
+    first.kill()
+    first.communicate()
+    _wait_gone(descendants)  # killing the judge leaves no zygote or worker behind,
+    assert list(scratch.iterdir()) == []  # nor a worker's folder
+    kept_after_kill = {json.loads(line)["submission"]: line for line in results.read_text().splitlines()
+                       if line.endswith("}")}
+
+    second = start()
+    _wait_for_records(results, 2 * n // 3, second)
+    second.send_signal(signal.SIGINT)
+    _, err = second.communicate(timeout=60)
+    assert second.returncode == 130 and "results written so far are kept" in err
+    assert f"{len(kept_after_kill)} submission(s) already graded" in err
+
+    third = start()
+    _, err = third.communicate(timeout=300)
+    assert third.returncode == 0, err[-2000:]
+    assert list(scratch.iterdir()) == []
+    before = int(err.split(" submission(s) already graded")[0].rsplit("\n", 1)[-1])
+    assert before >= 2 * n // 3 and f"grading {n - before}" in err  # nothing graded twice
+
+    lines = results.read_text().splitlines()
+    records = [json.loads(line) for line in lines]
+    labels = [r["submission"] for r in records]
+    assert len(labels) == len(set(labels)) == n  # every submission exactly once
+    assert all(r["status"] == "graded" for r in records)
+    by_name = {Path(r["submission"]).name: r for r in records}
+    full = {name for name, r in by_name.items() if r["score"] == r["max_score"]}
+    assert full == {f"s{i:03d}.py" for i in range(1, n, 2)}  # right ones full marks, the others not
+    assert set(kept_after_kill.values()) <= set(lines)  # records of the killed run kept as written

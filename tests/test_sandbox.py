@@ -379,6 +379,34 @@ def test_handles_the_judge_drops_are_released_in_the_worker():
         np.testing.assert_array_equal(s.call("backward", np.zeros(1), handle), np.ones(1))
 
 
+def test_a_worker_reaped_before_the_judge_hangs_up_still_gets_its_folder_removed(tmp_path):
+    """The judge's death ends its idle workers too; the zygote may reap one before it reads the
+    hang-up, and must still remove that worker's folder (the judge never will)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    folder = tmp_path / "grader-worker-x"
+    folder.mkdir()
+    (folder / "left.txt").write_text("by the student")
+    script = (
+        "import os, sys\n"
+        "from grader.sandbox import zygote\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    os._exit(0)\n"
+        "zygote.WORKERS[pid] = (None, sys.argv[1])\n"
+        "os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)\n"  # exited, not yet reaped
+        "zygote._reap()\n"
+        "assert pid not in zygote.WORKERS\n"
+        "zygote._abandon_workers()\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script, str(folder)], cwd=Path(__file__).resolve().parents[1],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert not folder.exists()
+
+
 def test_a_killed_judge_leaves_no_worker_folder_or_cgroup_behind(tmp_path):
     """The zygote sees the judge's end of its socket close: it kills the workers the judge left
     open and its spare workers, and removes their folders and cgroups."""

@@ -176,6 +176,9 @@ class _Spare:
 
 
 WORKERS: dict[int, tuple[str | None, str]] = {}  # handed-out live workers -> (cgroup, folder)
+# Handed-out workers already reaped whose folder the judge has not removed yet: if the judge dies
+# (which also ends its idle workers), the zygote may reap them before it sees the hang-up.
+EXITED: list[tuple[str | None, str]] = []
 PENDING: dict[int, _Spare] = {}  # report fd -> spare still being set up
 READY: list[_Spare] = []
 SPARE_PIDS: dict[int, _Spare] = {}  # live (unreaped) spare workers we know the PID of
@@ -295,7 +298,8 @@ def _discard_all() -> None:
 
 
 def _abandon_workers() -> None:
-    """The judge is gone without closing these workers: kill them and clean up after them."""
+    """The judge is gone without closing these workers: kill them and clean up after them
+    (and after those that already exited)."""
     for pid, (cgroup, workdir) in list(WORKERS.items()):
         for kill in (os.kill, os.killpg):  # the process group matters only without a PID namespace
             try:
@@ -306,9 +310,12 @@ def _abandon_workers() -> None:
             os.waitpid(pid, 0)
         except ChildProcessError:
             pass
+        EXITED.append((cgroup, workdir))
+    WORKERS.clear()
+    for cgroup, workdir in EXITED:
         cgroups.remove(cgroup)  # kills what is left in it
         shutil.rmtree(workdir, ignore_errors=True)
-    WORKERS.clear()
+    EXITED.clear()
 
 
 def _is_our_live_child(pid: int, pidfd: int) -> bool:
@@ -344,6 +351,7 @@ def _take(key: str, config: dict) -> tuple[_Spare, int]:
 
 
 def _spawn(ctrl: socket.socket, config: dict, current: list[str]) -> None:
+    EXITED[:] = [e for e in EXITED if os.path.lexists(e[1])]  # the judge removes the folder last
     key = json.dumps(config, sort_keys=True)
     if current[0] != key:  # limits or namespace mode changed: spares made for the old ones go
         _discard_all()
@@ -404,7 +412,9 @@ def _reap() -> None:
             return
         if pid == 0:
             return
-        WORKERS.pop(pid, None)  # the judge that closed it cleans up after it
+        exited = WORKERS.pop(pid, None)
+        if exited is not None:  # the judge that closed it cleans up after it, unless it is gone
+            EXITED.append(exited)
         spare = SPARE_PIDS.pop(pid, None)
         if spare is not None:  # a spare died (killed from outside): never signal or hand out that PID
             spare.pid = None
