@@ -139,7 +139,33 @@ def _course(args: argparse.Namespace) -> Path:
         raise UserError(f"course folder {course} does not exist; create it with: grader release --course {course}")
     if not (course / "gradebook.db").is_file() or not (course / "nbgrader_config.py").is_file():
         raise UserError(f"{course} is not a released course (no gradebook.db or nbgrader_config.py); run: grader release --course {course}")
+    from grader.assignments import ASSIGNMENTS
+    from grader.nbgrader_bridge.course import config_text
+
+    config = (course / "nbgrader_config.py").read_text(encoding="utf-8", errors="replace")
+    if "grader.nbgrader_bridge" not in config:
+        raise UserError(f"{course}/nbgrader_config.py was not written by grader release (another course?); "
+                        "release this course into a new folder with: grader release --course NEW_FOLDER")
+    if config != config_text():  # an older grader's (or edited): newer repairs may be missing
+        print(f"grader: warning: {course}/nbgrader_config.py is not what this grader writes (an older "
+              f"version, or edited); `grader release --course {course}` rewrites it", file=sys.stderr)
+    ours = _gradebook_assignments(course / "gradebook.db") & set(ASSIGNMENTS)
+    if not ours:
+        raise UserError(f"the gradebook in {course} holds none of this course's assignments ({', '.join(ASSIGNMENTS)}): "
+                        "it belongs to another course; release this one into a new folder with: grader release --course NEW_FOLDER")
     return course
+
+
+def _gradebook_assignments(path: Path) -> set[str]:
+    """Assignment names in an nbgrader gradebook (read-only; empty if it is not one)."""
+    import sqlite3
+    from contextlib import closing
+
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            return {str(row[0]) for row in db.execute("SELECT name FROM assignment")}
+    except sqlite3.Error:
+        return set()
 
 
 def _cmd_release(args: argparse.Namespace) -> int:
@@ -150,9 +176,14 @@ def _cmd_release(args: argparse.Namespace) -> int:
 
 
 def _cmd_autograde(args: argparse.Namespace) -> int:
-    from grader.nbgrader_bridge.autograde import autograde
+    from grader.nbgrader_bridge.autograde import AutogradeIncomplete, autograde
 
-    csv_path = autograde(_course(args), args.assignment, force=args.force)
+    try:
+        csv_path = autograde(_course(args), args.assignment, force=args.force)
+    except AutogradeIncomplete as exc:  # the others are graded: say where, then why not all
+        print(f"grades: {exc.csv_path} (incomplete)")
+        print(f"grader: {exc}", file=sys.stderr)
+        return 1
     print(f"grades: {csv_path}")
     return 0
 

@@ -57,6 +57,18 @@ def test_results_file_resumes_and_never_duplicates(tmp_path):
     assert ResultsFile(results).is_current(Item("t.py", other), "quiz")
 
 
+def test_records_of_another_grader_version_are_graded_again(tmp_path):
+    sub = tmp_path / "s.py"
+    sub.write_text("forward = 'H = D*Y'\n")
+    results = tmp_path / "results.jsonl"
+    ResultsFile(results).append(_result("s.py", sub))
+    assert ResultsFile(results).is_current(Item("s.py", sub), "quiz")
+    record = json.loads(results.read_text())
+    record["grader_version"] = "0.0.1"
+    results.write_text(json.dumps(record) + "\n")
+    assert not ResultsFile(results).is_current(Item("s.py", sub), "quiz")
+
+
 # ---------------------------------------------------------------- grader faults become error records
 
 

@@ -129,3 +129,29 @@ def test_student_errors_are_reported_not_raised():
     results = [r for r in _run(source) if r.status != "passed"]
     assert results and all(r.status == "error" and r.group == "test_backward" for r in results)
     assert "RuntimeError: boom" in results[0].output
+
+
+IDENTITY = '''
+def dropout_forward(x, dropout_param):
+    return x.copy(), None
+
+def dropout_backward(dout, cache):
+    return dout.copy()
+'''
+
+
+def test_a_layer_that_drops_nothing_earns_only_what_it_really_does():
+    """An identity 'dropout' is right in test mode and at p = 1, and nothing else: the mask's
+    properties (expectation, seeding, backward reuse and scale, gradient) need a mask."""
+    results = _run(IDENTITY)
+    ids = {c.name: c.id for c in BATTERY.checks}
+    passed = {ids[r.name] for r in results if r.status == "passed"}
+    assert passed == {
+        "output_shape_and_dtype_match_input", "input_is_unchanged", "keep_all_when_p_is_1",
+        "test_mode_is_identity", "test_mode_draws_nothing", "backward_test_mode_is_identity",
+    }
+    nothing_dropped = [r for r in results if "dropped no unit" in r.output]
+    assert len(nothing_dropped) == 7
+    for r in nothing_dropped:
+        _assert_clean(r.output)
+    assert sum(r.score for r in results) == 3.5

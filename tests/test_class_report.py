@@ -66,6 +66,20 @@ def test_summary_counts():
     assert quiz.misconceptions == [("variance: of H: used the drop probability", 1)]
 
 
+def test_the_same_mistake_with_other_measured_numbers_is_one_entry():
+    def failed(output):
+        return SubmissionResult("s.py", "dropout", tests=[TestResult("keep rate", 0.0, 1.0, "failed", output)])
+
+    records = records_from_results([
+        failed("with p = 0.25, train mode kept 60.1% of units"),
+        failed("with p = 0.6, train mode kept 74.9% of units"),
+        failed("dropout_forward raised KeyError: 'seed'"),
+    ])
+    (summary,) = summarise(records)
+    assert summary.misconceptions == [("keep rate: with p = 0.25, train mode kept 60.1% of units", 2),
+                                      ("keep rate: dropout_forward raised KeyError: 'seed'", 1)]
+
+
 def test_report_has_plots_for_every_check(tmp_path):
     results = write_jsonl(tmp_path / "r.jsonl", make_class())
     out = write_class_report(results, tmp_path / "report.html", tmp_path / "report.csv")

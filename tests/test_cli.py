@@ -160,6 +160,26 @@ def test_user_mistakes_are_one_sentence_and_exit_2(tmp_path, capsys, argv, says)
     assert says in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("command", ["autograde", "feedback"])
+@pytest.mark.parametrize("foreign", ["config", "gradebook"])
+def test_a_course_folder_of_another_course_is_refused(tmp_path, capsys, command, foreign):
+    import sqlite3
+    from contextlib import closing
+
+    from grader.nbgrader_bridge.course import config_text
+
+    config = "c = get_config()\nc.CourseDirectory.course_id = 'hw'\n" if foreign == "config" else config_text()
+    (tmp_path / "nbgrader_config.py").write_text(config)
+    with closing(sqlite3.connect(tmp_path / "gradebook.db")) as db:
+        db.execute("CREATE TABLE assignment (name TEXT)")
+        db.execute("INSERT INTO assignment VALUES (?)", ("dropout" if foreign == "config" else "hw1",))
+        db.commit()
+    assert main([command, "--course", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "grader release --course NEW_FOLDER" in err
+    assert ("not written by grader release" if foreign == "config" else "belongs to another course") in err
+
+
 def test_unknown_assignment_is_refused_by_the_parser(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["grade", "--assignment", "pooling", "x.py"])

@@ -4,13 +4,18 @@ One course is built per module (release, the sample class, a student submitting 
 solutions), autograded and given feedback once; the tests read the results back.
 """
 
+import html
 import importlib
 import inspect
+import io
 import re
+import tokenize
+from pathlib import Path
 
 import nbformat
 import pytest
 
+import grader.checks
 from grader import assignments
 from grader.grading import grade_submission
 from grader.nbgrader_bridge.autograde import autograde, gradebook, read_scores
@@ -101,7 +106,9 @@ def _solution_and_hidden_lines(source_nb):
 @pytest.mark.parametrize("name", NAMES)
 def test_release_has_no_solutions_and_no_hidden_tests(course, name):
     course_dir = course[0]
-    released = (course_dir / "release" / name / f"{name}.ipynb").read_text()
+    released_nb = nbformat.read(str(course_dir / "release" / name / f"{name}.ipynb"), as_version=4)
+    # Cell sources as text (not the JSON file, where quotes and backslashes are escaped).
+    released = "\n".join(cell.source for cell in released_nb.cells)
     source = nbformat.read(str(assignments.get(name).notebook), as_version=4)
     secret = _solution_and_hidden_lines(source)
     assert secret, "the source notebook should have solution and hidden regions"
@@ -139,14 +146,13 @@ EXPECTED_LOSSES = {
     ("finn", "conv"): {"test_forward_values"},
     ("finn", "quiz"): {"test_dropout_inverted", "test_moments"},
     ("eve", "quiz"): {"test_output_size", "test_moments"},
-    ("mallory", "dropout"): {"test_train_mode"},
+    ("mallory", "dropout"): {"test_train_mode", "test_seed", "test_backward"},  # no mask, no mask points
 }
 # Cells whose checks may also notice the bug, depending on how they probe: a conv backward pass
-# that disagrees with its own forward pass; an identity "dropout" that ignores p and the seed.
+# that disagrees with its own forward pass.
 MAY_ALSO_LOSE = {
     ("chloe", "conv"): {"test_backward_values"},
     ("finn", "conv"): {"test_backward_values"},
-    ("mallory", "dropout"): {"test_backward", "test_seed"},
 }
 
 
@@ -207,3 +213,99 @@ def test_nbgrader_autograde_and_grader_grade_agree_cell_by_cell(course):
         compared += 1
     assert compared >= 3 * 3 + 9  # reference, ada, dan on every assignment, plus the mutants
     assert sum(p.parts[-3].startswith("mutant-") for p in (course_dir / "submitted").glob("*/*/*.ipynb")) >= 9
+
+
+# --- nothing hidden in any feedback page -------------------------------------------------------
+
+CHECKS_DIR = Path(grader.checks.__file__).parent
+#: A printed numpy array (its repr), as a judge's expected value would look on a page.
+ARRAY = re.compile(r"(?<![\w.])array\(")
+
+
+def _flat(text):
+    return " ".join(text.split())
+
+
+def _cells_text(path):
+    return _flat("\n".join(cell.source for cell in nbformat.read(str(path), as_version=4).cells))
+
+
+def _check_code_lines():
+    """Lines of code (not comments, docstrings or message text) of grader/checks/*.py, at least
+    20 characters long without an inline comment: the hidden inputs and the judge's logic."""
+    lines = set()
+    for path in sorted(CHECKS_DIR.glob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        code, comment_at = set(), {}
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type in (tokenize.NAME, tokenize.NUMBER) or (tok.type == tokenize.OP and tok.string not in "()[],+"):
+                code.add(tok.start[0])
+            elif tok.type == tokenize.COMMENT:
+                comment_at[tok.start[0]] = tok.start[1]
+        for row, line in enumerate(text.splitlines(), start=1):
+            stripped = line[: comment_at.get(row, len(line))].strip()
+            if row in code and len(stripped) >= 20:
+                lines.add(stripped)
+    return lines
+
+
+def _secrets():
+    """What no student may see: per assignment, the lines of the source notebook's solution and
+    hidden-test regions that the released notebook does not show anyway, and the checks' code."""
+    checks = _check_code_lines()
+    secrets = {}
+    for name in NAMES:
+        source = nbformat.read(str(assignments.get(name).notebook), as_version=4)
+        secrets[name] = {_flat(line) for line in _solution_and_hidden_lines(source)} | checks
+    return secrets
+
+
+def _leaks(course_dir, page, secrets):
+    """Secrets (and printed arrays) on a feedback page that neither the released notebook nor
+    the student's own submission contains (a student's page shows the student's code)."""
+    student, name = page.parts[-3], page.parts[-2]
+    known = " ".join([
+        _cells_text(course_dir / "release" / name / f"{name}.ipynb"),
+        _cells_text(course_dir / "submitted" / student / name / f"{name}.ipynb"),
+    ])
+    raw = page.read_text(encoding="utf-8")
+    shown = _flat(html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<style.*?</style>", "", raw, flags=re.S))))
+    shown_tight = _flat(html.unescape(re.sub(r"<[^>]+>", "", re.sub(r"<style.*?</style>", "", raw, flags=re.S))))
+    everything = " | ".join([shown, shown_tight, _flat(html.unescape(raw))])  # text, and attributes/scripts
+    leaks = sorted(line for line in secrets[name] if line in everything and line not in known)
+    if len(ARRAY.findall(shown)) > len(ARRAY.findall(known)):
+        leaks.append("a printed array: " + shown[ARRAY.search(shown).start():][:80])
+    return leaks
+
+
+def test_no_feedback_page_shows_hidden_tests_solutions_check_code_or_arrays(course):
+    course_dir, _, pages = course
+    every_page = sorted((course_dir / "feedback").glob("*/*/*.html"))
+    assert every_page == sorted(pages)
+    assert len(every_page) == len(list((course_dir / "submitted").glob("*/*/*.ipynb")))
+    secrets = _secrets()
+    assert all(len(lines) > 100 for lines in secrets.values()), "the search must have something to find"
+    leaks = {str(page.relative_to(course_dir)): found for page in every_page if (found := _leaks(course_dir, page, secrets))}
+    assert not leaks
+
+
+def test_the_leak_search_finds_what_is_planted(course, tmp_path):
+    """The search above is not vacuous: a copy of a page with a hidden-test line, a line of a
+    check and a printed array planted in its output is flagged for each of them."""
+    course_dir = course[0]
+    secrets = _secrets()
+    source = nbformat.read(str(assignments.get("dropout").notebook), as_version=4)
+    hidden = sorted(_flat(line) for line in _solution_and_hidden_lines(source) if "stderr" in line)[0]
+    check_lines = sorted(_check_code_lines())
+    check = check_lines[len(check_lines) // 2]
+    page = course_dir / "feedback" / "ben" / "dropout" / "dropout.html"
+    assert not _leaks(course_dir, page, secrets)
+    fake = tmp_path / "course"
+    for folder in ("release/dropout", "submitted/ben/dropout"):
+        (fake / folder).mkdir(parents=True)
+        (fake / folder / "dropout.ipynb").write_bytes((course_dir / folder / "dropout.ipynb").read_bytes())
+    for plant in (hidden, check, "array([0.25, 0.5 ])"):
+        planted = fake / "feedback" / "ben" / "dropout" / "dropout.html"
+        planted.parent.mkdir(parents=True, exist_ok=True)
+        planted.write_text(page.read_text().replace("All good.", f"All good.<pre>{html.escape(plant)}</pre>", 1))
+        assert _leaks(fake, planted, secrets), plant

@@ -10,13 +10,15 @@ import nbformat
 import pytest
 from nbgrader.converters.autograde import Autograde
 from nbgrader.converters.generate_feedback import GenerateFeedback
-from nbgrader.utils import determine_grade, has_failed
+from nbgrader.nbgraderformat import MetadataValidator
+from nbgrader.utils import compute_checksum, determine_grade, has_failed
 
 from grader import assignments
 from grader.grading import fault_result
-from grader.nbgrader_bridge import preprocessor
-from grader.nbgrader_bridge.course import AUTOGRADE_PREPROCESSORS, FEEDBACK_PREPROCESSORS, config_text
+from grader.nbgrader_bridge import preprocessor, sanitize
+from grader.nbgrader_bridge.course import AUTOGRADE_PREPROCESSORS, FEEDBACK_PREPROCESSORS, SANITIZE_PREPROCESSORS, config_text
 from grader.nbgrader_bridge.preprocessor import SandboxGrade, autograder_cells, write_result
+from grader.nbgrader_bridge.sanitize import TrustedCell, repair
 from grader.results import SubmissionResult, TestResult
 
 
@@ -57,9 +59,11 @@ def test_config_is_nbgraders_default_lists_with_execute_replaced():
     names = _default(Autograde, "autograde_preprocessors")
     assert names[0] == "nbgrader.preprocessors.Execute"
     assert list(AUTOGRADE_PREPROCESSORS) == ["grader.nbgrader_bridge.preprocessor.SandboxGrade"] + names[1:]
+    sanitize = _default(Autograde, "sanitize_preprocessors")
+    assert list(SANITIZE_PREPROCESSORS) == ["grader.nbgrader_bridge.sanitize.RestoreGradeCells"] + sanitize
     feedback = _default(GenerateFeedback, "preprocessors")
     assert [n for n in FEEDBACK_PREPROCESSORS if n != "nbgrader.preprocessors.ClearHiddenTests"] == feedback
-    for name in AUTOGRADE_PREPROCESSORS + FEEDBACK_PREPROCESSORS:  # every entry imports
+    for name in SANITIZE_PREPROCESSORS + AUTOGRADE_PREPROCESSORS + FEEDBACK_PREPROCESSORS:  # every entry imports
         module, cls = name.rsplit(".", 1)
         assert getattr(importlib.import_module(module), cls)
         assert repr(name) in config_text()
@@ -139,3 +143,77 @@ def test_preprocessor_grades_a_copy_and_labels_it(monkeypatch):
     out, _ = SandboxGrade().preprocess(nb, {"nbgrader": {"student": "s1", "assignment": "dropout"}})
     assert seen["label"] == "s1/dropout" and seen["assignment"] == "dropout"
     assert len(out.cells) > 0
+
+
+# --- RestoreGradeCells: the sanitizing step before nbgrader's own metadata checks ---------------
+
+
+def _known(source):
+    """The source notebook's nbgrader cells, as the gradebook would record them."""
+    known = {}
+    for cell in source.cells:
+        m = cell.metadata.nbgrader
+        known[m["grade_id"]] = TrustedCell(m["grade_id"], cell.cell_type, cell.source, compute_checksum(cell), m["locked"],
+                                           m["grade"], m["solution"], points=float(m.get("points", 0)))
+    return known
+
+
+def _gids(nb):
+    return [c.metadata["nbgrader"]["grade_id"] for c in nb.cells if "nbgrader" in c.metadata]
+
+
+def test_repair_restores_one_of_each_cell_in_order_and_says_what_it_did():
+    source = _notebook()
+    known = _known(source)
+    tests = _ids(source)
+    nb = copy.deepcopy(source)
+    by_id = {c.metadata.nbgrader["grade_id"]: c for c in nb.cells}
+    answer = by_id["dropout_forward"]
+    nb.cells.insert(nb.cells.index(answer) + 1, copy.deepcopy(answer))  # a second answer cell
+    nb.cells.append(copy.deepcopy(by_id[tests[0]]))  # a pasted autograder cell...
+    nb.cells[-1].metadata.nbgrader = {}  # ...emptied as nbgrader's DeduplicateIds would
+    nb.cells.append(copy.deepcopy(by_id[tests[-1]]))
+    nb.cells.remove(by_id[tests[2]])  # a deleted autograder cell
+    nb.cells.append(nbformat.v4.new_code_cell("x = 1", metadata={"nbgrader": {"grade_id": "made_up", "solution": True}}))
+    nb.cells.append(nbformat.v4.new_code_cell("y = 2", metadata={"nbgrader": "garbled"}))
+    by_id[tests[1]].metadata.nbgrader["points"] = 100.0  # trusted metadata comes back
+    with pytest.raises(Exception):  # what stops stock nbgrader
+        MetadataValidator().validate_nb(nb)
+
+    notes = repair(nb, known, list(known))
+
+    MetadataValidator().validate_nb(nb)
+    assert _gids(nb) == _gids(source)
+    assert [c.metadata.nbgrader for c in nb.cells if "nbgrader" in c.metadata] == [known[g].metadata() for g in _gids(source)]
+    copies = [c for c in nb.cells if c.source == answer.source]
+    assert len(copies) == 2 and "nbgrader" not in copies[1].metadata, "the student's second answer cell stays"
+    restored = nb.cells[[c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells].index(tests[2])]
+    assert restored.source == known[tests[2]].source and restored.outputs == []
+    assert len(notes) == 2
+    assert f"autograder cell {tests[-1]!r} appears 2 times" in notes[0]
+    assert f"autograder cell {tests[2]!r} was missing" in notes[1]
+
+
+def test_repair_leaves_a_sound_notebook_as_it_is():
+    source = _notebook()
+    nb = copy.deepcopy(source)
+    assert repair(nb, _known(source), list(_known(source))) == []
+    assert [c.source for c in nb.cells] == [c.source for c in source.cells]
+
+
+def test_sandbox_grade_grades_the_notebook_as_submitted_with_the_repair_notes(monkeypatch):
+    seen = {}
+
+    def fake(nb, assignment, label):
+        seen["nb"] = nb
+        return SubmissionResult(label, assignment, notes=["from the engine"])
+
+    monkeypatch.setattr(preprocessor, "grade_submission", fake)
+    resources = {"nbgrader": {"student": "s1", "assignment": "dropout", "notebook": "dropout"}}
+    as_submitted = _notebook()
+    sanitize.remember(resources, sanitize.Submitted(as_submitted, ["autograder cell 'x' was missing"]))
+    out, _ = SandboxGrade().preprocess(_notebook(), resources)
+    assert seen["nb"] is as_submitted
+    first = _text(autograder_cells(out)[0])
+    assert first.index("autograder cell 'x' was missing") < first.index("from the engine")
+    assert sanitize.take(resources) is None, "handed over once"

@@ -1,5 +1,7 @@
 """Plain data rules and the in-process student (the trusted twin of the sandboxed one)."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -105,3 +107,27 @@ def test_in_process_student_reports_exit_and_odd_arguments_like_the_sandbox():
         student.call("leave", 1.0)
     with pytest.raises(BadReply, match="left an argument in a form the grader cannot use"):
         student.call_echo("spoil", {"p": 0.5})
+
+
+def test_a_students_exception_cannot_carry_the_hidden_inputs_into_feedback():
+    """Student code can put its arguments into an exception message; the values are masked,
+    the shapes that explain most real errors are kept."""
+    from grader.checks import dropout as checks
+    from grader.checks.base import run_battery
+
+    leaky = (
+        "def dropout_forward(x, dropout_param):\n"
+        "    raise ValueError(repr(dropout_param), x.shape, x.ravel()[:3], x.ravel()[:2].tolist())\n"
+        "def dropout_backward(dout, cache):\n"
+        "    raise ValueError(str(dout))\n"
+    )
+    results = run_battery(checks.BATTERY.checks, InProcessStudent.from_source(leaky), np.random.default_rng())
+    outputs = [r.output for r in results if r.status == "error"]
+    assert outputs and all("raised ValueError" in o for o in outputs)
+    assert any("'mode': 'train'" in o for o in outputs)  # the message itself is kept
+    for output in outputs:
+        assert not re.search(r"\d\.\d|array\(|\[\s*-?\d", output), output
+    student = InProcessStudent.from_source(
+        "import numpy as np\ndef f(a, b):\n    return np.ones((4, 5)) + np.ones((5, 4))\n")
+    with pytest.raises(StudentRaised, match=r"shapes \(4,5\) \(5,4\)"):
+        student.call("f", 1, 2)

@@ -433,3 +433,30 @@ def test_a_killed_judge_leaves_no_worker_folder_or_cgroup_behind(tmp_path):
     assert not Path(f"/proc/{zygote_pid}").exists() or "Z" in Path(f"/proc/{zygote_pid}/stat").read_text().split()[2]
     assert not Path(workdir).exists()
     assert not cgroup or not Path(cgroup).exists()
+
+
+def test_a_weaker_sandbox_is_announced_once_and_recorded(monkeypatch, capsys):
+    from pathlib import Path
+
+    from grader.grading import grade_submission
+    from grader.sandbox import judge
+
+    monkeypatch.setattr(judge, "_warned", set())
+    monkeypatch.setattr(SandboxedStudent, "namespaces", "none")
+    for _ in range(2):
+        with SandboxedStudent([("cell", SOURCE)], FAST) as s:
+            assert "pidns" not in s.isolation
+    err = capsys.readouterr().err
+    assert err.count("grader: warning: student code runs without pidns, netns") == 1
+    result = grade_submission(Path(solutions.dropout.__file__), "dropout")
+    assert result.isolation.startswith("landlock") or "no landlock" in result.isolation
+    assert "pidns" not in result.isolation and result.to_dict()["isolation"] == result.isolation
+
+
+def test_the_full_sandbox_warns_nothing(monkeypatch, capsys):
+    from grader.sandbox import judge
+
+    monkeypatch.setattr(judge, "_warned", set())
+    with SandboxedStudent([("cell", SOURCE)], FAST) as s:
+        full = all(kind in s.isolation for kind in judge.EXPECTED_ISOLATION)
+    assert ("warning" in capsys.readouterr().err) == (not full)

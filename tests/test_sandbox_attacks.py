@@ -3,7 +3,10 @@
 Each test loads one hostile submission into ``SandboxedStudent`` and asserts on raw behaviour:
 a check comparing ``student.call`` replies in the judge sees the wrong value as wrong, nothing
 outside the worker's folder can be read or written, the network is unreachable, and no process
-survives ``close()``. Limits are short so the module runs in seconds.
+survives ``close()``. Limits are short so the module runs in seconds. Where an attack only works
+if it shares the judge's interpreter, a positive control (``unsandboxed``, in a separate Python)
+first shows that it does work there, so the sandboxed assertion is one that can fail. Whole
+submissions graded by the real engine against honest twins: ``test_attack_scores.py``.
 """
 
 from __future__ import annotations
@@ -12,6 +15,9 @@ import builtins
 import os
 import signal
 import socket
+import subprocess
+import sys
+import textwrap
 import time
 import uuid
 from pathlib import Path
@@ -19,6 +25,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from grader.checks import dropout as dropout_checks
+from grader.checks.base import Check, CheckFailed, run_battery, run_check
 from grader.paths import REPO_ROOT
 from grader.sandbox import cgroups, judge, landlock
 from grader.sandbox.judge import SandboxedStudent
@@ -113,7 +121,19 @@ def looks_right(out, x) -> bool:
     )
 
 
-@pytest.mark.parametrize("name", ["builtins_abs", "numpy_allclose", "sys_modules", "fake_protocol_stdout", "nan_inf"])
+def unsandboxed(name: str, script: str) -> str:
+    """Positive control: run ``script`` in a fresh interpreter (not this one) after the attack's
+    top level, its namespace bound to ``attack``, with no sandbox. Returns what it printed.
+    Shows the attack really works where student code shares the judge's interpreter."""
+    prelude = f"import runpy\nattack = runpy.run_path({str(ATTACKS / f'{name}.py')!r})\n"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), str(Path(__file__).parent)])}
+    done = subprocess.run([sys.executable, "-c", prelude + textwrap.dedent(script)], capture_output=True,
+                          text=True, timeout=60, cwd=REPO_ROOT, env=env)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+@pytest.mark.parametrize("name", ["builtins_abs", "numpy_allclose", "sys_modules", "fake_protocol_stdout"])
 def test_patched_comparisons_stay_in_the_worker(name):
     x = x_input()
     with attack(name) as student:
@@ -127,12 +147,50 @@ def test_patched_comparisons_stay_in_the_worker(name):
     assert builtins.abs(-1) == 1 and np.allclose is not None and np.allclose([0.0], [1.0]) is False
 
 
-def test_frames_and_heap_of_the_worker_hold_no_expected_answer():
+def test_nan_and_inf_are_wrong_answers_to_the_real_checks():
+    """NaN/inf is plain data, so it reaches the judge as it is: the checks themselves must refuse it."""
     x = x_input()
-    expected = x * 3.0  # a judge-side "hidden" value, never sent
+    with attack("nan_inf") as student:
+        out, cache = student.call("dropout_forward", x, TEST, keep=(1,))
+        assert isinstance(cache, Handle)
+        assert type(out) is np.ndarray and out.shape == x.shape and not looks_right(out, x)
+        # positive control: the reply passes a hidden test written the NaN-naive way (cs231n's
+        # rel_error, negated: inf / inf and NaN / inf are NaN, and NaN > tol is False)
+        with np.errstate(invalid="ignore"):
+            cs231n_rel_error = np.max(np.abs(out - x) / np.maximum(1e-8, np.abs(out) + np.abs(x)))
+        assert not cs231n_rel_error > 1e-6
+        checks = dropout_checks.BATTERY.checks
+        results = run_battery(checks, student)
+    passed = {c.id for c, r in zip(checks, results) if r.status == "passed"}
+    assert passed <= {"input_is_unchanged"}  # the only check that never looks at out's values
+    assert builtins.abs(-1) == 1
+
+
+def _answer_held_by_the_judge(student, rng) -> None:
+    """A hidden test that holds its answer (3 x, never sent) in its frame while the student runs."""
+    x = rng.standard_normal((4, 5)) + 3.0
+    expected = x * 3.0
+    out, _ = student.call("dropout_forward", x, TEST, keep=(1,))
+    if not (type(out) is np.ndarray and out.shape == x.shape and np.allclose(out, expected)):
+        raise CheckFailed("not the judge's answer")
+
+
+HIDDEN_ANSWER = Check("hidden_answer", "returns the judge's hidden answer", 1.0, "frame_peek",
+                      _answer_held_by_the_judge)
+
+
+def test_frames_and_heap_of_the_worker_hold_no_expected_answer():
+    # positive control: sharing the judge's interpreter (InProcessStudent), the attack finds the answer
+    assert unsandboxed("frame_peek", """
+        import numpy as np
+        from grader.checks.base import run_check
+        from grader.student import InProcessStudent
+        from test_sandbox_attacks import HIDDEN_ANSWER
+        print(run_check(HIDDEN_ANSWER, InProcessStudent(attack), np.random.default_rng()).status)
+    """) == "passed"
     with attack("frame_peek") as student:
-        out, _ = student.call("dropout_forward", x, TEST, keep=(1,))
-    assert not np.allclose(out, expected)
+        result = run_check(HIDDEN_ANSWER, student, np.random.default_rng())
+    assert (result.status, result.score) == ("failed", 0.0), result
 
 
 def test_lying_ndarray_subclass_arrives_as_plain_wrong_array():
@@ -141,6 +199,25 @@ def test_lying_ndarray_subclass_arrives_as_plain_wrong_array():
         out, _ = student.call("dropout_forward", x, TEST, keep=(1,))
     assert type(out) is np.ndarray
     assert not (out == x).all() and (x - out == x).all() and not looks_right(out, x)
+
+
+def test_lying_rsub_and_lt_arrive_without_their_operators():
+    # positive control: where the judge shares the student's interpreter, both forms of the lie
+    # pass `abs(expected - out).max() < tol` with an all-zero (or no) answer
+    assert unsandboxed("lying_comparison", """
+        import numpy as np
+        x = np.random.default_rng().standard_normal((4, 5)) + 3.0
+        for variant in ("array", "object"):
+            out, _ = attack["dropout_forward"](x, {"p": 0.5, "mode": "test", "variant": variant})
+            print(bool(abs(x - out).max() < 1e-6))
+    """).split() == ["True", "True"]
+    x = x_input()
+    with attack("lying_comparison") as student:
+        out, _ = student.call("dropout_forward", x, TEST, keep=(1,))
+        assert type(out) is np.ndarray and out.shape == x.shape
+        assert not abs(x - out).max() < 1e-6 and (x - out == x).all() and not looks_right(out, x)
+        with pytest.raises(BadReply, match="Lenient cannot be graded"):
+            student.call("dropout_forward", x, {**TEST, "variant": "object"}, keep=(1,))
 
 
 @pytest.mark.parametrize(

@@ -382,8 +382,12 @@ def _own_forward_agrees(
         except _Inconsistent:
             return False
         # scale-free comparison; Cauchy-Schwarz bounds |<grad, v>| by the scale used here
-        scale = max(float(np.linalg.norm(grad) * np.linalg.norm(v)), abs(numeric), 1e-12)
-        if abs(float(np.sum(grad * v)) - numeric) > RTOL * scale:
+        with np.errstate(over="ignore", invalid="ignore"):
+            analytic = float(np.sum(grad * v))
+            scale = max(float(np.linalg.norm(grad) * np.linalg.norm(v)), abs(numeric), 1e-12)
+        if not (np.isfinite(analytic) and np.isfinite(scale)):  # overflow: inf > inf would pass
+            return False
+        if not abs(analytic - numeric) <= RTOL * scale:
             return False
     return True
 

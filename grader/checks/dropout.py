@@ -20,6 +20,11 @@ random. The rate and expectation checks therefore use inputs with a single row o
 (``_one_row_or_column``), where any mask that depends on only some of the axes is either one
 independent draw per unit or one draw for the whole input, and the independence check compares
 neighbours against the keep rate actually observed; see each check.
+
+Properties of the mask (expectation, seeding, the backward pass's reuse and scale, the numeric
+gradient) are only credited to a layer that drops units in train mode (``_require_drops``): an
+identity "dropout" has them vacuously and must not collect their points. A correct layer drops
+no unit of the checks' inputs with probability at most 0.6^120 < 1e-26; each check says its own.
 """
 
 from __future__ import annotations
@@ -106,6 +111,16 @@ def _close(a: np.ndarray, b: np.ndarray | float) -> bool:
     """``|a - b| <= RTOL |b|`` everywhere (np.allclose with atol = 0, without its overhead); NaN is never close."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     return bool(np.all(np.abs(a - b) <= RTOL * np.abs(b)))
+
+
+def _require_drops(p: float, what: str, *outs: np.ndarray) -> None:
+    """Fail unless some train-mode output of the check has a dropped unit (the inputs have no zeros)."""
+    if not any(np.any(out == 0) for out in outs):
+        raise CheckFailed(
+            f"train mode dropped no unit at all (p = {p}), so there is no mask whose {what} could be "
+            "checked; this check counts once train mode drops units: draw one random number per unit "
+            "and keep the unit where it is below p"
+        )
 
 
 def _seed(rng: np.random.Generator) -> int:
@@ -250,7 +265,8 @@ def expectation_is_preserved(student: Student, rng: np.random.Generator) -> None
     for a fraction 1 - p kept, randn's 2.4 c), so they pass only if their mean strays by >= 0.5 c
     from its own mean; their outputs lie in [0, c/p], so P <= 2 exp(-2 n (0.5 p)^2) = 2 e^-937; a
     mask drawn per row or shared by the samples gives every unit of a one-row (one-column) input
-    the same output, mean 0 or c/p (>= 17% off), always.
+    the same output, mean 0 or c/p (>= 17% off), always. A mean within 10% that drops no unit is
+    an identity layer and fails (a correct one drops none of 30,000 with probability 0.85^30000).
     """
     for i, p in enumerate(UNEVEN_P):
         shape, described = _one_row_or_column(i, MEAN_UNITS)
@@ -258,6 +274,7 @@ def expectation_is_preserved(student: Student, rng: np.random.Generator) -> None
         out, _ = forward(student, np.full(shape, c), _param(p))
         ratio = float(np.mean(out)) / c
         if abs(ratio - 1.0) <= EXPECTATION_TOL:
+            _require_drops(p, "effect on the expected value", out)
             continue
         if np.all(out == out.flat[0]):
             raise CheckFailed(
@@ -373,10 +390,15 @@ def test_mode_draws_nothing(student: Student, rng: np.random.Generator) -> None:
 
 @BATTERY.check("train mode with the same seed gives the same output", 0.5, "test_seed")
 def same_seed_same_output(student: Student, rng: np.random.Generator) -> None:
-    """Two calls with equal seeds (seed 0 and a random one) give identical outputs."""
+    """Two calls with equal seeds (seed 0 and a random one) give identical outputs, with units dropped.
+
+    False failure: only if a correct layer drops none of 5,000 units at p = 0.6 (0.6^5000); a mask
+    drawn per row (50 rows) drops nothing with probability 0.6^50 < 1e-11.
+    """
     x = _signed(rng, (50, 100))
     for seed in (0, _seed(rng)):
         first, _ = forward(student, x, _param(0.6, seed=seed))
+        _require_drops(0.6, "seeding", first)
         second, _ = forward(student, x, _param(0.6, seed=seed))
         if not np.array_equal(first, second):
             raise CheckFailed(
@@ -393,8 +415,8 @@ def different_seeds_differ(student: Student, rng: np.random.Generator) -> None:
 
     False failure: the streams of two distinct seeds behave as independent, and two independent
     masks at p = 0.6 agree on all 5,000 units with probability 0.52^5000 < 1e-1400. A layer that
-    drops nothing has no mask to compare; it already loses keep_rate_matches_p, so it passes here.
-    A mask drawn per row (50 rows) or shared by the samples (100 columns) also passes every time:
+    drops nothing has no mask to compare and fails (a correct one drops none of 10,000 units with
+    probability 0.6^10000). A mask drawn per row (50 rows) or shared by the samples (100 columns) also passes every time:
     it agrees with probability <= 0.52^50 < 1e-14.
     """
     x = _signed(rng, (50, 100))
@@ -402,8 +424,7 @@ def different_seeds_differ(student: Student, rng: np.random.Generator) -> None:
     other = seed + int(rng.integers(1, 1000))
     first, _ = forward(student, x, _param(0.6, seed=seed))
     second, _ = forward(student, x, _param(0.6, seed=other))
-    if np.all(first != 0) and np.all(second != 0):
-        return  # nothing was dropped, so there is no mask to compare: keep_rate_matches_p grades that
+    _require_drops(0.6, "dependence on the seed", first, second)
     if np.array_equal(first, second):
         raise CheckFailed(
             'two train-mode calls with different dropout_param["seed"] values gave the same output; seed '
@@ -416,15 +437,14 @@ def unseeded_calls_differ(student: Student, rng: np.random.Generator) -> None:
     """Two calls without a seed give different outputs on 5,000 units.
 
     False failure: two independent masks at p = 0.6 agree on all 5,000 units with probability
-    (0.6^2 + 0.4^2)^5000 = 0.52^5000 < 1e-1400. A layer that drops nothing passes here (it
-    already loses keep_rate_matches_p). A mask drawn per row (50 rows) or shared by the samples
+    (0.6^2 + 0.4^2)^5000 = 0.52^5000 < 1e-1400. A layer that drops nothing fails (a correct one
+    drops none of 10,000 units with probability 0.6^10000). A mask drawn per row (50 rows) or shared by the samples
     (100 columns) also passes every time: it agrees with probability <= 0.52^50 < 1e-14.
     """
     x = _signed(rng, (50, 100))
     first, _ = forward(student, x, _param(0.6))
     second, _ = forward(student, x, _param(0.6))
-    if np.all(first != 0) and np.all(second != 0):
-        return  # nothing was dropped, so there is no mask to compare: keep_rate_matches_p grades that
+    _require_drops(0.6, "fresh draws", first, second)
     if np.array_equal(first, second):
         raise CheckFailed(
             "two train-mode calls without a seed gave the same output; seed the generator only when "
@@ -441,14 +461,16 @@ def unseeded_calls_differ(student: Student, rng: np.random.Generator) -> None:
 def backward_reuses_forward_mask(student: Student, rng: np.random.Generator) -> None:
     """dx is nonzero exactly where out is, for each of two forward passes run before either backward.
 
-    Not statistical for a correct layer; a fresh mask (agreeing with probability 0.52 per unit) or
-    the mask of the latest forward pass fails on 5,000 units with probability 1 - 0.52^5000.
+    A fresh mask (agreeing with probability 0.52 per unit) or the mask of the latest forward pass
+    fails on 5,000 units with probability 1 - 0.52^5000. False failure: only if a correct layer
+    drops none of the 10,000 units (0.6^10000; a mask drawn per row: 0.6^100).
     """
     passes = []
     for _ in range(2):  # two forward passes first: a mask kept in a global belongs to the last one
         x = _signed(rng, (50, 100))
         out, cache = forward(student, x, _param(0.6))
         passes.append((out, cache))
+    _require_drops(0.6, "use in the backward pass", *(out for out, _ in passes))
     for out, cache in passes:
         dx = backward(student, _signed(rng, out.shape), cache)
         if not np.array_equal(dx != 0, out != 0):
@@ -467,11 +489,14 @@ def backward_scales_by_inverse_p(student: Student, rng: np.random.Generator) -> 
     train mode; p = 0.25 makes p, 1/p, 1/(1 - p) and 1/p^2 all differ. It needs some unit kept:
     a correct mask drops all 10,000 with probability 0.75^10000, a mask drawn per row (100 rows)
     or shared by the samples (100 columns) with probability 0.75^100 < 1e-12, so such a mask
-    passes here every time (50 rows would fail it about once in 2 million runs).
+    passes here every time (50 rows would fail it about once in 2 million runs). It also needs
+    some unit dropped. False failure: a correct layer drops all 10,000 units with probability
+    0.75^10000 or keeps all of them with probability 0.25^10000.
     """
     p = 0.25
     x = _signed(rng, (100, 100))
     out, cache = forward(student, x, _param(p))
+    _require_drops(p, "scale in the backward pass", out)
     dout = _signed(rng, out.shape)
     dx = backward(student, dout, cache)
     kept = (out != 0) & (dx != 0)
@@ -502,11 +527,18 @@ GRAD_TOL = 1e-6
 @BATTERY.check("dropout_backward matches a numeric gradient of dropout_forward (fixed seed)", 0.75, "test_backward")
 def numeric_gradient_matches(student: Student, rng: np.random.Generator) -> None:
     """With a fixed seed, L(x) = sum(w * forward(x)) is linear; its central differences along four
-    random directions must match <dropout_backward(w), d> to a relative error of 1e-6."""
+    random directions must match <dropout_backward(w), d> to a relative error of 1e-6.
+
+    The layer must drop some unit of this seed on a (4, 6, 5) input or a larger (50, 100) one
+    (an identity layer has an exact gradient too). False failure: a correct layer drops none of
+    the 5,120 units with probability 0.6^5120; a mask drawn per row (54 rows) 0.6^54 < 1e-11.
+    """
     seed, p = _seed(rng), 0.6
     x = _signed(rng, (4, 6, 5))
     w = rng.standard_normal(x.shape)
-    _, cache = forward(student, x, _param(p, seed=seed))
+    out, cache = forward(student, x, _param(p, seed=seed))
+    if not np.any(out == 0):  # a seed that drops none of these 120 units (~1e-27 when correct): ask once more
+        _require_drops(p, "gradient", forward(student, _signed(rng, (50, 100)), _param(p, seed=seed))[0])
     dx = backward(student, w, cache)
 
     def loss(z: np.ndarray) -> float:

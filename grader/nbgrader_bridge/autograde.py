@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 import time
@@ -105,14 +106,52 @@ def _progress_of(course_dir: Path, total: int) -> Iterator[None]:
         bar.close()
 
 
+class AutogradeIncomplete(NbgraderFailed):
+    """nbgrader graded the class but not every submission; ``grades.csv`` was written anyway.
+
+    ``failed`` holds the (student, assignment) pairs without an autograded notebook."""
+
+    def __init__(self, message: str, failed: list[tuple[str, str]], csv_path: Path) -> None:
+        super().__init__(message)
+        self.failed = failed
+        self.csv_path = csv_path
+
+
+#: nbgrader's summary line for each submission it could not process (converters/base.py).
+_FAILED_LINE = re.compile(r"There was an error processing assignment '(?P<a>[^']*)' for student '(?P<s>[^']*)'")
+
+
+def failed_submissions(course_dir: Path, found: dict[str, list[str]], stderr: str) -> list[tuple[str, str]]:
+    """(student, assignment) pairs nbgrader did not grade: named in its error summary, or
+    without ``autograded/<student>/<assignment>/`` (nbgrader removes a failed one; a run it
+    stopped early never reached the students after the failure)."""
+    failed = {(m["s"], m["a"]) for m in _FAILED_LINE.finditer(stderr)}
+    for name, students in found.items():
+        failed |= {(s, name) for s in students if not (course_dir / "autograded" / s / name).is_dir()}
+    return sorted(failed)
+
+
+def _incomplete(course_dir: Path, failed: list[tuple[str, str]], errors: list[str], csv_path: Path) -> AutogradeIncomplete:
+    names = ", ".join(f"{s}/{a}" for s, a in failed) or "(nbgrader named none)"
+    said = "\n".join(f"  {line}" for line in errors[-20:])
+    return AutogradeIncomplete(
+        f"nbgrader could not grade {len(failed) or 'some'} submission(s): {names}. They have no autograded "
+        f"notebook, and their rows in {csv_path.name} are not grades. nbgrader said:\n{said}\n"
+        f"Fix those submissions (or, if the grader itself failed, nothing) and run again: "
+        f"grader autograde --course {course_dir}; it grades only what is missing.",
+        failed,
+        csv_path,
+    )
+
+
 def autograde(course_dir: Path, assignment: str | None = None, force: bool = False) -> Path:
     """Autograde ``submitted/`` into the gradebook and write ``grades.csv`` in the course folder.
 
     One ``nbgrader autograde`` call grades every student. nbgrader skips submissions already
     in ``autograded/`` unless their ``timestamp.txt`` is newer; ``force`` regrades everything.
-    A submission nbgrader itself cannot process (e.g. not a notebook) is reported on stderr and
-    the others are kept.
-    Returns the CSV path. Raises ``NbgraderFailed`` if the course has not been released.
+    Returns the CSV path. Raises ``NbgraderFailed`` if the course has not been released, and
+    :class:`AutogradeIncomplete` (after writing the CSV for the others) if nbgrader could not
+    grade some submission (e.g. not a notebook, or a fault of the grader).
     """
     course_dir = Path(course_dir).resolve()
     with gradebook(course_dir) as gb:
@@ -122,17 +161,24 @@ def autograde(course_dir: Path, assignment: str | None = None, force: bool = Fal
         print(f"grader: skipping submitted/*/{name}: no such assignment in the gradebook (release it first)", file=sys.stderr)
     students = sorted({s for name, ids in found.items() if name in known for s in ids})
     register_students(course_dir, students)
-    if set(found) & known:
+    failed: list[tuple[str, str]] = []
+    errors: list[str] = []
+    graded = {name: ids for name, ids in found.items() if name in known}
+    if graded:
         # One call for the whole class ("*" is globbed by nbgrader): start-up costs ~3 s a call.
         target = assignment or "*"
-        total = sum(len(ids) for name, ids in found.items() if name in known)
-        with _progress_of(course_dir, total):
+        with _progress_of(course_dir, sum(len(ids) for ids in graded.values())):
             proc = run_nbgrader(["autograde", target] + (["--force"] if force else []), course_dir, check=False)
-        if proc.returncode != 0:
-            errors = [line for line in proc.stderr.splitlines() if "ERROR" in line]
-            print(f"grader: nbgrader autograde {target} reported problems:", file=sys.stderr)
-            for line in errors[-20:] or proc.stderr.splitlines()[-20:]:
-                print(f"  {line}", file=sys.stderr)
+        failed = failed_submissions(course_dir, graded, proc.stderr or "")
+        if proc.returncode != 0 or failed:
+            lines = (proc.stderr or "").splitlines()
+            errors = [line for line in lines if "ERROR" in line]
+            if not errors and proc.returncode != 0:
+                errors = lines[-20:] or [f"(nbgrader exited with status {proc.returncode})"]
+            elif not errors:  # nothing failed in nbgrader: it found no notebook to grade there
+                errors = ["(no error: is each submission's notebook named <assignment>.ipynb?)"]
     csv_path = course_dir / GRADES_CSV
     run_nbgrader(["export", "--to", str(csv_path)], course_dir)
+    if errors:
+        raise _incomplete(course_dir, failed, errors, csv_path)
     return csv_path

@@ -10,6 +10,18 @@ from grader.nbgrader_bridge.commands import run_nbgrader
 
 CONFIG_NAME = "nbgrader_config.py"
 
+#: nbgrader 0.9.6's default ``Autograde.sanitize_preprocessors`` after ours, which restores the
+#: submission's nbgrader cells by grade_id first: a duplicated or deleted autograder cell would
+#: otherwise stop the whole run or lose its points (nbgrader issue #1083).
+SANITIZE_PREPROCESSORS = (
+    "grader.nbgrader_bridge.sanitize.RestoreGradeCells",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+)
+
 #: nbgrader 0.9.6's default ``Autograde.autograde_preprocessors`` with ``Execute`` replaced by
 #: ours: student code is never judged in the student's kernel (see DESIGN.md).
 AUTOGRADE_PREPROCESSORS = (
@@ -25,6 +37,12 @@ AUTOGRADE_PREPROCESSORS = (
 CONFIG_TEMPLATE = '''\
 # nbgrader configuration written by `grader release`. Run every nbgrader command from this folder.
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
+
+# Sanitizing: duplicated, deleted or garbled nbgrader cells of a submission are restored from the
+# gradebook by grade_id before nbgrader checks them (stock nbgrader stops the whole run instead).
+c.Autograde.sanitize_preprocessors = [
+{sanitize}
+]
 
 # Grading: the Execute step (which runs hidden tests inside the student's own kernel, where
 # student code can defeat them) is replaced by the course grader's sandboxed judge.
@@ -54,7 +72,11 @@ def _list(names: tuple[str, ...]) -> str:
 
 def config_text() -> str:
     """The text of the course's ``nbgrader_config.py``."""
-    return CONFIG_TEMPLATE.format(preprocessors=_list(AUTOGRADE_PREPROCESSORS), feedback=_list(FEEDBACK_PREPROCESSORS))
+    return CONFIG_TEMPLATE.format(
+        sanitize=_list(SANITIZE_PREPROCESSORS),
+        preprocessors=_list(AUTOGRADE_PREPROCESSORS),
+        feedback=_list(FEEDBACK_PREPROCESSORS),
+    )
 
 
 def write_config(course_dir: Path) -> Path:

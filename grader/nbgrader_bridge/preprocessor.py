@@ -1,8 +1,10 @@
 """The autograde step that replaces nbgrader's ``Execute``: grade in the sandbox, write scores.
 
-Nothing of the submission runs in a Jupyter kernel. The notebook (already sanitized by nbgrader:
-locked cells restored from the source) goes to :func:`grader.grading.grade_submission`, and each
-autograder cell receives two outputs that stock nbgrader's ``SaveAutoGrades`` understands:
+Nothing of the submission runs in a Jupyter kernel. The notebook as the student submitted it
+(kept by :class:`~grader.nbgrader_bridge.sanitize.RestoreGradeCells`, the first sanitizing step)
+goes to :func:`grader.grading.grade_submission`, exactly as ``grader grade`` would read the file,
+and each autograder cell of nbgrader's sanitized copy receives two outputs that stock nbgrader's
+``SaveAutoGrades`` understands:
 
 * a ``display_data`` listing the cell's checks, as text and as the feedback pages' HTML table
   (never a stderr stream, which would make nbgrader give zero);
@@ -17,6 +19,7 @@ from typing import Any
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from grader.nbgrader_bridge.sanitize import take
 from grader.reports.feedback import checks_fragment, esc
 from grader.results import SubmissionResult, TestResult
 
@@ -133,8 +136,9 @@ def grade_submission(nb: Any, assignment: str, label: str) -> SubmissionResult:
 
 class GraderFault(RuntimeError):
     """The grader, not the submission, failed. Raised out of the preprocessor on purpose: nbgrader
-    then records nothing for this student (no silent zero in the gradebook), removes the
-    autograded copy, goes on with the other students and exits non-zero; a re-run grades it."""
+    then writes no score for this student's cells, removes the autograded copy, goes on with the
+    other students and exits non-zero (``grader autograde`` then exits 1 naming the student); a
+    re-run grades it."""
 
 
 class SandboxGrade(NbGraderPreprocessor):
@@ -144,12 +148,18 @@ class SandboxGrade(NbGraderPreprocessor):
         info = resources.get("nbgrader", {})
         student, assignment = info.get("student", "?"), info.get("assignment", "?")
         label = f"{student}/{assignment}"
+        # The notebook as submitted (kept by RestoreGradeCells, which runs first), so the judge
+        # grades what `grader grade` grades; nbgrader's sanitized copy only receives the results.
+        submitted = take(resources)
+        graded = submitted.notebook if submitted is not None else copy.deepcopy(nb)
         try:
-            result = grade_submission(copy.deepcopy(nb), assignment, label)
+            result = grade_submission(graded, assignment, label)
         except Exception as exc:
             raise GraderFault(f"{label}: the grader failed ({type(exc).__name__}: {str(exc)[:300]})") from exc
         if result.grader_fault:
             raise GraderFault(f"{label}: {result.message}")
+        if submitted is not None:
+            result.notes = submitted.notes + list(result.notes)
         write_result(nb, result)
         self.log.info("%s: %s / %s points (%s)", label, result.score, result.max_score, result.status)
         return nb, resources

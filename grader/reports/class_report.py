@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
@@ -96,18 +97,25 @@ def _num(value: Any) -> float:
         return 0.0
 
 
-def _failure_label(test: dict[str, Any]) -> str:
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+def _failure_label(test: dict[str, Any]) -> tuple[str, str]:
+    """(grouping key, label shown) of a failed check: the same mistake gives messages that differ
+    only in measured numbers ("kept 60.1%", "kept 74.9%"), so numbers do not split a group."""
     name = str(test.get("name", ""))
     if test.get("misconception"):
-        return f"{name}: {test['misconception']}"
+        label = f"{name}: {test['misconception']}"
+        return label, label
     output = str(test.get("output", "")).strip() or str(test.get("status", "failed"))
-    return f"{name}: {output}"
+    return f"{name}: {_NUMBER.sub('#', output)}", f"{name}: {output}"
 
 
 def summarise(records: Sequence[dict[str, Any]]) -> list[AssignmentSummary]:
     """One summary per assignment, in order of first appearance."""
     summaries: dict[str, AssignmentSummary] = {}
     failures: dict[str, Counter] = {}
+    shown: dict[str, str] = {}  # grouping key -> the first message seen with it
     patterns: dict[str, Counter] = {}
     for record in records:
         name = record["assignment"]
@@ -126,11 +134,13 @@ def summarise(records: Sequence[dict[str, Any]]) -> list[AssignmentSummary]:
                 check.passed += 1
             else:
                 failed.append(check.name)
-                failures.setdefault(name, Counter())[_failure_label(test)] += 1
+                key, label = _failure_label(test)
+                shown.setdefault(key, label)
+                failures.setdefault(name, Counter())[key] += 1
         if failed:
             patterns.setdefault(name, Counter())[tuple(failed)] += 1
     for name, s in summaries.items():
-        s.misconceptions = failures.get(name, Counter()).most_common(TOP)
+        s.misconceptions = [(shown[key], n) for key, n in failures.get(name, Counter()).most_common(TOP)]
         s.patterns = patterns.get(name, Counter()).most_common(TOP)
     return list(summaries.values())
 

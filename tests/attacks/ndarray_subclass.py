@@ -1,16 +1,11 @@
-# An ndarray whose operators lie: equal to anything, tiny differences, converts to the input.
+# An ndarray whose operators lie: equal to anything, `out - expected` is zero, converts to the input.
+# (Lying `expected - out` and `<`, the __rsub__/__lt__ attack, is lying_comparison.py.)
 import numpy as np
 
 
 class Liar(np.ndarray):
     def __eq__(self, other):
         return np.ones(np.shape(other), dtype=bool)
-
-    def __lt__(self, other):
-        return np.ones(np.shape(other), dtype=bool)
-
-    def __rsub__(self, other):
-        return np.zeros(np.shape(other))
 
     def __sub__(self, other):
         return np.zeros(np.shape(other))

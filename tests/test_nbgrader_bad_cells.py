@@ -1,0 +1,158 @@
+"""Duplicated and deleted nbgrader cells through the real ``grader autograde`` and gradebook.
+
+Stock nbgrader stops the whole run at a notebook with a duplicated grade cell (its issue #1083:
+the students after it are never graded) and gives a deleted autograder cell no points. Here one
+``grader autograde`` run grades a class with such notebooks, a file that is not a notebook at all
+(nbgrader fails on it: the command must exit 1 naming it) and a correct student sorted last.
+"""
+
+import contextlib
+import copy
+import hashlib
+import io
+import uuid
+
+import nbformat
+import pytest
+
+from grader import assignments
+from grader.cli import main
+from grader.grading import grade_submission
+from grader.nbgrader_bridge.autograde import read_scores
+from grader.nbgrader_bridge.course import release
+from grader.nbgrader_bridge.feedback import feedback
+from test_nbgrader_e2e import _cell_grades, _leaks, _meta, _reference_notebook, _secrets
+
+pytestmark = pytest.mark.e2e
+
+NAME = "dropout"
+BROKEN = "e-not-json"
+CORRECT = "z-correct"
+
+
+def _index(nb, gid):
+    return next(i for i, c in enumerate(nb.cells) if _meta(c).get("grade_id") == gid)
+
+
+def _copy(cell):
+    """A copy of a cell as Jupyter pastes it (a new cell id)."""
+    new = copy.deepcopy(cell)
+    new["id"] = uuid.uuid4().hex[:8]
+    return new
+
+
+def _students(course):
+    """student id -> notebook (or bytes), each with one kind of damage to its nbgrader cells."""
+    released = nbformat.read(str(course / "release" / NAME / f"{NAME}.ipynb"), as_version=4)
+    good = _reference_notebook(course, NAME)
+    tests = [_meta(c)["grade_id"] for c in good.cells if _meta(c).get("grade") and not _meta(c).get("solution")]
+    solutions = [_meta(c)["grade_id"] for c in good.cells if _meta(c).get("solution")]
+
+    dup_test = copy.deepcopy(good)
+    first = _index(dup_test, tests[0])
+    dup_test.cells.insert(first + 1, _copy(dup_test.cells[first]))
+    dup_test.cells.append(_copy(dup_test.cells[_index(dup_test, tests[-1])]))
+
+    del_test = copy.deepcopy(good)
+    del del_test.cells[_index(del_test, tests[1])]
+
+    # the untouched placeholder first, the student's working copy after it: both are graded in order
+    dup_solution = copy.deepcopy(good)
+    at = _index(dup_solution, solutions[0])
+    dup_solution.cells.insert(at, _copy(released.cells[_index(released, solutions[0])]))
+
+    del_solution = copy.deepcopy(good)
+    del del_solution.cells[_index(del_solution, solutions[1])]
+
+    return {
+        "a-duplicated-test": dup_test,
+        "b-deleted-test": del_test,
+        "c-duplicated-solution": dup_solution,
+        "d-deleted-solution": del_solution,
+        BROKEN: b"{ this is not a notebook",
+        CORRECT: good,
+    }
+
+
+def _digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    course = tmp_path_factory.mktemp("badcells")
+    release(course, [NAME])
+    paths = {}
+    for student, nb in _students(course).items():
+        dest = course / "submitted" / student / NAME / f"{NAME}.ipynb"
+        dest.parent.mkdir(parents=True)
+        if isinstance(nb, bytes):
+            dest.write_bytes(nb)
+        else:
+            nbformat.write(nb, str(dest))
+        paths[student] = dest
+    before = {s: _digest(p) for s, p in paths.items()}
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main(["autograde", "--course", str(course)])
+    feedback(course)
+    return course, paths, before, status, out.getvalue(), err.getvalue()
+
+
+def test_every_readable_submission_is_graded_and_the_failure_named(graded):
+    course, paths, _, status, out, err = graded
+    assert status == 1, err
+    assert f"could not grade 1 submission(s): {BROKEN}/{NAME}." in err
+    assert "grades.csv (incomplete)" in out
+    autograded = {p.name for p in (course / "autograded").iterdir()}
+    assert autograded == set(paths) - {BROKEN}
+    rows = (course / "grades.csv").read_text().splitlines()
+    assert any(f",{CORRECT}," in r and r.endswith(",10.0,0.0,10.0,10.0") for r in rows), rows
+
+
+def test_scores_equal_grader_grade_cell_by_cell(graded):
+    course, paths, _, _, _, _ = graded
+    scores = {s.student: s.score for s in read_scores(course) if s.assignment == NAME}
+    for student, path in paths.items():
+        if student == BROKEN:
+            continue
+        direct = grade_submission(path, NAME)
+        assert direct.status == "graded", (student, direct.message)
+        in_gradebook = _cell_grades(course, student, NAME)
+        expected = {g: score for g, (score, _) in direct.group_scores().items()}
+        assert {g: score for g, (score, _) in in_gradebook.items()} == pytest.approx(expected), student
+        assert scores[student] == pytest.approx(direct.score), student
+    top = sum(float(_meta(c).get("points", 0)) for c in nbformat.read(str(assignments.get(NAME).notebook), as_version=4).cells)
+    assert scores[CORRECT] == scores["a-duplicated-test"] == scores["b-deleted-test"] == pytest.approx(top)
+    assert scores["c-duplicated-solution"] == pytest.approx(top), "the later copy of the solution counts"
+    assert scores["d-deleted-solution"] < top
+
+
+def test_repairs_are_explained_and_submitted_files_are_untouched(graded):
+    course, paths, before, _, _, _ = graded
+    assert {s: _digest(p) for s, p in paths.items()} == before
+
+    def report(student):
+        nb = nbformat.read(str(course / "autograded" / student / NAME / f"{NAME}.ipynb"), as_version=4)
+        ids = [_meta(c).get("grade_id") for c in nb.cells if _meta(c)]
+        text = "".join(o.get("data", {}).get("text/plain", "") for c in nb.cells for o in c.get("outputs", []))
+        return ids, text
+
+    correct_ids, _ = report(CORRECT)
+    for student in ("a-duplicated-test", "b-deleted-test"):
+        ids, text = report(student)
+        assert ids == correct_ids, student  # one of each nbgrader cell, in the source's order
+        assert ("appears 2 times" if student.startswith("a-") else "was missing from the notebook") in text
+    ids, text = report("c-duplicated-solution")
+    assert ids == correct_ids and "appears more than once; all copies were graded in order" in text
+    assert "is missing from the notebook (deleted?)" in report("d-deleted-solution")[1]
+
+
+def test_feedback_pages_say_what_was_restored_and_hide_the_restored_tests(graded):
+    course, paths, _, _, _, _ = graded
+    pages = {p.parts[-3]: p for p in (course / "feedback").glob(f"*/{NAME}/{NAME}.html")}
+    assert set(pages) == set(paths) - {BROKEN}
+    assert "appears 2 times" in pages["a-duplicated-test"].read_text()
+    assert "was missing from the notebook" in pages["b-deleted-test"].read_text()
+    secrets = _secrets()
+    assert not {s: found for s, page in pages.items() if (found := _leaks(course, page, secrets))}
