@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, TextIO
 
-from grader import __version__
+from grader import grading_version
 from grader.grading import content_hash, fault_result, grade_submission
 from grader.results import SubmissionResult
 
@@ -117,7 +117,7 @@ class ResultsFile:
         record = self.records.get((item.label, assignment))
         return (
             record is not None
-            and record.get("grader_version") == __version__
+            and record.get("grader_version") == grading_version()
             and bool(record.get("content_hash"))
             and record.get("content_hash") == _digest(item.path)
         )

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from grader import __version__
+from grader import grading_version
 from grader.batch import Item
 from grader.extract import MAX_SUBMISSION_BYTES
 from grader.grading import fault_result, grade_submission
@@ -65,7 +65,7 @@ def grade_bytes(filename: str, data: bytes, assignment: str, label: str, limits:
 
 def worker_version() -> str:
     """The grader version installed where this runs (called on each worker)."""
-    return __version__
+    return grading_version()
 
 
 def _read(item: Item) -> bytes | None:
@@ -98,10 +98,10 @@ def _check_versions(client) -> int:
     versions = client.run(worker_version)
     if not versions:
         raise ClusterError("the Dask cluster has no workers")
-    skewed = sorted({v for v in versions.values() if v != __version__})
+    skewed = sorted({v for v in versions.values() if v != grading_version()})
     if skewed:
         raise ClusterError(
-            f"Dask workers run grader {', '.join(skewed)} but this client runs {__version__}; "
+            f"Dask workers run grader {', '.join(skewed)} but this client runs {grading_version()}; "
             "install the same version everywhere"
         )
     return sum(client.nthreads().values())

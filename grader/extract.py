@@ -46,8 +46,8 @@ def read_text(path: Path) -> str:
         raise ExtractionError(f"cannot read {path.name}: {exc.strerror or exc}") from None
     if len(data) > MAX_SUBMISSION_BYTES:
         raise ExtractionError(
-            f"{path.name} is {len(data) // 1_000_000} MB; submissions are limited to "
-            f"{MAX_SUBMISSION_BYTES // 1_000_000} MB (clear large outputs and resubmit)"
+            f"{path.name} is too large ({len(data) / 1e6:.1f} MB; submissions are limited to "
+            f"{MAX_SUBMISSION_BYTES / 1e6:g} MB): clear the cell outputs (Kernel > Restart & Clear Output) and resubmit"
         )
     if not data.strip():
         raise ExtractionError(f"{path.name} is empty")

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader import __version__
+from grader import grading_version
 
 STATUSES = ("passed", "failed", "error", "timeout")
 
@@ -105,7 +105,7 @@ class SubmissionResult:
         if self.notes:
             record["notes"] = list(self.notes)
         record["isolation"] = self.isolation
-        record["grader_version"] = __version__
+        record["grader_version"] = grading_version()
         if self.content_hash:
             record["content_hash"] = self.content_hash
         if self.grader_fault:

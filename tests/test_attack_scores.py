@@ -72,6 +72,24 @@ IDENTITY = Twin('''
 def dropout_forward(x, dropout_param):
     return x.copy(), None
 ''')
+CORRECT = Twin('''
+import numpy as np
+
+
+def dropout_forward(x, dropout_param):
+    p, mode = dropout_param["p"], dropout_param["mode"]
+    if "seed" in dropout_param:
+        np.random.seed(dropout_param["seed"])
+    if mode == "train":
+        mask = (np.random.rand(*x.shape) < p) / p
+        return (x * mask).astype(x.dtype, copy=False), (mode, mask)
+    return x.copy(), (mode, None)
+
+
+def dropout_backward(dout, cache):
+    mode, mask = cache
+    return dout * mask if mode == "train" else dout.copy()
+''')  # the attacks' own correct answer, which they give after (or while) doing harm
 
 
 def without_huge(name: str, assignment: str = "dropout") -> Twin:
@@ -87,6 +105,7 @@ HONEST = {
     "builtins_abs": ZEROS,  # without patching abs, max, all
     "channel_garbage": ZEROS,  # without scribbling on file descriptors
     "conv_overflow_gradient": without_huge("conv_overflow_gradient", "conv"),
+    "cpu_threads": CORRECT,  # without the threads burning CPU
     "detached_child": IDENTITY,  # without the daemon
     "exit_at_load": IDENTITY,  # without the fake result and the exit at load
     "exit_fake_result": NOTHING,  # the function is nothing but the fake result and the exit
@@ -94,6 +113,7 @@ HONEST = {
     "fork_bomb": NOTHING,  # nothing but forks and sleeps
     "frame_peek": ZEROS,  # its fallback, without the search through frames and heap
     "huge_array": NOTHING,  # nothing but an oversized reply
+    "huge_file": CORRECT,  # without filling its folder
     "infinite_loop": Twin('''
 import numpy as np
 
@@ -107,6 +127,7 @@ def dropout_backward(dout, cache):
 '''),  # forward never returns; backward is kept
     "infinite_loop_at_load": NOTHING,
     "lying_comparison": ZEROS,  # without the view as the lying subclass
+    "many_files": CORRECT,  # without opening files and sockets until it cannot
     "memory_hog": NOTHING,
     "nan_inf": ZEROS,  # a finite wrong answer of the same shape and dtype instead of NaN and inf
     "ndarray_subclass": ZEROS_FLOAT64,  # without the view as the lying subclass

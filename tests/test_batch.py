@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import __version__
+from grader import grading_version
 from grader.batch import Item, ResultsFile, collect
 from grader.grading import content_hash
 from grader.results import SubmissionResult
@@ -53,7 +53,7 @@ def test_results_file_resumes_and_never_duplicates(tmp_path):
     rf.append(_result("t.py", other))
     records = [json.loads(line) for line in results.read_text().splitlines()]
     assert sorted(r["submission"] for r in records) == ["s.py", "t.py"]
-    assert all(r["grader_version"] == __version__ for r in records)
+    assert all(r["grader_version"] == grading_version() for r in records)
     assert ResultsFile(results).is_current(Item("t.py", other), "quiz")
 
 
@@ -67,6 +67,10 @@ def test_records_of_another_grader_version_are_graded_again(tmp_path):
     record["grader_version"] = "0.0.1"
     results.write_text(json.dumps(record) + "\n")
     assert not ResultsFile(results).is_current(Item("s.py", sub), "quiz")
+    # The version in records carries a digest of the grading code: a changed check regrades.
+    from grader import __version__
+
+    assert grading_version().startswith(__version__ + "+") and len(grading_version()) > len(__version__) + 8
 
 
 # ---------------------------------------------------------------- grader faults become error records

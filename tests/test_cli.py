@@ -6,6 +6,7 @@ import csv
 import inspect
 import json
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -184,3 +185,49 @@ def test_unknown_assignment_is_refused_by_the_parser(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["grade", "--assignment", "pooling", "x.py"])
     assert exc.value.code == 2 and "invalid choice: 'pooling'" in capsys.readouterr().err
+
+
+def test_a_folder_of_good_and_broken_submissions_grades_each_and_goes_on(tmp_path):
+    import nbformat
+
+    from grader.extract import MAX_SUBMISSION_BYTES
+
+    right = inspect.getsource(reference_dropout)
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "good.py").write_text(right)
+    # Warnings and stderr output of a correct solution cost nothing (stock nbgrader gives 0).
+    (folder / "warns.py").write_text(right.replace(
+        '    mode = dropout_param["mode"]',
+        '    import sys, warnings\n    print("debug", file=sys.stderr)\n    warnings.warn("careful")\n'
+        '    mode = dropout_param["mode"]', 1))
+    (folder / "empty.ipynb").write_text("")
+    (folder / "not_json.ipynb").write_text("{this is not json")
+    (folder / "latin1.py").write_bytes(right.encode() + "\n# caf\xe9\n".encode("latin-1"))
+    (folder / "syntax.py").write_text(right.replace("def dropout_backward(dout, cache):", "def dropout_backward(dout, cache:"))
+    (folder / "renamed.py").write_text(right.replace("def dropout_forward(", "def forward_dropout("))
+    huge = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1", outputs=[
+        nbformat.v4.new_output("stream", name="stdout", text="y" * (MAX_SUBMISSION_BYTES + 10))])])
+    nbformat.write(huge, str(folder / "huge_output.ipynb"))
+    results = tmp_path / "results.jsonl"
+
+    assert main(["grade", "--assignment", "dropout", str(folder), "--json", str(results)]) == 0
+    records = {Path(r["submission"]).name: r for r in map(json.loads, results.read_text().splitlines())}
+    assert len(records) == 8
+    for name in ("good.py", "warns.py"):
+        assert records[name]["score"] == records[name]["max_score"] == 10, records[name]
+    says = {
+        "empty.ipynb": "is empty",
+        "not_json.ipynb": "not JSON",
+        "latin1.py": "not valid UTF-8",
+        "huge_output.ipynb": "too large",
+    }
+    for name, words in says.items():
+        assert records[name]["status"] == "error" and words in records[name]["message"], records[name]
+        assert records[name]["max_score"] == 10 and records[name]["score"] == 0
+    syntax = records["syntax.py"]
+    assert syntax["status"] == "graded" and syntax["score"] == 0
+    assert any("SyntaxError on line" in note for note in syntax["notes"])
+    renamed = records["renamed.py"]
+    assert renamed["status"] == "graded" and renamed["score"] < 10
+    assert any("dropout_forward" in t["output"] and "define" in t["output"] for t in renamed["tests"])

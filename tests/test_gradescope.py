@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
+import nbformat
 import pytest
 
+from grader import assignments
 from grader.paths import REPO_ROOT
 from grader.platforms import PlatformError
 from grader.platforms.gradescope import (
@@ -159,3 +163,106 @@ def test_grader_fault_still_writes_results(tmp_path, monkeypatch):
     data = json.loads((tmp_path / "results" / "results.json").read_text())
     assert data["score"] == 0 and "autograder itself failed" in data["output"]
     assert "engine bug" not in json.dumps(data)  # internals stay out of what students see
+
+
+# --- a released-style notebook through run_autograder ----------------------------------------------
+
+ARRAY_REPR = re.compile(r"array\(|\[\s*\[|\[\s*[-+]?\d*\.\d")  # np.array repr / str of a float array
+
+
+def released_dropout(source: str) -> str:
+    """The notebook a student hands in: the source notebook released with nbgrader's own
+    ClearSolutions and ClearHiddenTests (in process), its solution cells then filled from ``source``."""
+    from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
+
+    from grader.nbgrader_bridge.fill import fill_solutions
+
+    a = assignments.get("dropout")
+    nb = nbformat.read(str(a.notebook), as_version=4)
+    for preprocessor in (ClearSolutions(), ClearHiddenTests()):
+        nb, _ = preprocessor.preprocess(nb, {})
+    text = "\n".join(cell.source for cell in nb.cells)
+    assert "NotImplementedError" in text and "BEGIN HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text
+    return nbformat.writes(fill_solutions(nb, source, a.functions))
+
+
+def _hidden_code_lines() -> set[str]:
+    """Lines of hidden-test code a student must never see: the checks' code (lines without string
+    literals, which hold the messages students are meant to read) and the source notebook's
+    hidden-test regions."""
+    import grader.checks.dropout
+
+    lines = {
+        line.strip() for line in Path(grader.checks.dropout.__file__).read_text().splitlines()
+        if len(line.strip()) > 20 and not line.strip().startswith("#") and not set("\"'") & set(line)
+    }
+    source = nbformat.read(str(assignments.get("dropout").notebook), as_version=4)
+    for cell in source.cells:
+        for region in re.findall(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", cell.source, re.S):
+            lines |= {line.strip() for line in region.splitlines() if len(line.strip()) > 8}
+    return lines
+
+
+def _dropout_variants() -> dict[str, str]:
+    import solutions.dropout as reference
+    from solutions.mutants import dropout as mutants
+
+    right = inspect.getsource(reference)
+    no_rescale = next(m for m in mutants.MUTANTS if m.name == "no_rescale").source(reference)
+    # puts the hidden input and p into its exception text: feedback must mask them
+    leaky = right.replace("mask = (np.random.rand", 'raise ValueError(f"x = {x!r}, p = {p}, x.shape = {x.shape}")\n        mask = (np.random.rand', 1)
+    assert leaky != right
+    return {"reference": right, "no_rescale": no_rescale, "leaky": leaky}
+
+
+def run_notebook(bundle: Path, root: Path, source: str, visibility: str) -> dict:
+    """Run ``bundle`` on the released notebook filled with ``source`` and check what every
+    results.json must satisfy; returns it."""
+    from grader.grading import grade_submission
+
+    battery = assignments.get("dropout").battery()
+    hidden = {c.name for c in battery.checks if not getattr(c, "visible", False)}
+    assert hidden
+    data = run_bundle(bundle, root, {"dropout.ipynb": released_dropout(source)})
+    # the same score, check by check, as the grading engine gives the same notebook
+    direct = grade_submission(root / "submission" / "dropout.ipynb", "dropout")
+    assert direct.status == "graded"
+    assert data["score"] == pytest.approx(direct.score, abs=1e-6)
+    assert {t["name"]: t["score"] for t in data["tests"]} == pytest.approx({t.name: t.score for t in direct.tests}, abs=1e-6)
+    assert data["score"] == pytest.approx(sum(t["score"] for t in data["tests"]), abs=1e-6)
+    # one entry per check, the hidden ones with the visibility the bundle was built with
+    assert [t["name"] for t in data["tests"]] == [c.name for c in battery.checks]
+    for t in data["tests"]:
+        assert t["visibility"] == (visibility if t["name"] in hidden else "visible"), t
+    # nothing of the hidden inputs or the hidden tests' code reaches the student
+    secret = _hidden_code_lines()
+    assert secret
+    for text in [data["output"]] + [t["output"] for t in data["tests"]]:
+        assert not ARRAY_REPR.search(text), text
+        assert not [line for line in secret if line in text], text
+    assert data["stdout_visibility"] == "hidden"
+    return data
+
+
+def test_run_autograder_dropout_notebook(bundles, tmp_path):
+    battery = assignments.get("dropout").battery()
+    total = sum(c.points for c in battery.checks)
+    variants = _dropout_variants()
+    good = run_notebook(bundles["dropout"], tmp_path / "good", variants["reference"], "after_published")
+    assert good["score"] == total and all(t["status"] == "passed" for t in good["tests"])
+
+    buggy = run_notebook(bundles["dropout"], tmp_path / "buggy", variants["no_rescale"], "after_published")
+    assert buggy["score"] < total
+    assert battery.by_id("expectation_is_preserved").name in {t["name"] for t in buggy["tests"] if t["status"] == "failed"}
+
+    leaky = run_notebook(bundles["dropout"], tmp_path / "leaky", variants["leaky"], "after_published")
+    errors = [t["output"] for t in leaky["tests"] if t["output"].startswith("Error: ") and "ValueError" in t["output"]]
+    assert leaky["score"] < total and errors
+    # the exception text is shown, with its arrays and non-integer numbers masked, its shapes kept
+    assert all("x = [...], p = ..., x.shape = (" in text for text in errors), errors
+
+
+def test_run_autograder_dropout_notebook_hidden_visibility(tmp_path):
+    bundle = build_gradescope_bundle("dropout", tmp_path / "hidden.zip", hidden_visibility="hidden")
+    data = run_notebook(bundle, tmp_path / "root", _dropout_variants()["no_rescale"], "hidden")
+    assert 0 < data["score"] < sum(t["max_score"] for t in data["tests"])

@@ -105,11 +105,27 @@ WRONG = [
     ("O12", "X12 W11 + X13 W21 + X22 W12 + X23 W22", "transposed_filter"),
     ("O12", "X21*W11 + X22*W12 + X31*W21 + X32*W22", "wrong_position"),
     ("O22", "X22 W11 + X23 W12 + X32 W21", "missing_term"),
+    ("O11", "X11 W11 + X12 W21 + X21 W12 + X22 W22", "transposed_filter"),
+    ("O11", "X22*W11 + X23*W12 + X32*W21 + X33*W22", "wrong_position"),
+    ("O11", r"X_{11}W_{11} + X_{12}W_{12} + X_{21}W_{21}", "missing_term"),
+    ("O12", "X12*W22 + X13*W21 + X22*W12 + X23*W11", "flipped_filter"),
+    ("O12", "X₁₃W₁₂ + X₂₂W₂₁ + X₂₃W₂₂", "missing_term"),
+    ("O21", r"X_{21} W_{22} + X_{22} W_{21} + X_{31} W_{12} + X_{32} W_{11}", "flipped_filter"),
+    ("O21", "X21 W11 + X22 W21 + X31 W12 + X32 W22", "transposed_filter"),
+    ("O21", "X12*W11 + X13*W12 + X22*W21 + X23*W22", "wrong_position"),
+    ("O21", "X21*W11 + X22*W12 + X32*W22", "missing_term"),
+    ("O22", "X22 W11 + X23 W21 + X32 W12 + X33 W22", "transposed_filter"),
+    ("O22", "O22 = X11 W11 + X12 W12 + X21 W21 + X22 W22", "wrong_position"),
     ("Hout", "1 + (H - HH)/stride", "missing_padding"),
     ("Wout", "1 + (W + pad - WW)/stride", "one_sided_padding"),
     ("Hout", "(H + 2 pad - HH)/stride", "missing_plus_one"),
     ("Hout", "H + 2pad - HH + 1", "stride_left_out"),
     ("Hout", "1 + (W + 2pad - WW)/stride", "height_width_swapped"),
+    ("Hout", "(H + pad - HH)/stride + 1", "one_sided_padding"),
+    ("Wout", "W_out = (W - WW)/stride + 1", "missing_padding"),
+    ("Wout", r"\frac{W + 2\,\mathrm{pad} - WW}{\mathrm{stride}}", "missing_plus_one"),
+    ("Wout", "W + 2*pad - WW + 1", "stride_left_out"),
+    ("Wout", "1 + (H + 2*pad - HH)//stride", "height_width_swapped"),
     ("expectation", "p Y", "vanilla_expectation"),
     ("expectation", "p", "mask_expectation"),
     ("variance", "p(1 - p)", "mask_variance"),
@@ -131,10 +147,12 @@ def test_wrong_form_names_its_misconception(name, answer, slug):
 
 
 def test_every_misconception_has_a_test():
+    """Every (answer, misconception) pair the grader registers has a wrong answer in WRONG, for
+    that same answer name: a rule can be right for one answer and broken for another."""
     tested = {(name, slug) for name, _, slug in WRONG}
     declared = {(name, m.slug) for name, ms in MISCONCEPTIONS.items() for m in ms}
-    slugs_tested = {slug for _, slug in tested}
-    assert {slug for _, slug in declared} <= slugs_tested
+    assert not declared - tested, f"untested (answer, misconception) pairs: {sorted(declared - tested)}"
+    assert not tested - declared, f"WRONG names misconceptions not registered for that answer: {sorted(tested - declared)}"
 
 
 def test_misconceptions_are_never_the_key():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sympy
 
 from grader.extract import answers_from_notebook, extract_answers, read_notebook
@@ -96,3 +97,44 @@ def test_check_solutions_quiz_section_passes():
 
     lines: list[str] = []
     assert check_quiz(lines.append) == 0, lines
+
+
+# --- check-solutions must be loud when a typed key is wrong ----------------------------------------
+
+# (which typed copy, its line with the right key, the same line with a wrong key, the answer name)
+WRONG_TYPED_KEYS = [
+    ("solutions/quiz.py", 'variance = "Y^2 (1 - p) / p"', 'variance = "Y^2 p (1 - p)"', "variance"),
+    ("assignments/quiz/quiz.ipynb", 'O12 = "X12*W11 + X13*W12 + X22*W21 + X23*W22"',
+     'O12 = "X12*W11 + X13*W21 + X22*W12 + X23*W22"', "O12"),
+    ("assignments/quiz/quiz.ipynb", 'Hout = "1 + (H + 2*pad - HH) / stride"', 'Hout = "1 + (H + pad - HH) / stride"', "Hout"),
+]
+
+
+@pytest.mark.parametrize("where,right,wrong,answer", WRONG_TYPED_KEYS, ids=[f"{w.split('/')[-1]}-{a}" for w, _, _, a in WRONG_TYPED_KEYS])
+def test_check_solutions_quiz_reports_a_wrong_typed_key(where, right, wrong, answer, tmp_path, monkeypatch):
+    """check_quiz reads solutions/quiz.py under REPO_ROOT and the notebook under ASSIGNMENTS_DIR:
+    point both at a temporary copy of the project's files, with one key changed in one of them."""
+    import grader.assignments
+    import grader.paths
+    from grader.check_solutions import check_quiz
+
+    for rel in ("solutions/quiz.py", "assignments/quiz/quiz.ipynb"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes((REPO_ROOT / rel).read_bytes())
+    original = (tmp_path / where).read_text(encoding="utf-8")
+    # in the notebook's JSON the line is a string with its quotes escaped
+    encode = (lambda s: s.replace('"', '\\"')) if where.endswith(".ipynb") else (lambda s: s)
+    assert original.count(encode(right)) == 1
+    (tmp_path / where).write_text(original.replace(encode(right), encode(wrong)), encoding="utf-8")
+    monkeypatch.setattr(grader.paths, "REPO_ROOT", tmp_path)
+    monkeypatch.setattr(grader.assignments, "ASSIGNMENTS_DIR", tmp_path / "assignments")
+
+    lines: list[str] = []
+    assert check_quiz(lines.append) == 1, lines
+    surprises = [line for line in lines if line.startswith("SURPRISE")]
+    assert len(surprises) == 1 and f"quiz keys in {where}:" in surprises[0], lines
+    problems = surprises[0].split(f"quiz keys in {where}: ", 1)[1].split("; ")
+    assert all(problem.startswith(f"{answer}: ") for problem in problems), problems  # the changed answer, only
+    assert any("disagrees with the derived key" in problem for problem in problems), problems
+    assert sum(line.startswith("ok ") for line in lines) == 1  # the other copy still agrees
+    assert (REPO_ROOT / where).read_text(encoding="utf-8").count(encode(right)) == 1  # the real file is untouched

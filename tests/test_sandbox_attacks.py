@@ -17,7 +17,9 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -27,6 +29,7 @@ import pytest
 
 from grader.checks import dropout as dropout_checks
 from grader.checks.base import Check, CheckFailed, run_battery, run_check
+from grader.grading import grade_submission
 from grader.paths import REPO_ROOT
 from grader.sandbox import cgroups, judge, landlock
 from grader.sandbox.judge import SandboxedStudent
@@ -399,4 +402,215 @@ def test_fallbacks_still_leave_nothing_behind(monkeypatch, namespaces, cgroup):
     with attack("fork_bomb", small) as student:
         with pytest.raises((StudentTimeout, StudentCrashed)):
             student.call("dropout_forward", np.ones(3), TEST, keep=(1,))
+    wait_no_strays()
+
+
+# ---- the resource limits (issue 5, item 3), each set small enough to bite within a second or two
+
+def fast_with(**changes) -> Limits:
+    """FAST with ``changes``."""
+    return Limits(**{**FAST.to_json(), **changes})
+
+
+CPU_LIMITS = fast_with(call_seconds=8.0, submission_seconds=30.0, cpu_seconds=1.0)
+
+
+class CpuWatch:
+    """Samples a process's CPU time (all its threads) from /proc until it is gone."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.most = pid, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        tick = os.sysconf("SC_CLK_TCK")
+        while not self._stop.is_set():
+            try:
+                fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                return
+            self.most = max(self.most, (int(fields[11]) + int(fields[12])) / tick)  # utime + stime
+            time.sleep(0.005)
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.most
+
+
+def test_cpu_limit_stops_threads_burning_inside_a_call():
+    """Several threads burn CPU in one call that never returns: the CPU limit ends it (a crash,
+    well within the 8 s wall-clock limit, once the worker used its 1 s of CPU)."""
+    with attack("cpu_threads", CPU_LIMITS) as student:
+        watch = CpuWatch(student._worker.pid)
+        started = time.monotonic()
+        with pytest.raises(StudentCrashed, match="CPU time"):
+            student.call("burn")
+        elapsed = time.monotonic() - started
+        used = watch.stop()
+    assert elapsed < CPU_LIMITS.call_seconds
+    assert used >= 0.8 * CPU_LIMITS.cpu_seconds, used
+    wait_no_strays()
+
+
+def test_cpu_limit_stops_threads_that_outlive_their_call():
+    """Burners started by a call that returns at once keep running between calls; every later call
+    is quick, so only the CPU limit (counting every thread) can stop them. The worker dies once it
+    used its 1 s of CPU; the next call gets a fresh worker, without them."""
+    with attack("cpu_threads", CPU_LIMITS) as student:
+        watch = CpuWatch(student._worker.pid)
+        assert student.call("start_burners", 4) == 4
+        deadline = time.monotonic() + 6.0
+        slowest = 0.0
+        with pytest.raises(StudentCrashed, match="CPU time"):
+            while time.monotonic() < deadline:
+                started = time.monotonic()
+                student.call("ping")
+                slowest = max(slowest, time.monotonic() - started)
+                time.sleep(0.02)
+        used = watch.stop()
+        assert slowest < 1.0  # no call came near the 8 s wall-clock limit
+        assert used >= 0.8 * CPU_LIMITS.cpu_seconds, used
+        assert student.call("ping") == 0  # a fresh worker: the burners are gone
+    wait_no_strays()
+
+
+FILE_LIMITS = fast_with(file_bytes=1 * MIB, folder_bytes=4 * MIB)
+
+
+def worker_files(student: SandboxedStudent) -> dict[str, int]:
+    """Sizes of the files in the worker's folder as the judge sees them (through the worker's
+    mount namespace, where its folder is a tmpfs), checked apart from what the worker says."""
+    folder = Path(f"/proc/{student._worker.pid}/root{student._worker.workdir}")
+    return {p.name: p.stat().st_size for p in folder.iterdir()}
+
+
+def assert_nothing_larger_left(root: Path, most: int) -> None:
+    """No file under ``root`` (the workers' temporary folder) is over ``most`` bytes, nor allocates more."""
+    for path in root.rglob("*"):
+        if path.is_file():
+            size = path.stat()
+            assert max(size.st_size, size.st_blocks * 512) <= most, (path, size)
+
+
+@pytest.mark.parametrize("how, namespaces", [("write", "auto"), ("seek", "auto"), ("truncate", "auto"),
+                                             ("fallocate", "auto"), ("write", "none")])
+def test_file_size_limit_stops_a_huge_file(monkeypatch, tmp_path, how, namespaces):
+    """Asked for a 1 GiB file, the worker's own write fails with EFBIG at the 1 MiB limit, written
+    at once, made sparse, preallocated or written past its end; without namespaces (no tmpfs
+    folder, the real disk) too."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(SandboxedStudent, "namespaces", namespaces)
+    with attack("huge_file", FILE_LIMITS) as student:
+        done = student.call("write", "huge.bin", how)
+        assert done.startswith("denied: EFBIG after "), done
+        assert int(done.split()[-1]) <= FILE_LIMITS.file_bytes
+        files, _used = student.call("sizes")
+        assert 0 <= files["huge.bin"][0] <= FILE_LIMITS.file_bytes
+        if how == "write":
+            assert files["huge.bin"][0] == FILE_LIMITS.file_bytes  # written up to the limit, not less
+        if "tmpfs folder" in student.isolation:
+            assert worker_files(student)["huge.bin"] == files["huge.bin"][0]
+        folder = Path(student._worker.workdir)
+    assert not folder.exists()
+    assert_nothing_larger_left(tmp_path, FILE_LIMITS.file_bytes)
+
+
+def test_folder_limit_stops_file_after_file(monkeypatch, tmp_path):
+    """Files under the file-size limit, one after another: the folder (a tmpfs of 4 MiB) fills up
+    and the next write fails with ENOSPC; nothing of it is left after close."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with attack("huge_file", FILE_LIMITS) as student:
+        if "tmpfs folder" not in student.isolation:
+            pytest.skip(f"no size-capped folder on this machine ({student.isolation})")
+        done = student.call("fill_folder")  # asks for 1 GiB
+        assert done.endswith("denied: ENOSPC after 0"), done
+        written = int(done.split()[2])
+        assert FILE_LIMITS.folder_bytes - FILE_LIMITS.file_bytes < written <= FILE_LIMITS.folder_bytes
+        files, used = student.call("sizes")
+        assert used <= FILE_LIMITS.folder_bytes
+        assert sum(size for size, _ in files.values()) == written
+        seen = worker_files(student)
+        assert sum(seen.values()) == written and max(seen.values()) <= FILE_LIMITS.file_bytes
+        folder = Path(student._worker.workdir)
+    assert not folder.exists()
+    assert_nothing_larger_left(tmp_path, FILE_LIMITS.file_bytes)
+
+
+OPEN_LIMITS = fast_with(open_files=40)
+
+
+@pytest.mark.parametrize("kind", ["files", "sockets", "dup"])
+def test_open_files_limit_stops_opening_at_the_configured_count(kind):
+    """Opening (and keeping) up to 5,000 files, sockets or duplicated descriptors fails with
+    EMFILE at the limit of 40, less the few the worker holds (its channel, stdin/out/err)."""
+    with attack("many_files", OPEN_LIMITS) as student:
+        done = student.call("open_many", kind)
+        assert done.startswith("denied: EMFILE after "), done
+        assert OPEN_LIMITS.open_files - 8 <= int(done.split()[-1]) < OPEN_LIMITS.open_files
+        assert student.call("open_many", kind) == "denied: EMFILE after 0"  # still at the limit, still answering
+    wait_no_strays()
+
+
+# ---- a call that hangs, at check level: its checks time out, the others still run and score
+
+HANGING_BACKWARD = '''
+import time
+
+import numpy as np
+
+
+def dropout_forward(x, dropout_param):
+    p, mode = dropout_param["p"], dropout_param["mode"]
+    if "seed" in dropout_param:
+        np.random.seed(dropout_param["seed"])
+    if mode == "train":
+        mask = (np.random.rand(*x.shape) < p) / p
+        return (x * mask).astype(x.dtype, copy=False), (mode, mask)
+    return x.copy(), (mode, None)
+
+
+def dropout_backward(dout, cache):
+    HANG
+'''
+HANG_LIMITS = fast_with(call_seconds=0.3, submission_seconds=10.0, cpu_seconds=10.0)
+HANG_MESSAGE = "dropout_backward did not finish within 0.3 s (an endless loop, or far too slow)"
+
+
+def assert_only_backward_timed_out(checks: list[Check], results) -> None:
+    assert [r.name for r in results] == [c.name for c in checks]
+    backward = [r for c, r in zip(checks, results) if c.group == "test_backward"]
+    others = [r for c, r in zip(checks, results) if c.group != "test_backward"]
+    assert len(backward) == 4 and len(others) == len(checks) - 4
+    for r in backward:
+        assert (r.status, r.score, r.output) == ("timeout", 0.0, HANG_MESSAGE), r
+    for r in others:
+        assert (r.status, r.score) == ("passed", r.max_score), r
+        assert r.max_score > 0
+
+
+def test_hanging_backward_times_out_its_checks_and_the_forward_checks_still_score(tmp_path):
+    """The real engine: a busy loop in dropout_backward gives each backward check "timeout" with a
+    message for the student, and every forward check still passes with its points."""
+    path = tmp_path / "hangs.py"
+    path.write_text(HANGING_BACKWARD.replace("HANG", "while True:\n        pass"))
+    result = grade_submission(path, "dropout", limits=HANG_LIMITS)
+    assert result.status == "graded", result.message
+    assert_only_backward_timed_out(dropout_checks.BATTERY.checks, result.tests)
+    assert result.score == sum(c.points for c in dropout_checks.BATTERY.checks if c.group != "test_backward")
+    wait_no_strays()
+
+
+def test_checks_after_a_hang_still_run_in_a_fresh_worker():
+    """The backward checks run first, and hang (sleeping, so no CPU limit can end them): the
+    forward checks after them still pass, in the worker started after the timeouts."""
+    checks = dropout_checks.BATTERY.checks
+    backward_first = sorted(checks, key=lambda c: c.group != "test_backward")
+    assert backward_first[0].group == "test_backward"
+    code = HANGING_BACKWARD.replace("HANG", "time.sleep(3600)")
+    with SandboxedStudent([("hangs", code)], HANG_LIMITS) as student:
+        results = run_battery(backward_first, student)
+    assert_only_backward_timed_out(backward_first, results)
     wait_no_strays()

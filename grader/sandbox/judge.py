@@ -160,7 +160,7 @@ ZYGOTE = _Zygote()
 
 
 #: What a full sandbox on Linux 5.13+ as root reports; anything missing is announced once.
-EXPECTED_ISOLATION = ("landlock", "pidns", "netns")
+EXPECTED_ISOLATION = ("landlock", "pidns", "netns", "tmpfs folder")  # the tmpfs caps the folder's size
 _warned: set[str] = set()
 _warned_lock = threading.Lock()
 
