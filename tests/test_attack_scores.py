@@ -25,6 +25,7 @@ import pytest
 from grader.grading import grade_submission
 from grader.sandbox import judge
 from grader.sandbox.limits import MIB, Limits
+from test_sandbox_attacks import CORRECT_DROPOUT
 
 # The checks' arithmetic on hostile values (overflow_gradient.py) warns in the judge; that is expected.
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
@@ -72,24 +73,7 @@ IDENTITY = Twin('''
 def dropout_forward(x, dropout_param):
     return x.copy(), None
 ''')
-CORRECT = Twin('''
-import numpy as np
-
-
-def dropout_forward(x, dropout_param):
-    p, mode = dropout_param["p"], dropout_param["mode"]
-    if "seed" in dropout_param:
-        np.random.seed(dropout_param["seed"])
-    if mode == "train":
-        mask = (np.random.rand(*x.shape) < p) / p
-        return (x * mask).astype(x.dtype, copy=False), (mode, mask)
-    return x.copy(), (mode, None)
-
-
-def dropout_backward(dout, cache):
-    mode, mask = cache
-    return dout * mask if mode == "train" else dout.copy()
-''')  # the attacks' own correct answer, which they give after (or while) doing harm
+CORRECT = Twin(CORRECT_DROPOUT)  # the attacks' own correct answer, which they give after (or while) doing harm
 
 
 def without_huge(name: str, assignment: str = "dropout") -> Twin:

@@ -556,9 +556,8 @@ def test_open_files_limit_stops_opening_at_the_configured_count(kind):
 
 # ---- a call that hangs, at check level: its checks time out, the others still run and score
 
-HANGING_BACKWARD = '''
-import time
-
+#: A correct dropout (the attacks' own honest answer; tests/test_attack_scores.py uses it too).
+CORRECT_DROPOUT = '''
 import numpy as np
 
 
@@ -573,8 +572,12 @@ def dropout_forward(x, dropout_param):
 
 
 def dropout_backward(dout, cache):
-    HANG
+    mode, mask = cache
+    return dout * mask if mode == "train" else dout.copy()
 '''
+HANGING_BACKWARD = "import time\n" + CORRECT_DROPOUT.replace(
+    '    mode, mask = cache\n    return dout * mask if mode == "train" else dout.copy()\n', "    HANG\n")
+assert "HANG" in HANGING_BACKWARD
 HANG_LIMITS = fast_with(call_seconds=0.3, submission_seconds=10.0, cpu_seconds=10.0)
 HANG_MESSAGE = "dropout_backward did not finish within 0.3 s (an endless loop, or far too slow)"
 
