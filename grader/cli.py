@@ -171,7 +171,10 @@ def _gradebook_assignments(path: Path) -> set[str]:
 def _cmd_release(args: argparse.Namespace) -> int:
     from grader.nbgrader_bridge.course import release
 
-    release(_course(args))
+    course = _course(args)
+    released = release(course)
+    print(f"released {', '.join(p.parent.name for p in released)} into {course / 'release'} "
+          f"(give students release/<assignment>/<assignment>.ipynb); gradebook: {course / 'gradebook.db'}")
     return 0
 
 

@@ -1,6 +1,7 @@
 """Collecting submissions and the resumable results file."""
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -286,3 +287,62 @@ def test_a_killed_and_interrupted_batch_ends_with_every_submission_graded_exactl
     full = {name for name, r in by_name.items() if r["score"] == r["max_score"]}
     assert full == {f"s{i:03d}.py" for i in range(1, n, 2)}  # right ones full marks, the others not
     assert set(kept_after_kill.values()) <= set(lines)  # records of the killed run kept as written
+
+
+# ---------------------------------------------------------------- progress on a terminal only
+
+
+class _Terminal:
+    """A text stream that says it is a terminal."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def write(self, s: str) -> int:
+        self.text += s
+        return len(s)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_shows_on_a_terminal_and_stays_quiet_otherwise():
+    import io
+
+    from grader.batch import progress
+
+    quiet = io.StringIO()
+    bar = progress(3, quiet)
+    bar.update(3)
+    bar.close()
+    assert quiet.getvalue() == ""
+    terminal = _Terminal()
+    bar = progress(3, terminal)
+    bar.update(3)
+    bar.refresh()
+    shown = terminal.text
+    bar.close()
+    assert "3/3" in shown and "sub" in shown
+    assert terminal.text.endswith("\r")  # and cleared at the end: the summary line follows cleanly
+
+
+def test_nbgrader_progress_counts_the_folders_nbgrader_writes(tmp_path, monkeypatch):
+    import time
+
+    from grader import batch
+    from grader.nbgrader_bridge.autograde import folder_progress
+
+    terminal = _Terminal()
+    real = batch.progress
+    monkeypatch.setattr(batch, "progress", lambda total: real(total, terminal))
+    (tmp_path / "old" / "dropout").mkdir(parents=True)
+    old = time.time() - 3600
+    os.utime(tmp_path / "old" / "dropout", (old, old))  # from an earlier run: not counted
+    with folder_progress(tmp_path, 2):
+        for student in ("ada", "ben"):
+            (tmp_path / student / "dropout").mkdir(parents=True)
+        time.sleep(1.2)  # the watcher looks every 0.5 s
+    assert "2/2" in terminal.text

@@ -75,9 +75,9 @@ def read_scores(course_dir: Path) -> list[Score]:
 
 
 @contextmanager
-def _progress_of(course_dir: Path, total: int) -> Iterator[None]:
-    """A progress bar (on a terminal only) counting ``autograded/<student>/<assignment>/``
-    folders that nbgrader writes while it runs; it writes each one when a submission is done."""
+def folder_progress(root: Path, total: int) -> Iterator[None]:
+    """A progress bar (on a terminal only) counting the ``root/<student>/<assignment>/`` folders
+    nbgrader writes while it runs (``autograded/``, ``feedback/``): one per finished submission."""
     from grader.batch import progress
 
     bar = progress(total)
@@ -90,7 +90,7 @@ def _progress_of(course_dir: Path, total: int) -> Iterator[None]:
         while not done.wait(0.5):
             fresh = sum(
                 1
-                for student in subfolders(course_dir / "autograded")
+                for student in subfolders(root)
                 for folder in subfolders(student)
                 if folder.stat().st_mtime >= start
             )
@@ -167,7 +167,7 @@ def autograde(course_dir: Path, assignment: str | None = None, force: bool = Fal
     if graded:
         # One call for the whole class ("*" is globbed by nbgrader): start-up costs ~3 s a call.
         target = assignment or "*"
-        with _progress_of(course_dir, sum(len(ids) for ids in graded.values())):
+        with folder_progress(course_dir / "autograded", sum(len(ids) for ids in graded.values())):
             proc = run_nbgrader(["autograde", target] + (["--force"] if force else []), course_dir, check=False)
         failed = failed_submissions(course_dir, graded, proc.stderr or "")
         if proc.returncode != 0 or failed:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.nbgrader_bridge.autograde import subfolders
+from grader.nbgrader_bridge.autograde import folder_progress, subfolders
 from grader.nbgrader_bridge.commands import run_nbgrader
 
 
@@ -23,6 +23,8 @@ def feedback(course_dir: Path, assignment: str | None = None) -> list[Path]:
     course_dir = Path(course_dir).resolve()
     names = [assignment] if assignment else autograded_assignments(course_dir)
     if names:
+        total = sum(1 for s in subfolders(course_dir / "autograded") for a in subfolders(s) if a.name in names)
         # "*" (nbgrader globs it) saves ~3 s of start-up per assignment
-        run_nbgrader(["generate_feedback", assignment or "*", "--force"], course_dir)
+        with folder_progress(course_dir / "feedback", total):
+            run_nbgrader(["generate_feedback", assignment or "*", "--force"], course_dir)
     return sorted(p for name in names for p in (course_dir / "feedback").glob(f"*/{name}/*.html"))
