@@ -140,7 +140,7 @@ def _course(args: argparse.Namespace) -> Path:
     if not (course / "gradebook.db").is_file() or not (course / "nbgrader_config.py").is_file():
         raise UserError(f"{course} is not a released course (no gradebook.db or nbgrader_config.py); run: grader release --course {course}")
     from grader.assignments import ASSIGNMENTS
-    from grader.nbgrader_bridge.course import config_text
+    from grader.nbgrader_bridge.course import config_text, gradebook_assignments
 
     config = (course / "nbgrader_config.py").read_text(encoding="utf-8", errors="replace")
     if "grader.nbgrader_bridge" not in config:
@@ -149,23 +149,11 @@ def _course(args: argparse.Namespace) -> Path:
     if config != config_text():  # an older grader's (or edited): newer repairs may be missing
         print(f"grader: warning: {course}/nbgrader_config.py is not what this grader writes (an older "
               f"version, or edited); `grader release --course {course}` rewrites it", file=sys.stderr)
-    ours = _gradebook_assignments(course / "gradebook.db") & set(ASSIGNMENTS)
+    ours = set(gradebook_assignments(course / "gradebook.db") or ()) & set(ASSIGNMENTS)
     if not ours:
         raise UserError(f"the gradebook in {course} holds none of this course's assignments ({', '.join(ASSIGNMENTS)}): "
                         "it belongs to another course; release this one into a new folder with: grader release --course NEW_FOLDER")
     return course
-
-
-def _gradebook_assignments(path: Path) -> set[str]:
-    """Assignment names in an nbgrader gradebook (read-only; empty if it is not one)."""
-    import sqlite3
-    from contextlib import closing
-
-    try:
-        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
-            return {str(row[0]) for row in db.execute("SELECT name FROM assignment")}
-    except sqlite3.Error:
-        return set()
 
 
 def _cmd_release(args: argparse.Namespace) -> int:

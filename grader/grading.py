@@ -3,44 +3,22 @@
 from __future__ import annotations
 
 import hashlib
-import sys
 from pathlib import Path
 
+import numpy as np
 
-def _import_nbformat():
-    """Import nbformat without letting jsonschema load ``rfc3987_syntax`` (when installed).
-
-    jsonschema imports that package, if present, to check the "iri" string format, and building
-    its grammars takes ~2 s: more than grading 40 submissions. nbformat validates notebooks
-    without format checks, so nothing it does changes; only "iri" format checks elsewhere in
-    this process are skipped. Done only when neither package is loaded yet.
-    """
-    if "jsonschema" in sys.modules or "rfc3987_syntax" in sys.modules:
-        import nbformat
-    else:
-        sys.modules["rfc3987_syntax"] = None  # makes "import rfc3987_syntax" raise ImportError
-        try:
-            import nbformat
-        finally:
-            del sys.modules["rfc3987_syntax"]
-    return nbformat
-
-
-nbformat = _import_nbformat()
-
-import numpy as np  # noqa: E402
-
-from grader import assignments  # noqa: E402
-from grader.checks.base import run_battery  # noqa: E402
-from grader.extract import (  # noqa: E402
+from grader import assignments
+from grader.checks.base import run_battery
+from grader.extract import (
     ExtractionError,
     Extracted,
     answers_from_notebook,
     code_from_notebook,
     extract_answers,
     extract_code,
+    nbformat,  # imported there, without the slow grammar build (see grader.extract)
 )
-from grader.results import SubmissionResult  # noqa: E402
+from grader.results import SubmissionResult
 
 
 def content_hash(data: bytes) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from pathlib import Path
 
 from grader import assignments
@@ -85,6 +86,22 @@ def write_config(course_dir: Path) -> Path:
     path = course_dir / CONFIG_NAME
     path.write_text(config_text(), encoding="utf-8")
     return path
+
+
+def gradebook_assignments(db: Path) -> list[str] | None:
+    """Assignment names in an nbgrader gradebook, read without writing to it; ``None`` if ``db``
+    is not an nbgrader gradebook."""
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if not {"assignment", "student", "submitted_assignment"} <= tables:
+                return None
+            return [r[0] for r in con.execute("SELECT name FROM assignment")]
+        finally:
+            con.close()
+    except sqlite3.DatabaseError:
+        return None
 
 
 def copy_sources(course_dir: Path, names: list[str]) -> None:

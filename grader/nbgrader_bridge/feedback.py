@@ -8,10 +8,9 @@ from grader.nbgrader_bridge.autograde import folder_progress, subfolders
 from grader.nbgrader_bridge.commands import run_nbgrader
 
 
-def autograded_assignments(course_dir: Path) -> list[str]:
-    """Assignment ids that have at least one autograded submission."""
-    names = {a.name for s in subfolders(Path(course_dir) / "autograded") for a in subfolders(s)}
-    return sorted(names)
+def _autograded(course_dir: Path) -> list[str]:
+    """The assignment id of every autograded submission (one entry per student and assignment)."""
+    return [a.name for s in subfolders(course_dir / "autograded") for a in subfolders(s)]
 
 
 def feedback(course_dir: Path, assignment: str | None = None) -> list[Path]:
@@ -21,9 +20,10 @@ def feedback(course_dir: Path, assignment: str | None = None) -> list[Path]:
     autograde step. Raises ``NbgraderFailed`` if nbgrader fails.
     """
     course_dir = Path(course_dir).resolve()
-    names = [assignment] if assignment else autograded_assignments(course_dir)
+    graded = _autograded(course_dir)
+    names = [assignment] if assignment else sorted(set(graded))
     if names:
-        total = sum(1 for s in subfolders(course_dir / "autograded") for a in subfolders(s) if a.name in names)
+        total = sum(name in names for name in graded)
         # "*" (nbgrader globs it) saves ~3 s of start-up per assignment
         with folder_progress(course_dir / "feedback", total):
             run_nbgrader(["generate_feedback", assignment or "*", "--force"], course_dir)

@@ -13,12 +13,12 @@ submission's path) and a course's nbgrader gradebook (through :class:`nbgrader.a
 from __future__ import annotations
 
 import csv
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any, Iterable, Mapping, Sequence
 
 from grader import assignments
+from grader.nbgrader_bridge.course import gradebook_assignments
 from grader.platforms import PlatformError
 
 HEADER = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
@@ -138,21 +138,6 @@ def canvas_csv_from_results(results_path: Path, out_csv: Path, **options: Any) -
 # --- from an nbgrader course ---------------------------------------------------------------------
 
 
-def _gradebook_assignments(db: Path) -> list[str]:
-    """Assignment names in an nbgrader gradebook, read without writing to it."""
-    try:
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-        try:
-            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-            if not {"assignment", "student", "submitted_assignment"} <= tables:
-                raise PlatformError(f"{db} is not an nbgrader gradebook; give the course folder made by: grader release")
-            return [r[0] for r in con.execute("SELECT name FROM assignment")]
-        finally:
-            con.close()
-    except sqlite3.DatabaseError:
-        raise PlatformError(f"{db} is not an nbgrader gradebook; give the course folder made by: grader release") from None
-
-
 def grades_from_gradebook(course_dir: Path) -> tuple[list[StudentGrades], dict[str, float]]:
     """Rows and points possible from ``<course_dir>/gradebook.db``.
 
@@ -166,7 +151,9 @@ def grades_from_gradebook(course_dir: Path) -> tuple[list[StudentGrades], dict[s
     db = course_dir / "gradebook.db"
     if not db.is_file():
         raise PlatformError(f"{course_dir} has no gradebook.db; run grader release --course {course_dir}, then grader autograde")
-    names = _gradebook_assignments(db)
+    names = gradebook_assignments(db)
+    if names is None:
+        raise PlatformError(f"{db} is not an nbgrader gradebook; give the course folder made by: grader release")
     ours = [n for n in names if n in assignments.ASSIGNMENTS]
     if not ours:
         held = ", ".join(sorted(names)) or "none"
