@@ -186,7 +186,8 @@ def run_stock(course: Path, assignment: str) -> Timing:
 
 def student_function_time(assignment: assignments.Assignment, repeats: int) -> tuple[float, float]:
     """(seconds the reference functions spend on one battery's inputs, seconds for the whole
-    in-process battery), averaged over ``repeats`` unseeded runs."""
+    in-process battery), medians of ``repeats`` unseeded runs: on a shared VM one slow spell
+    doubles a run's time, and the mean would carry it into the overhead ratio's denominator."""
     spent = [0.0]
     namespace = dict(vars(assignment.reference()))
 
@@ -203,13 +204,16 @@ def student_function_time(assignment: assignments.Assignment, repeats: int) -> t
         namespace[name] = timed(namespace[name])
     checks = assignment.battery().checks
     run_battery(checks, InProcessStudent(dict(namespace)))  # warm-up: imports, caches
-    spent[0] = 0.0
-    start = time.perf_counter()
+    functions, batteries = [], []
     for _ in range(repeats):
+        spent[0] = 0.0
+        start = time.perf_counter()
         results = run_battery(checks, InProcessStudent(dict(namespace)), np.random.default_rng())
+        batteries.append(time.perf_counter() - start)
+        functions.append(spent[0])
         if any(r.status != "passed" for r in results):
             raise RuntimeError("the reference does not pass its own battery; fix that first")
-    return spent[0] / repeats, (time.perf_counter() - start) / repeats
+    return statistics.median(functions), statistics.median(batteries)
 
 
 # ---- scores ----------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ denominator of the benchmark's overhead ratio.
 
 Phases (nested ones are indented): reading and extracting the notebook; starting the sandbox
 (getting a worker from the zygote, then the start message, confinement and loading the code);
-the battery (calls to the student's functions = request round trips, of which encoding the
+the battery (calls to the student's functions: the round trips carrying them, of which encoding the
 requests in the judge; the rest is the checks' own work); closing the worker (kill, wait,
 cgroup and folder removal); writing the record. Also prints CPU time per submission of the
 judge, of the zygote with its workers, and of the worker alone. Works on older versions of the
@@ -42,6 +42,7 @@ from grader.nbgrader_bridge.fill import fill_solutions  # noqa: E402
 from grader.sandbox import judge  # noqa: E402
 
 TOTALS: dict[str, float] = defaultdict(float)
+CALLS = 0  # calls to the student's functions (one round trip each in versions before batches)
 COUNTS: dict[str, int] = defaultdict(int)
 
 
@@ -69,9 +70,19 @@ def instrument() -> None:
 
     _wrap(judge.ZYGOTE, "spawn", "start: zygote spawn")
     _wrap(grading, "run_battery", "battery")
-    _wrap(judge.SandboxedStudent, "_request", "battery: calls")
+    _wrap(judge.SandboxedStudent, "_request", "battery: calls")  # versions with a round trip per call
+    _wrap(judge.SandboxedStudent, "_run_once", "battery: calls")  # versions that batch the calls
     _wrap(judge, "encode_parts", "battery: calls: encode")
     _wrap(judge._Worker, "kill", "close")
+    run = getattr(judge.SandboxedStudent, "run", None)
+    if run is not None:  # batching versions: count the calls inside the batches
+
+        def counting_run(self, groups):
+            global CALLS
+            CALLS += sum(len(g) for g in groups)
+            return run(self, groups)
+
+        judge.SandboxedStudent.run = counting_run
     kill = judge._Worker.kill
 
     def kill_counting(worker):  # the worker's own CPU time, just before it is killed
@@ -138,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     own, in_process = bench_grading.student_function_time(assignment, args.repeats)
     n = len(items)
     calls = COUNTS["battery: calls"] / n
+    n_calls = CALLS or COUNTS["battery: calls"]  # older versions: one round trip per call
     print(f"{args.assignment}: {n} submissions graded one at a time; mean wall ms per submission")
     checks_own = TOTALS["battery"] - TOTALS["battery: calls"]
     rows = [
@@ -148,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         ("    start message, confinement, loading the code",
          TOTALS["start"] - TOTALS["start: cgroup"] - TOTALS["start: zygote spawn"]),
         ("  battery", TOTALS["battery"]),
-        (f"    calls to student functions ({calls:.0f} round trips)", TOTALS["battery: calls"]),
+        (f"    calls to student functions ({calls:.0f} round trips, {n_calls / n:.0f} calls)", TOTALS["battery: calls"]),
         ("      of which encoding the requests in the judge", TOTALS["battery: calls: encode"]),
         ("    the checks' own work (inputs, validation)", checks_own),
         ("  close the worker (kill, wait, clean up)", TOTALS["close"]),

@@ -29,12 +29,14 @@ def describe(value: Any) -> str:
     return type(value).__name__
 
 
-def to_plain(value: Any, depth: int = 0) -> Any:
+def to_plain(value: Any, depth: int = 0, copy: bool = True) -> Any:
     """Return a copy of ``value`` made only of plain, judge-owned objects.
 
     Arrays become base-class ``np.ndarray`` copies (subclasses and objects that merely look
     like arrays are rejected), numpy scalars become Python scalars, tuples stay tuples.
-    Raises :class:`NotPlain` with a student-facing reason otherwise.
+    Raises :class:`NotPlain` with a student-facing reason otherwise. With ``copy=False``
+    arrays are base-class C-order views where possible: for a value about to be written to the
+    channel at once, where a copy would only cost time.
     """
     if depth > MAX_DEPTH:
         raise NotPlain("the value is nested too deeply")
@@ -50,7 +52,10 @@ def to_plain(value: Any, depth: int = 0) -> Any:
             raise NotPlain(f"arrays must hold numbers, got dtype {value.dtype}")
         if value.size > MAX_ARRAY_ELEMENTS:
             raise NotPlain("an array in the value is too large")
-        return np.array(np.ndarray.view(value, np.ndarray), copy=True, order="C")
+        if copy:
+            return np.array(np.ndarray.view(value, np.ndarray), copy=True, order="C")
+        base = value if type(value) is np.ndarray else np.ndarray.view(value, np.ndarray)
+        return base if base.flags.c_contiguous else np.array(base, order="C")  # (ascontiguousarray makes 0-d 1-d)
     if isinstance(value, np.generic) and kind.__module__ == "numpy":
         if value.dtype.kind not in ARRAY_KINDS:
             raise NotPlain(f"numbers must be real, got {kind.__name__}")
@@ -58,7 +63,7 @@ def to_plain(value: Any, depth: int = 0) -> Any:
     if kind in (list, tuple):
         if len(value) > MAX_ITEMS:
             raise NotPlain("a list in the value is too long")
-        items = [to_plain(v, depth + 1) for v in value]
+        items = [to_plain(v, depth + 1, copy) for v in value]
         return tuple(items) if kind is tuple else items
     if kind is dict:
         if len(value) > MAX_ITEMS:
@@ -67,6 +72,6 @@ def to_plain(value: Any, depth: int = 0) -> Any:
         for k, v in value.items():
             if type(k) is not str:
                 raise NotPlain("dict keys must be strings")
-            out[k] = to_plain(v, depth + 1)
+            out[k] = to_plain(v, depth + 1, copy)
         return out
     raise NotPlain(f"values of type {kind.__name__} cannot be graded")

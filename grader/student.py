@@ -1,6 +1,9 @@
 """The narrow interface checks use to talk to student code.
 
-Checks call ``student.call(name, *args)`` with plain data and get plain data back. Two
+A check describes the calls it needs as :class:`Call` values (a function name and plain-data
+arguments) and gets a :class:`Reply` per call. ``student.run`` makes many calls at once: in the
+sandbox they are written to the worker ahead, while earlier ones run, so the worker never waits
+for the judge between calls and a battery costs a few round trips instead of one per call. Two
 implementations exist: :class:`InProcessStudent` (trusted code only: references, mutants, unit
 tests) and ``grader.sandbox.judge.SandboxedStudent`` (real grading; student code in a jailed
 worker process). Objects a check must hand back later without looking inside (a layer's
@@ -47,6 +50,11 @@ class StudentCrashed(StudentError):
     """The process running the student's code died (memory limit, exit, signal)."""
 
 
+class HandleLost(StudentCrashed):
+    """A :class:`Handle` argument belonged to a process that was since replaced (after a crash or
+    timeout, usually in another check's call); the check that passed it is run again."""
+
+
 @dataclass(frozen=True)
 class Handle:
     """An opaque reference to an object kept on the student's side (e.g. a layer cache)."""
@@ -55,25 +63,64 @@ class Handle:
     obj: Any = field(default=None, repr=False, compare=False)  # only set in-process
 
 
+#: ``Call.name`` of the request for a digest of numpy's global random state on the student's side
+#: (not an identifier, so no student function can be named so).
+RNG_STATE = "<random state>"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request to the student's side: call function ``name`` with copies of plain ``args``.
+
+    ``keep`` lists the positions of a tuple reply that stay on the student's side and come back
+    as :class:`Handle` objects (they may be arguments of calls in a later batch); ``drop`` those
+    that the student's side throws away at once and that come back as None (a layer's cache no
+    later call needs: it is not kept alive, nor sent). ``echo`` also returns the arguments as
+    the function left them (to see whether it changed its inputs).
+    """
+
+    name: str
+    args: tuple = ()
+    keep: tuple[int, ...] = ()
+    echo: bool = False
+    drop: tuple[int, ...] = ()
+
+
+#: The request for :func:`global_rng_fingerprint` on the student's side; its reply is a short str.
+RNG_FINGERPRINT = Call(RNG_STATE)
+
+
+@dataclass
+class Reply:
+    """What one :class:`Call` gave: its plain ``value`` (and ``after``, the arguments as the call
+    left them, for ``echo``), or the :class:`StudentError` it ended in."""
+
+    value: Any = None
+    after: tuple | None = None
+    error: "StudentError | None" = None
+
+    def get(self) -> Any:
+        """The value; raises the call's :class:`StudentError` if it had one."""
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
 @runtime_checkable
 class Student(Protocol):
     """What checks may do with a submission."""
 
-    def call(self, name: str, *args: Any, keep: Sequence[int] = ()) -> Any:
-        """Call the student's function ``name`` with copies of plain ``args``.
+    def run(self, groups: Sequence[Sequence[Call]]) -> list[list[Reply]]:
+        """Make the calls of every group, group after group, each in order; one Reply per call.
 
-        ``keep`` lists the positions of a tuple reply that stay on the student's side and come
-        back as :class:`Handle` objects (they may be passed as arguments to later calls).
-        Returns the reply as plain data; raises :class:`StudentError` subclasses.
+        Groups are independent (one per check): once a call of a group ends in an error, the
+        rest of that group is not made (their replies carry the same error), as a check stops
+        at its first error; the other groups go on, after a crash or timeout in a fresh process.
         """
         ...
 
-    def call_echo(self, name: str, *args: Any, keep: Sequence[int] = ()) -> tuple[Any, tuple]:
-        """Like :meth:`call`, and also return the arguments as they were after the call."""
-        ...
-
-    def rng_fingerprint(self) -> str:
-        """A digest of numpy's global random state on the student's side."""
+    def call(self, name: str, *args: Any, keep: Sequence[int] = ()) -> Any:
+        """One call on its own: the reply's value, or its :class:`StudentError` raised."""
         ...
 
 
@@ -107,25 +154,28 @@ def raised_message(name: str, exc: BaseException) -> str:
     return f"{name} raised {type(exc).__name__}: {text}" if text else f"{name} raised {type(exc).__name__}"
 
 
-def split_reply(name: str, reply: Any, keep: Sequence[int], store) -> Any:
-    """Turn a raw reply into plain data, storing the ``keep`` positions with ``store(obj)``.
+def split_reply(name: str, reply: Any, keep: Sequence[int], store, drop: Sequence[int] = (), copy: bool = True) -> Any:
+    """Turn a raw reply into plain data, storing the ``keep`` positions with ``store(obj)`` and
+    replacing the ``drop`` positions by None.
 
     ``store`` returns the handle id for an object. Shared by the in-process student and the
-    sandbox worker so both reject the same replies with the same words.
+    sandbox worker so both reject the same replies with the same words. ``copy=False`` (the
+    worker, which writes the reply out at once) leaves arrays uncopied where possible.
     """
-    if keep:
-        if type(reply) is not tuple or len(reply) <= max(keep):
-            raise BadReply(f"{name} should return a tuple of {max(keep) + 1} items, got {describe(reply)}")
+    if keep or drop:
+        size = max((*keep, *drop)) + 1
+        if type(reply) is not tuple or len(reply) < size:
+            raise BadReply(f"{name} should return a tuple of {size} items, got {describe(reply)}")
         items = []
         for i, item in enumerate(reply):
-            items.append(store(item) if i in keep else _plain(name, item))
+            items.append(store(item) if i in keep else None if i in drop else _plain(name, item, copy))
         return tuple(items)
-    return _plain(name, reply)
+    return _plain(name, reply, copy)
 
 
-def _plain(name: str, value: Any) -> Any:
+def _plain(name: str, value: Any, copy: bool = True) -> Any:
     try:
-        return to_plain(value)
+        return to_plain(value, copy=copy)
     except NotPlain as exc:
         raise BadReply(f"{name} returned a value the grader cannot use: {exc}") from None
 
@@ -155,30 +205,38 @@ class InProcessStudent:
         self._handles[handle.id] = obj
         return handle
 
-    def _prepare(self, args: tuple) -> list:
-        return [self._handles[a.id] if isinstance(a, Handle) else to_plain(a) for a in args]
-
-    def _invoke(self, name: str, args: list, keep: Sequence[int]) -> Any:
-        fn = self.namespace.get(name)
+    def _one(self, call: Call) -> Reply:
+        if call.name == RNG_STATE:
+            return Reply(global_rng_fingerprint())
+        args = [self._handles[a.id] if isinstance(a, Handle) else to_plain(a) for a in call.args]
+        fn = self.namespace.get(call.name)
         if not callable(fn):
-            raise MissingFunction(f"the submission does not define a function named {name}")
+            return Reply(error=MissingFunction(f"the submission does not define a function named {call.name}"))
         try:
             reply = fn(*args)
         except (Exception, SystemExit) as exc:  # student code may raise anything; exit() too, as in the sandbox
-            raise StudentRaised(raised_message(name, exc)) from None
-        return split_reply(name, reply, keep, self._store)
+            return Reply(error=StudentRaised(raised_message(call.name, exc)))
+        try:
+            value = split_reply(call.name, reply, call.keep, self._store, call.drop)
+            if not call.echo:
+                return Reply(value)
+            after = tuple(orig if isinstance(orig, Handle) else to_plain(a) for a, orig in zip(args, call.args))
+        except BadReply as exc:
+            return Reply(error=exc)
+        except NotPlain as exc:  # the student's code put something odd into an argument
+            return Reply(error=BadReply(f"{call.name} left an argument in a form the grader cannot use: {exc}"))
+        return Reply(value, after)
+
+    def run(self, groups: Sequence[Sequence[Call]]) -> list[list[Reply]]:
+        """See :meth:`Student.run`."""
+        out = []
+        for group in groups:
+            replies: list[Reply] = []
+            for call in group:
+                replies.append(replies[-1] if replies and replies[-1].error else self._one(call))
+            out.append(replies)
+        return out
 
     def call(self, name: str, *args: Any, keep: Sequence[int] = ()) -> Any:
-        return self._invoke(name, self._prepare(args), keep)
-
-    def call_echo(self, name: str, *args: Any, keep: Sequence[int] = ()) -> tuple[Any, tuple]:
-        prepared = self._prepare(args)
-        reply = self._invoke(name, prepared, keep)
-        try:
-            after = tuple(orig if isinstance(orig, Handle) else to_plain(a) for a, orig in zip(prepared, args))
-        except NotPlain as exc:  # the student's code put something odd into an argument
-            raise BadReply(f"{name} left an argument in a form the grader cannot use: {exc}") from None
-        return reply, after
-
-    def rng_fingerprint(self) -> str:
-        return global_rng_fingerprint()
+        """See :meth:`Student.call`."""
+        return self.run([[Call(name, args, tuple(keep))]])[0][0].get()

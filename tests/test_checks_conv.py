@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from grader.checks import conv
-from grader.checks.base import run_battery
+from grader.checks.base import run_battery, run_check
 from grader.checks.gradients import numeric_gradient, rel_error
 from grader.student import InProcessStudent
 from solutions import conv as reference
@@ -41,17 +41,16 @@ def _lost_groups(results) -> set[str]:
 
 
 class CountingStudent(InProcessStudent):
-    """Counts calls, to keep the battery's IPC cost in check."""
+    """Counts calls and batches (each ``run`` is one round trip to the sandbox), to keep the
+    battery's IPC cost in check. Checks reach the student only through ``run``."""
 
     calls = 0
+    rounds = 0
 
-    def call(self, name, *args, keep=()):
-        self.calls += 1
-        return super().call(name, *args, keep=keep)
-
-    def call_echo(self, name, *args, keep=()):
-        self.calls += 1
-        return super().call_echo(name, *args, keep=keep)
+    def run(self, groups):
+        self.calls += sum(len(group) for group in groups)
+        self.rounds += 1
+        return super().run(groups)
 
 
 # --- the judge's own reference --------------------------------------------------------------------
@@ -141,7 +140,28 @@ def test_reference_battery_is_cheap():
         run_battery(CHECKS, student)
         best = min(best, time.perf_counter() - start)
     assert best < 1.0
-    assert student.calls / 3 <= 60  # each call is an IPC round trip in real grading
+    assert student.calls / 3 <= 60  # each call costs a message to the sandbox in real grading
+    assert student.rounds == 3 * 2  # forward, then backward: every check's calls share the rounds
+
+
+FORWARD_CHECKS = [
+    "output_shape_matches_formula", "output_shape_non_square", "forward_computes_cross_correlation",
+    "forward_zero_pads_every_side", "forward_applies_stride", "forward_leaves_inputs_unchanged",
+]
+GRADIENT_CHECKS = ["dx_matches_numeric_gradient", "dw_matches_numeric_gradient", "db_matches_numeric_gradient"]
+
+
+@pytest.mark.parametrize("check_id", IDS)
+def test_each_check_needs_one_round_trip_per_dependent_step(check_id):
+    """Forward checks: one round; backward checks: forward then backward; the fallback a third."""
+    assert set(FORWARD_CHECKS + GRADIENT_CHECKS + ["backward_shapes_match_inputs"]) == set(IDS)
+    student = CountingStudent.from_source(REF)
+    assert run_check(conv.BATTERY.by_id(check_id), student, np.random.default_rng()).status == "passed"
+    assert student.rounds == (1 if check_id in FORWARD_CHECKS else 2)
+    consistent = CountingStudent.from_source(next(m for m in catalogue.MUTANTS if m.name == "flipped_kernel_everywhere").source(reference))
+    result = run_check(conv.BATTERY.by_id(check_id), consistent, np.random.default_rng())
+    if check_id in ("dx_matches_numeric_gradient", "dw_matches_numeric_gradient"):
+        assert result.status == "passed" and consistent.rounds == 3  # passed through the fallback
 
 
 # --- every mutant is caught where it should be ----------------------------------------------------
@@ -168,6 +188,7 @@ def test_consistent_but_wrong_pair_stays_within_the_call_budget():
     student = CountingStudent.from_source(next(m for m in catalogue.MUTANTS if m.name == "flipped_kernel_everywhere").source(reference))
     run_battery(CHECKS, student)
     assert student.calls <= 80
+    assert student.rounds == 3  # the fallback's forward calls of every case and check share one round
 
 
 # --- stubs and malformed replies -------------------------------------------------------------------
@@ -216,6 +237,37 @@ def test_malformed_replies_fail_with_a_clear_message(source, check_id, words):
         results = _run(source)
     result = results[IDS.index(check_id)]
     assert result.status in ("failed", "error") and words in result.output, result.output
+
+
+FLIPPED_EVERYWHERE = next(m for m in catalogue.MUTANTS if m.name == "flipped_kernel_everywhere").source(reference)
+
+
+@pytest.mark.parametrize(
+    "source,check_id,status,words",
+    [
+        # case 1 passes only through the fallback (third round), case 2 has a badly shaped dx
+        (FLIPPED_EVERYWHERE.replace(catalogue.CROP, catalogue.CROP + " if pad == 0 else dxp"),
+         "dx_matches_numeric_gradient", "failed", "dx of shape"),
+        # case 1's dx is wrong (found only by its fallback), case 3's backward raises: case 1 is reported
+        (REF.replace("return dx, dw, db", "assert not (pad == 0 and stride == 2)\n    return 2 * dx, dw, db"),
+         "dx_matches_numeric_gradient", "failed", "dx is wrong " + conv.GRADIENT_CASES[0].describe()),
+        # case 2's forward reply is unusable, case 1's backward reply too: case 1's backward is reported
+        (REF.replace("return out, cache", "return (out, cache) if pad == 0 else (out, cache, 0)")
+            .replace("return dx, dw, db", "return dx, dw"),
+         "backward_shapes_match_inputs", "failed", "(dx, dw, db)"),
+        # case 1's forward reply is unusable: no backward call at all
+        (REF.replace("return out, cache", "return (out, cache) if pad else (out, cache, 0)"),
+         "backward_shapes_match_inputs", "failed", "(out, cache)"),
+        # case 2 (not case 3) is reported when both fail
+        (REF.replace("return dx, dw, db", "return (dx if pad == 0 and stride == 1 else 3 * dx), dw, db"),
+         "dx_matches_numeric_gradient", "failed", "dx is wrong " + conv.GRADIENT_CASES[1].describe()),
+    ],
+    ids=["fallback-then-shape", "fallback-before-error", "backward-before-forward", "first-forward", "second-case"],
+)
+def test_the_first_failing_case_in_order_is_reported(source, check_id, status, words):
+    """Calls of later cases are made early, but cases are judged in order, as when made one by one."""
+    result = run_check(conv.BATTERY.by_id(check_id), InProcessStudent.from_source(source), np.random.default_rng())
+    assert result.status == status and words in result.output, result.output
 
 
 def test_missing_function_is_an_error_not_a_crash():

@@ -8,7 +8,7 @@ import pytest
 
 import solutions.dropout as reference
 from grader.checks import dropout as checks
-from grader.checks.base import run_battery
+from grader.checks.base import run_battery, run_check
 from grader.student import InProcessStudent
 from solutions.mutants.dropout import ALTERNATIVES, MUTANTS
 
@@ -32,6 +32,35 @@ def test_battery_totals_ten_points_in_the_notebook_groups():
     assert TOTAL == pytest.approx(10.0)
     assert tuple(BATTERY.groups()) == GROUPS
     assert all(c.points > 0 for c in BATTERY.checks)
+
+
+class _CountingStudent(InProcessStudent):
+    """Counts round trips: one ``run`` per round of the battery (one message to the sandbox)."""
+
+    def __init__(self, namespace):
+        super().__init__(namespace)
+        self.rounds = 0
+
+    def run(self, groups):
+        self.rounds += 1
+        return super().run(groups)
+
+
+def test_every_check_is_a_generator_of_rng_only():
+    for c in BATTERY.checks:
+        assert inspect.isgeneratorfunction(c.fn), c.id
+        assert list(inspect.signature(c.fn).parameters) == ["rng"], c.id
+
+
+def test_forward_checks_cost_one_round_trip_and_backward_checks_two():
+    source = inspect.getsource(reference)
+    for c in BATTERY.checks:
+        student = _CountingStudent.from_source(source)
+        assert run_check(c, student, np.random.default_rng()).status == "passed", c.id
+        assert student.rounds == (2 if c.group == "test_backward" else 1), c.id
+    student = _CountingStudent.from_source(source)
+    assert all(r.status == "passed" for r in run_battery(BATTERY.checks, student, np.random.default_rng()))
+    assert student.rounds == 2
 
 
 def test_every_check_is_named_by_some_mutant():
@@ -88,6 +117,17 @@ def test_whole_input_masks_are_explained(name, words):
     for check_id in ("keep_rate_matches_p", "expectation_is_preserved"):
         assert words in failed[check_id] and "np.random.rand(*x.shape)" in failed[check_id]
     assert "kept or dropped together" in failed["units_dropped_independently"]
+
+
+def test_a_mask_kept_in_a_global_is_told_to_use_the_cache():
+    """All forward calls of a battery come before any backward call, so a global mask is always
+    another check's; the check for it must still explain the bug rather than report a crash."""
+    mutant = next(m for m in MUTANTS if m.name == "global_mask")
+    by_id = {c.name: c.id for c in BATTERY.checks}
+    failed = {by_id[r.name]: r for r in _run(mutant.source(reference)) if r.status != "passed"}
+    reuse = failed["backward_reuses_forward_mask"]
+    assert reuse.status == "failed" and "use the mask stored in the cache" in reuse.output
+    assert {r.group for r in failed.values()} == {"test_backward"}
 
 
 # Hand-written submissions for the reply validation: each must lose points with a clear message.

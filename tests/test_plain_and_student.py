@@ -7,7 +7,7 @@ import pytest
 
 from grader.plain import NotPlain, to_plain
 from grader.results import SubmissionResult, TestResult
-from grader.student import BadReply, Handle, InProcessStudent, MissingFunction, StudentRaised
+from grader.student import BadReply, Call, Handle, InProcessStudent, MissingFunction, StudentRaised
 
 
 class FakeArray(np.ndarray):
@@ -61,7 +61,8 @@ def liar(x):
 def test_in_process_student_keeps_handles_and_copies_arguments():
     student = InProcessStudent.from_source(SOURCE)
     x = np.ones(3)
-    (out, handle), after = student.call_echo("forward", x, keep=(1,))
+    reply = student.run([[Call("forward", (x,), keep=(1,), echo=True)]])[0][0]
+    (_, handle), after = reply.get(), reply.after
     assert isinstance(handle, Handle)
     np.testing.assert_array_equal(x, np.ones(3))  # the judge's array is untouched
     np.testing.assert_array_equal(after[0], 2 * np.ones(3))  # the modification is visible
@@ -106,7 +107,7 @@ def test_in_process_student_reports_exit_and_odd_arguments_like_the_sandbox():
     with pytest.raises(StudentRaised, match="SystemExit"):
         student.call("leave", 1.0)
     with pytest.raises(BadReply, match="left an argument in a form the grader cannot use"):
-        student.call_echo("spoil", {"p": 0.5})
+        student.run([[Call("spoil", ({"p": 0.5},), echo=True)]])[0][0].get()
 
 
 def test_a_students_exception_cannot_carry_the_hidden_inputs_into_feedback():
@@ -131,3 +132,14 @@ def test_a_students_exception_cannot_carry_the_hidden_inputs_into_feedback():
         "import numpy as np\ndef f(a, b):\n    return np.ones((4, 5)) + np.ones((5, 4))\n")
     with pytest.raises(StudentRaised, match=r"shapes \(4,5\) \(5,4\)"):
         student.call("f", 1, 2)
+
+
+def test_to_plain_without_copy_keeps_base_arrays_and_still_drops_subclasses():
+    base = np.arange(6.0).reshape(2, 3)
+    assert to_plain(base, copy=False) is base  # written to the channel at once: no copy needed
+    strided = to_plain(base.T, copy=False)
+    assert strided.flags.c_contiguous and np.array_equal(strided, base.T)
+    assert to_plain(np.array(3.5), copy=False).shape == ()
+    sub = to_plain(np.zeros(3).view(FakeArray), copy=False)
+    assert type(sub) is np.ndarray
+    assert to_plain(base) is not base

@@ -34,7 +34,7 @@ from grader.paths import REPO_ROOT
 from grader.sandbox import cgroups, judge, landlock
 from grader.sandbox.judge import SandboxedStudent
 from grader.sandbox.limits import MIB, Limits
-from grader.student import BadReply, Handle, StudentCrashed, StudentRaised, StudentTimeout
+from grader.student import BadReply, Call, Handle, StudentCrashed, StudentRaised, StudentTimeout
 
 # ---- helpers (test_sandbox.py uses them too)
 
@@ -169,11 +169,11 @@ def test_nan_and_inf_are_wrong_answers_to_the_real_checks():
     assert builtins.abs(-1) == 1
 
 
-def _answer_held_by_the_judge(student, rng) -> None:
+def _answer_held_by_the_judge(rng):
     """A hidden test that holds its answer (3 x, never sent) in its frame while the student runs."""
     x = rng.standard_normal((4, 5)) + 3.0
     expected = x * 3.0
-    out, _ = student.call("dropout_forward", x, TEST, keep=(1,))
+    out, _ = (yield Call("dropout_forward", (x, TEST), keep=(1,))).get()
     if not (type(out) is np.ndarray and out.shape == x.shape and np.allclose(out, expected)):
         raise CheckFailed("not the judge's answer")
 

@@ -1,14 +1,24 @@
-"""Checks: named, weighted properties of a submission, and the runner that turns them into results."""
+"""Checks: named, weighted properties of a submission, and the runner that turns them into results.
+
+A check is a generator function of the hidden-input ``rng``: it draws its inputs, yields the
+calls it needs (a :class:`~grader.student.Call`, or a list of them) and receives their
+:class:`~grader.student.Reply` objects (one, or a list), as often as it needs, then judges; it
+fails by raising :class:`CheckFailed`, and a reply's ``get()`` raises the student's error. The
+runner advances every check of a battery in step and sends the calls of all of them to the
+student at once, so a battery costs as many round trips to the sandbox as its longest check has
+yields (two or three), not one per call.
+"""
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Any, Callable, Generator, Iterable, Union
 
 import numpy as np
 
 from grader.results import TestResult
-from grader.student import Student, StudentError
+from grader.student import Call, HandleLost, Reply, Student, StudentError
 
 
 class CheckFailed(Exception):
@@ -16,7 +26,11 @@ class CheckFailed(Exception):
     say what went wrong and the usual cause, never the hidden inputs."""
 
 
-CheckFn = Callable[[Student, np.random.Generator], None]
+#: What a check yields: one call (it is sent one Reply) or a list of them (a list of Replies).
+Calls = Union[Call, list[Call]]
+#: A check's generator, or a step shared by checks (used with ``yield from``; it may return a value).
+Steps = Generator[Calls, Any, Any]
+CheckFn = Callable[[np.random.Generator], Steps]
 
 
 @dataclass(frozen=True)
@@ -65,22 +79,82 @@ class Battery:
         return out
 
 
-def run_check(check: Check, student: Student, rng: np.random.Generator) -> TestResult:
-    """Run one check; every outcome, including student errors, becomes a result."""
-    status, output = "passed", ""
-    try:
-        check.fn(student, rng)
-    except CheckFailed as exc:
-        status, output = "failed", str(exc)
-    except StudentError as exc:
-        status, output = exc.status, str(exc)
+def _result(check: Check, status: str = "passed", output: str = "") -> TestResult:
     score = check.points if status == "passed" else 0.0
     return TestResult(check.name, score, check.points, status, output, check.group)
+
+
+#: How often a check is started again because its handles were lost with a crashed process.
+MAX_RESTARTS = 3
+
+
+class _Running:
+    """One check in progress: its generator and the calls it waits for."""
+
+    def __init__(self, check: Check, rng: np.random.Generator) -> None:
+        self.check = check
+        self.rng = rng
+        self.restarts = 0
+        self.calls: list[Call] = []
+        self.single = False
+        self.result: TestResult | None = None
+        self._start()
+
+    def _start(self) -> None:
+        self.steps = self.check.fn(self.rng)
+        if not inspect.isgenerator(self.steps):  # a check that needs no call at all
+            self.result = _result(self.check)
+        else:
+            self._advance(None)
+
+    def _advance(self, replies: list[Reply] | None) -> None:
+        try:
+            if replies is None:
+                wanted = next(self.steps)
+            else:
+                wanted = self.steps.send(replies[0] if self.single else replies)
+        except StopIteration:
+            self.result = _result(self.check)
+        except CheckFailed as exc:
+            self.result = _result(self.check, "failed", str(exc))
+        except StudentError as exc:
+            self.result = _result(self.check, exc.status, str(exc))
+        else:
+            self.single = isinstance(wanted, Call)
+            self.calls = [wanted] if self.single else list(wanted)
+            if not all(isinstance(c, Call) for c in self.calls):
+                raise TypeError(f"check {self.check.id} yielded something other than Call objects")
+
+    def deliver(self, replies: list[Reply]) -> None:
+        """Hand the check its replies. A check whose cache handles were lost when another check's
+        call crashed or hung (the process is replaced) starts over in the fresh process, as it
+        would have if it had run alone, so it reports its own problem, not that one's."""
+        if self.restarts < MAX_RESTARTS and any(isinstance(r.error, HandleLost) for r in replies):
+            self.restarts += 1
+            self.steps.close()
+            self._start()
+            return
+        self._advance(replies)
 
 
 def run_battery(
     checks: Iterable[Check], student: Student, rng: np.random.Generator | None = None
 ) -> list[TestResult]:
-    """Run every check against ``student`` in order."""
+    """Run every check against ``student``; one result per check, in order.
+
+    The checks advance in step: each round sends the pending calls of every unfinished check
+    (in battery order, one group per check) to ``student.run``.
+    """
     rng = rng if rng is not None else np.random.default_rng()
-    return [run_check(c, student, rng) for c in checks]
+    running = [_Running(c, rng) for c in checks]
+    while True:
+        waiting = [r for r in running if r.result is None]
+        if not waiting:
+            return [r.result for r in running]
+        for r, replies in zip(waiting, student.run([r.calls for r in waiting])):
+            r.deliver(replies)
+
+
+def run_check(check: Check, student: Student, rng: np.random.Generator) -> TestResult:
+    """Run one check on its own."""
+    return run_battery([check], student, rng)[0]

@@ -1,8 +1,13 @@
 """Hidden checks for the dropout assignment (inverted dropout, ``p`` = probability of KEEPING a unit).
 
-Checks reach the submission only through :class:`grader.student.Student`: ``dropout_forward``
-returns ``(out, Handle)`` (the cache stays with the student's code) and the Handle goes back to
-``dropout_backward``. Replies are validated here, never trusted.
+Checks never hold the submission: each is a generator of the hidden-input ``rng`` that yields
+:class:`grader.student.Call` objects (one, or a list) and judges the
+:class:`~grader.student.Reply` objects sent back (see :mod:`grader.checks.base`).
+``dropout_forward`` returns ``(out, Handle)`` (the cache stays with the student's code) and a
+later yield passes the Handle to ``dropout_backward``. All the calls of a check go out in one
+yield, so a forward check costs one round trip and a backward check two. Replies are validated
+here, never trusted, and in the order the calls were made, so the first problem is the one
+reported (later calls of the same yield have been made anyway).
 
 Statistical checks bound their false-failure probability for a correct implementation in their
 docstring, each below 1e-9, with Hoeffding's inequality: for n independent values in an interval
@@ -33,10 +38,10 @@ from typing import Any
 
 import numpy as np
 
-from grader.checks.base import Battery, CheckFailed
-from grader.checks.gradients import directional_derivative, rel_error
+from grader.checks.base import Battery, CheckFailed, Steps
+from grader.checks.gradients import rel_error
 from grader.plain import describe
-from grader.student import Student
+from grader.student import RNG_FINGERPRINT, Call, Reply
 
 BATTERY = Battery()
 
@@ -46,7 +51,7 @@ BACKWARD = "dropout_backward"
 RTOL = 1e-6
 #: Keep probabilities for rate and scale checks; keep/drop confusion is invisible at p = 0.5.
 UNEVEN_P = (0.25, 0.6, 0.85)
-#: Input of the scale check: one large call rather than many small ones (each call is an IPC).
+#: Input of the scale check: one large call rather than many small ones (each call is copied and sent).
 N_UNITS = (100, 200)
 #: Units per call of the keep-rate and expectation checks, on one row or one column (see below).
 RATE_UNITS = 20_000
@@ -94,17 +99,28 @@ def _array(name: str, value: Any, shape: tuple[int, ...], what: str) -> np.ndarr
     return value
 
 
-def forward(student: Student, x: np.ndarray, param: dict[str, Any]) -> tuple[np.ndarray, Any]:
-    """Call ``dropout_forward``; return the validated ``out`` and the cache Handle."""
-    reply = student.call(FORWARD, x, param, keep=(1,))
-    if len(reply) != 2:
-        raise CheckFailed(f"{FORWARD} should return (out, cache), got a tuple of {len(reply)} items")
-    return _array(FORWARD, reply[0], x.shape, "out"), reply[1]
+def forward_call(x: np.ndarray, param: dict[str, Any], echo: bool = False, cache: bool = False) -> Call:
+    """The call ``dropout_forward(x, param)``. With ``cache`` the cache stays with the student's
+    code as a Handle (for a backward call); without, it is thrown away there at once (None)."""
+    return Call(FORWARD, (x, param), keep=(1,) if cache else (), drop=() if cache else (1,), echo=echo)
 
 
-def backward(student: Student, dout: np.ndarray, cache: Any) -> np.ndarray:
-    """Call ``dropout_backward`` with a cache Handle; return the validated ``dx``."""
-    return _array(BACKWARD, student.call(BACKWARD, dout, cache), dout.shape, "dx")
+def forward_reply(reply: Reply, shape: tuple[int, ...]) -> tuple[np.ndarray, Any]:
+    """The validated ``out`` (for an input of ``shape``) and the cache Handle of a forward call."""
+    value = reply.get()
+    if len(value) != 2:
+        raise CheckFailed(f"{FORWARD} should return (out, cache), got a tuple of {len(value)} items")
+    return _array(FORWARD, value[0], shape, "out"), value[1]
+
+
+def backward_call(dout: np.ndarray, cache: Any) -> Call:
+    """The call ``dropout_backward(dout, cache)``, ``cache`` a Handle from an earlier yield."""
+    return Call(BACKWARD, (dout, cache))
+
+
+def backward_reply(reply: Reply, shape: tuple[int, ...]) -> np.ndarray:
+    """The validated ``dx`` of a backward call whose ``dout`` had ``shape``."""
+    return _array(BACKWARD, reply.get(), shape, "dx")
 
 
 def _close(a: np.ndarray, b: np.ndarray | float) -> bool:
@@ -133,28 +149,32 @@ def _seed(rng: np.random.Generator) -> int:
 
 
 @BATTERY.check("dropout_forward returns an array with the input's shape and dtype", 1.0, "test_forward_shape")
-def output_shape_and_dtype_match_input(student: Student, rng: np.random.Generator) -> None:
+def output_shape_and_dtype_match_input(rng: np.random.Generator) -> Steps:
     """1-D to 4-D inputs, float64 and float32, both modes: same shape, same dtype."""
+    cases = []
     for shape in SHAPES:
         for dtype in (np.float64, np.float32):
             x = _signed(rng, shape, dtype)
-            for mode in ("train", "test"):
-                out, _ = forward(student, x, _param(0.6, mode))
-                if out.dtype != x.dtype:
-                    raise CheckFailed(
-                        f"in {mode} mode, {FORWARD} turned a {x.dtype} input of {len(shape)} dimension(s) "
-                        f"into a {out.dtype} output; keep the input's dtype (a float64 mask times a "
-                        "float32 input gives float64: cast back with .astype(x.dtype))"
-                    )
+            cases += [(x, mode) for mode in ("train", "test")]
+    replies = yield [forward_call(x, _param(0.6, mode)) for x, mode in cases]
+    for (x, mode), reply in zip(cases, replies):
+        out, _ = forward_reply(reply, x.shape)
+        if out.dtype != x.dtype:
+            raise CheckFailed(
+                f"in {mode} mode, {FORWARD} turned a {x.dtype} input of {x.ndim} dimension(s) "
+                f"into a {out.dtype} output; keep the input's dtype (a float64 mask times a "
+                "float32 input gives float64: cast back with .astype(x.dtype))"
+            )
 
 
 @BATTERY.check("dropout_forward leaves its input x unchanged", 0.5, "test_forward_shape")
-def input_is_unchanged(student: Student, rng: np.random.Generator) -> None:
+def input_is_unchanged(rng: np.random.Generator) -> Steps:
     """The caller's ``x`` must be the same after the call, in both modes."""
-    for mode in ("train", "test"):
-        x = _signed(rng, (20, 30))
-        _, after = student.call_echo(FORWARD, x, _param(0.6, mode), keep=(1,))
-        x_after = after[0]
+    cases = [(mode, _signed(rng, (20, 30))) for mode in ("train", "test")]
+    replies = yield [forward_call(x, _param(0.6, mode), echo=True) for mode, x in cases]
+    for (mode, x), reply in zip(cases, replies):
+        reply.get()  # the reply itself is not graded here, but a student error still ends the check
+        x_after = reply.after[0]
         if not (isinstance(x_after, np.ndarray) and x_after.shape == x.shape and np.array_equal(x_after, x)):
             raise CheckFailed(
                 f"{FORWARD} changed its input x in {mode} mode; compute a new array "
@@ -190,7 +210,7 @@ RATE_TOL = 0.03
 
 
 @BATTERY.check("train mode keeps a fraction p of units", 1.0, "test_train_mode")
-def keep_rate_matches_p(student: Student, rng: np.random.Generator) -> None:
+def keep_rate_matches_p(rng: np.random.Generator) -> Steps:
     """The fraction of nonzero outputs is within 0.03 of p, for p in 0.25, 0.6, 0.85, on inputs of
     20,000 units with a single row (p = 0.25, 0.85) or a single column (p = 0.6).
 
@@ -203,9 +223,10 @@ def keep_rate_matches_p(student: Student, rng: np.random.Generator) -> None:
     one-column) input and is >= 0.15 off, always (see ``_one_row_or_column``).
     """
     x = _signed(rng, (RATE_UNITS,))  # one draw, reshaped: the masks are what must be fresh
-    for i, p in enumerate(UNEVEN_P):
-        shape, described = _one_row_or_column(i, RATE_UNITS)
-        out, _ = forward(student, x.reshape(shape), _param(p))
+    shapes = [_one_row_or_column(i, RATE_UNITS) for i in range(len(UNEVEN_P))]
+    replies = yield [forward_call(x.reshape(shape), _param(p)) for p, (shape, _) in zip(UNEVEN_P, shapes)]
+    for p, (shape, described), reply in zip(UNEVEN_P, shapes, replies):
+        out, _ = forward_reply(reply, shape)
         rate = np.count_nonzero(out) / out.size
         if abs(rate - p) <= RATE_TOL:
             continue
@@ -224,7 +245,7 @@ def keep_rate_matches_p(student: Student, rng: np.random.Generator) -> None:
 
 
 @BATTERY.check("train mode scales kept units by exactly 1/p", 0.75, "test_train_mode")
-def kept_units_scaled_by_inverse_p(student: Student, rng: np.random.Generator) -> None:
+def kept_units_scaled_by_inverse_p(rng: np.random.Generator) -> Steps:
     """Every nonzero output equals x / p (up to float32 rounding), for p in 0.25, 0.6, 0.85.
 
     Not statistical: no randomness can make a kept unit's factor differ from 1/p. It only needs
@@ -232,8 +253,9 @@ def kept_units_scaled_by_inverse_p(student: Student, rng: np.random.Generator) -
     row (100 rows) or shared by the samples (200 columns) does with probability <= 0.75^100 < 1e-12.
     """
     x = _signed(rng, N_UNITS)
-    for p in UNEVEN_P:
-        out, _ = forward(student, x, _param(p))
+    replies = yield [forward_call(x, _param(p)) for p in UNEVEN_P]
+    for p, reply in zip(UNEVEN_P, replies):
+        out, _ = forward_reply(reply, x.shape)
         kept = out != 0
         if not kept.any():
             raise CheckFailed(f"with p = {p}, train mode dropped every unit; it should keep a fraction p")
@@ -250,7 +272,7 @@ EXPECTATION_TOL = 0.1
 
 
 @BATTERY.check("train mode preserves the expected value of each unit", 0.75, "test_train_mode")
-def expectation_is_preserved(student: Student, rng: np.random.Generator) -> None:
+def expectation_is_preserved(rng: np.random.Generator) -> Steps:
     """For a constant input c, the mean output is within 10% of c, for p in 0.25, 0.6, 0.85, on
     inputs of 30,000 units with a single row (p = 0.25, 0.85) or a single column (p = 0.6).
 
@@ -268,10 +290,13 @@ def expectation_is_preserved(student: Student, rng: np.random.Generator) -> None
     the same output, mean 0 or c/p (>= 17% off), always. A mean within 10% that drops no unit is
     an identity layer and fails (a correct one drops none of 30,000 with probability 0.85^30000).
     """
+    cases = []
     for i, p in enumerate(UNEVEN_P):
         shape, described = _one_row_or_column(i, MEAN_UNITS)
-        c = float(rng.uniform(1.0, 2.0))
-        out, _ = forward(student, np.full(shape, c), _param(p))
+        cases.append((p, shape, described, float(rng.uniform(1.0, 2.0))))
+    replies = yield [forward_call(np.full(shape, c), _param(p)) for p, shape, _, c in cases]
+    for (p, shape, described, c), reply in zip(cases, replies):
+        out, _ = forward_reply(reply, shape)
         ratio = float(np.mean(out)) / c
         if abs(ratio - 1.0) <= EXPECTATION_TOL:
             _require_drops(p, "effect on the expected value", out)
@@ -300,7 +325,7 @@ DISCORDANCE_RATIO_MIN = 0.8
 @BATTERY.check(
     "train mode drops each unit independently, not whole rows, columns or samples", 0.5, "test_train_mode"
 )
-def units_dropped_independently(student: Student, rng: np.random.Generator) -> None:
+def units_dropped_independently(rng: np.random.Generator) -> Steps:
     """At p = 0.5, neighbouring units along every axis (2-D and 4-D inputs) differ at least 0.8
     times as often as independent draws at the observed keep rate would make them differ.
 
@@ -318,8 +343,9 @@ def units_dropped_independently(student: Student, rng: np.random.Generator) -> N
     q - 0.032), P <= 6 exp(-2 * 24000 * 0.032^2) + 2 * 2 exp(-2 * 48000 * 0.02^2) < 1e-16.
     """
     values = _signed(rng, (INDEPENDENCE_UNITS,))  # one draw for both inputs, reshaped
-    for shape in INDEPENDENCE_SHAPES:
-        out, _ = forward(student, values.reshape(shape), _param(0.5))
+    replies = yield [forward_call(values.reshape(shape), _param(0.5)) for shape in INDEPENDENCE_SHAPES]
+    for shape, reply in zip(INDEPENDENCE_SHAPES, replies):
+        out, _ = forward_reply(reply, shape)
         kept = out != 0
         rate = float(np.mean(kept))
         expected = 2.0 * rate * (1.0 - rate)
@@ -343,10 +369,10 @@ def units_dropped_independently(student: Student, rng: np.random.Generator) -> N
 
 
 @BATTERY.check("train mode with p = 1 returns the input unchanged", 0.5, "test_train_mode")
-def keep_all_when_p_is_1(student: Student, rng: np.random.Generator) -> None:
+def keep_all_when_p_is_1(rng: np.random.Generator) -> Steps:
     """p = 1 keeps every unit with factor 1/1: the output equals the input."""
     x = _signed(rng, (50, 40))
-    out, _ = forward(student, x, _param(1.0))
+    out, _ = forward_reply((yield forward_call(x, _param(1.0))), x.shape)
     if not _close(out, x):
         raise CheckFailed(
             "with p = 1, train mode should keep every unit and return the input unchanged; usual causes: "
@@ -360,10 +386,10 @@ def keep_all_when_p_is_1(student: Student, rng: np.random.Generator) -> None:
 
 
 @BATTERY.check("test mode returns the input unchanged", 0.5, "test_test_mode")
-def test_mode_is_identity(student: Student, rng: np.random.Generator) -> None:
+def test_mode_is_identity(rng: np.random.Generator) -> Steps:
     """Inverted dropout does all its scaling in train mode, so test mode is the identity."""
     x = _signed(rng, (40, 50))
-    out, _ = forward(student, x, _param(0.3, "test"))
+    out, _ = forward_reply((yield forward_call(x, _param(0.3, "test"))), x.shape)
     if not _close(out, x):
         raise CheckFailed(
             "test mode should return x unchanged: inverted dropout already rescales in train mode, so "
@@ -372,11 +398,14 @@ def test_mode_is_identity(student: Student, rng: np.random.Generator) -> None:
 
 
 @BATTERY.check("test mode draws no random numbers", 0.5, "test_test_mode")
-def test_mode_draws_nothing(student: Student, rng: np.random.Generator) -> None:
+def test_mode_draws_nothing(rng: np.random.Generator) -> Steps:
     """numpy's global random state is the same before and after an unseeded test-mode call."""
-    before = student.rng_fingerprint()
-    forward(student, _signed(rng, (20, 30)), _param(0.6, "test"))
-    if student.rng_fingerprint() != before:
+    x = _signed(rng, (20, 30))
+    # One list: its calls are made in order, with nothing of another check in between.
+    before, reply, after = yield [RNG_FINGERPRINT, forward_call(x, _param(0.6, "test")), RNG_FINGERPRINT]
+    fingerprint = before.get()
+    forward_reply(reply, x.shape)
+    if after.get() != fingerprint:
         raise CheckFailed(
             f"{FORWARD} drew random numbers in test mode; draw the mask only in the train branch, so "
             "test mode leaves the random generator alone"
@@ -389,17 +418,19 @@ def test_mode_draws_nothing(student: Student, rng: np.random.Generator) -> None:
 
 
 @BATTERY.check("train mode with the same seed gives the same output", 0.5, "test_seed")
-def same_seed_same_output(student: Student, rng: np.random.Generator) -> None:
+def same_seed_same_output(rng: np.random.Generator) -> Steps:
     """Two calls with equal seeds (seed 0 and a random one) give identical outputs, with units dropped.
 
     False failure: only if a correct layer drops none of 5,000 units at p = 0.6 (0.6^5000); a mask
     drawn per row (50 rows) drops nothing with probability 0.6^50 < 1e-11.
     """
     x = _signed(rng, (50, 100))
-    for seed in (0, _seed(rng)):
-        first, _ = forward(student, x, _param(0.6, seed=seed))
+    seeds = (0, _seed(rng))
+    replies = yield [forward_call(x, _param(0.6, seed=seed)) for seed in seeds for _ in range(2)]
+    for i in range(len(seeds)):
+        first, _ = forward_reply(replies[2 * i], x.shape)
         _require_drops(0.6, "seeding", first)
-        second, _ = forward(student, x, _param(0.6, seed=seed))
+        second, _ = forward_reply(replies[2 * i + 1], x.shape)
         if not np.array_equal(first, second):
             raise CheckFailed(
                 'two train-mode calls with the same dropout_param["seed"] gave different outputs; when a '
@@ -410,7 +441,7 @@ def same_seed_same_output(student: Student, rng: np.random.Generator) -> None:
 
 
 @BATTERY.check("train mode with different seeds gives different masks", 0.5, "test_seed")
-def different_seeds_differ(student: Student, rng: np.random.Generator) -> None:
+def different_seeds_differ(rng: np.random.Generator) -> Steps:
     """Two distinct random seeds give different outputs on 5,000 units.
 
     False failure: the streams of two distinct seeds behave as independent, and two independent
@@ -422,8 +453,9 @@ def different_seeds_differ(student: Student, rng: np.random.Generator) -> None:
     x = _signed(rng, (50, 100))
     seed = _seed(rng)
     other = seed + int(rng.integers(1, 1000))
-    first, _ = forward(student, x, _param(0.6, seed=seed))
-    second, _ = forward(student, x, _param(0.6, seed=other))
+    replies = yield [forward_call(x, _param(0.6, seed=seed)), forward_call(x, _param(0.6, seed=other))]
+    first, _ = forward_reply(replies[0], x.shape)
+    second, _ = forward_reply(replies[1], x.shape)
     _require_drops(0.6, "dependence on the seed", first, second)
     if np.array_equal(first, second):
         raise CheckFailed(
@@ -433,7 +465,7 @@ def different_seeds_differ(student: Student, rng: np.random.Generator) -> None:
 
 
 @BATTERY.check("train mode without a seed draws a fresh mask on every call", 0.5, "test_seed")
-def unseeded_calls_differ(student: Student, rng: np.random.Generator) -> None:
+def unseeded_calls_differ(rng: np.random.Generator) -> Steps:
     """Two calls without a seed give different outputs on 5,000 units.
 
     False failure: two independent masks at p = 0.6 agree on all 5,000 units with probability
@@ -442,8 +474,9 @@ def unseeded_calls_differ(student: Student, rng: np.random.Generator) -> None:
     (100 columns) also passes every time: it agrees with probability <= 0.52^50 < 1e-14.
     """
     x = _signed(rng, (50, 100))
-    first, _ = forward(student, x, _param(0.6))
-    second, _ = forward(student, x, _param(0.6))
+    replies = yield [forward_call(x, _param(0.6)) for _ in range(2)]
+    first, _ = forward_reply(replies[0], x.shape)
+    second, _ = forward_reply(replies[1], x.shape)
     _require_drops(0.6, "fresh draws", first, second)
     if np.array_equal(first, second):
         raise CheckFailed(
@@ -458,21 +491,22 @@ def unseeded_calls_differ(student: Student, rng: np.random.Generator) -> None:
 
 
 @BATTERY.check("dropout_backward uses the mask of its own forward pass", 0.75, "test_backward")
-def backward_reuses_forward_mask(student: Student, rng: np.random.Generator) -> None:
+def backward_reuses_forward_mask(rng: np.random.Generator) -> Steps:
     """dx is nonzero exactly where out is, for each of two forward passes run before either backward.
 
     A fresh mask (agreeing with probability 0.52 per unit) or the mask of the latest forward pass
     fails on 5,000 units with probability 1 - 0.52^5000. False failure: only if a correct layer
     drops none of the 10,000 units (0.6^10000; a mask drawn per row: 0.6^100).
     """
-    passes = []
-    for _ in range(2):  # two forward passes first: a mask kept in a global belongs to the last one
-        x = _signed(rng, (50, 100))
-        out, cache = forward(student, x, _param(0.6))
-        passes.append((out, cache))
+    xs = [_signed(rng, (50, 100)) for _ in range(2)]
+    douts = [_signed(rng, x.shape) for x in xs]  # out has x's shape once validated
+    # Both forward passes before either backward: a mask kept in a global belongs to the last one.
+    replies = yield [forward_call(x, _param(0.6), cache=True) for x in xs]
+    passes = [forward_reply(reply, x.shape) for x, reply in zip(xs, replies)]
     _require_drops(0.6, "use in the backward pass", *(out for out, _ in passes))
-    for out, cache in passes:
-        dx = backward(student, _signed(rng, out.shape), cache)
+    replies = yield [backward_call(dout, cache) for dout, (_, cache) in zip(douts, passes)]
+    for (out, _), dout, reply in zip(passes, douts, replies):
+        dx = backward_reply(reply, dout.shape)
         if not np.array_equal(dx != 0, out != 0):
             raise CheckFailed(
                 f"{BACKWARD} let gradient through units that the forward pass dropped (or blocked units it "
@@ -482,7 +516,7 @@ def backward_reuses_forward_mask(student: Student, rng: np.random.Generator) -> 
 
 
 @BATTERY.check("dropout_backward scales kept gradients by the forward pass's factor 1/p", 0.5, "test_backward")
-def backward_scales_by_inverse_p(student: Student, rng: np.random.Generator) -> None:
+def backward_scales_by_inverse_p(rng: np.random.Generator) -> Steps:
     """Where the unit was kept, dx / dout equals the forward pass's out / x (1/p when it is correct).
 
     Compared with the student's own forward factor, so a wrong forward scale is graded once, in
@@ -495,10 +529,10 @@ def backward_scales_by_inverse_p(student: Student, rng: np.random.Generator) -> 
     """
     p = 0.25
     x = _signed(rng, (100, 100))
-    out, cache = forward(student, x, _param(p))
+    dout = _signed(rng, x.shape)
+    out, cache = forward_reply((yield forward_call(x, _param(p), cache=True)), x.shape)
     _require_drops(p, "scale in the backward pass", out)
-    dout = _signed(rng, out.shape)
-    dx = backward(student, dout, cache)
+    dx = backward_reply((yield backward_call(dout, cache)), dout.shape)
     kept = (out != 0) & (dx != 0)
     if not kept.any():
         raise CheckFailed(f"{BACKWARD} blocked the gradient of every unit the forward pass kept")
@@ -513,19 +547,22 @@ def backward_scales_by_inverse_p(student: Student, rng: np.random.Generator) -> 
 
 
 @BATTERY.check("dropout_backward in test mode passes the gradient through unchanged", 0.5, "test_backward")
-def backward_test_mode_is_identity(student: Student, rng: np.random.Generator) -> None:
+def backward_test_mode_is_identity(rng: np.random.Generator) -> Steps:
     """Test mode is the identity, so its gradient is dout itself."""
-    _, cache = forward(student, _signed(rng, (30, 40)), _param(0.3, "test"))
+    x = _signed(rng, (30, 40))
     dout = _signed(rng, (30, 40))
-    if not _close(backward(student, dout, cache), dout):
+    _, cache = forward_reply((yield forward_call(x, _param(0.3, "test"), cache=True)), x.shape)
+    if not _close(backward_reply((yield backward_call(dout, cache)), dout.shape), dout):
         raise CheckFailed(f"in test mode, {BACKWARD} should return dout unchanged (test mode is the identity)")
 
 
 GRAD_TOL = 1e-6
+#: Step of the central differences (gradients.directional_derivative's default).
+H = 1e-5
 
 
 @BATTERY.check("dropout_backward matches a numeric gradient of dropout_forward (fixed seed)", 0.75, "test_backward")
-def numeric_gradient_matches(student: Student, rng: np.random.Generator) -> None:
+def numeric_gradient_matches(rng: np.random.Generator) -> Steps:
     """With a fixed seed, L(x) = sum(w * forward(x)) is linear; its central differences along four
     random directions must match <dropout_backward(w), d> to a relative error of 1e-6.
 
@@ -536,16 +573,21 @@ def numeric_gradient_matches(student: Student, rng: np.random.Generator) -> None
     seed, p = _seed(rng), 0.6
     x = _signed(rng, (4, 6, 5))
     w = rng.standard_normal(x.shape)
-    out, cache = forward(student, x, _param(p, seed=seed))
-    if not np.any(out == 0):  # a seed that drops none of these 120 units (~1e-27 when correct): ask once more
-        _require_drops(p, "gradient", forward(student, _signed(rng, (50, 100)), _param(p, seed=seed))[0])
-    dx = backward(student, w, cache)
-
-    def loss(z: np.ndarray) -> float:
-        return float(np.sum(w * forward(student, z, _param(p, seed=seed))[0]))
-
+    larger = _signed(rng, (50, 100))
     directions = rng.standard_normal((4,) + x.shape)
-    numeric = np.array([directional_derivative(loss, x, d) for d in directions])
+    # Central differences of L along each direction, as gradients.directional_derivative takes
+    # them, but with every evaluation in the first yield: L at x + h d, then at x - h d.
+    probes = [z for d in directions for z in (x + H * d, x - H * d)]
+    # The larger input goes last: it matters only if the seeded call dropped nothing (~1e-27 when
+    # correct), and a student's error on it must not stand in for the replies of the other calls.
+    param = _param(p, seed=seed)
+    replies = yield [forward_call(x, param, cache=True), *(forward_call(z, param) for z in [*probes, larger])]
+    out, cache = forward_reply(replies[0], x.shape)
+    if not np.any(out == 0):  # a seed that drops none of these 120 units: ask the larger input
+        _require_drops(p, "gradient", forward_reply(replies[-1], larger.shape)[0])
+    dx = backward_reply((yield backward_call(w, cache)), w.shape)
+    losses = [float(np.sum(w * forward_reply(reply, x.shape)[0])) for reply in replies[1:-1]]
+    numeric = np.array([(plus - minus) / (2.0 * H) for plus, minus in zip(losses[0::2], losses[1::2])])
     analytic = np.array([float(np.sum(dx * d)) for d in directions])
     if rel_error(numeric, analytic) > GRAD_TOL:
         raise CheckFailed(

@@ -2,13 +2,14 @@
 
 Student code runs in a worker forked from the zygote (:mod:`grader.sandbox.zygote`); this
 process only sends requests and validates replies (:mod:`grader.sandbox.protocol`). A call that
-times out or kills its worker raises ``StudentTimeout`` / ``StudentCrashed`` and the next call
-starts a fresh worker with the same code, until the submission's time budget is spent.
+times out or kills its worker ends in ``StudentTimeout`` / ``StudentCrashed`` and the calls still
+to make go to a fresh worker with the same code, until the submission's time budget is spent.
 """
 
 from __future__ import annotations
 
 import atexit
+import collections
 import itertools
 import json
 import os
@@ -42,9 +43,13 @@ from grader.sandbox.protocol import (
     tune_malloc,
 )
 from grader.student import (
+    RNG_STATE,
     BadReply,
+    Call,
     Handle,
+    HandleLost,
     MissingFunction,
+    Reply,
     StudentCrashed,
     StudentError,
     StudentRaised,
@@ -220,6 +225,27 @@ class _Worker:
 # ---------------------------------------------------------------- the student
 
 
+def _window(sock: socket.socket) -> int:
+    """Request bytes the judge may have in flight: a quarter of the channel's send buffer, so
+    writing ahead never blocks (the worker may be blocked writing a reply the judge has not read
+    yet, and must not wait for the judge while the judge waits for it)."""
+    try:
+        return sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) // 4
+    except OSError:
+        return 0
+
+
+def _label(call: Call) -> str:
+    """How messages name a call: its function, or what the random-state request is for."""
+    return "the random-state check" if call.name == RNG_STATE else call.name
+
+
+def _stopped(label: str) -> StudentCrashed:
+    return StudentCrashed(
+        f"the process running your code stopped during {label} (it called exit(), was killed, "
+        "or ran out of memory or CPU time)")
+
+
 class SandboxedStudent:
     """A submission's code running in a confined worker process (implements ``Student``).
 
@@ -240,6 +266,7 @@ class SandboxedStudent:
         self._dropped: list[int] = []  # judge handle ids whose Handle objects were garbage-collected
         self._fatal: StudentError | None = None  # loading failed: every call fails the same way
         self._next_id = itertools.count(1)
+        self._batch_ids = itertools.count(1)
         self._start()
 
     #: "auto" (PID/net/mount namespaces, via a user namespace if not root), "user", "none".
@@ -337,42 +364,162 @@ class SandboxedStudent:
             raise ValueError("a handle from another submission was passed to this one")
         generation, ident = self._handles[value.id]
         if generation != self._generation or self._worker is None:
-            raise StudentCrashed(
+            raise HandleLost(
                 "a value your code kept from an earlier call (e.g. a cache) was lost when its process "
                 "was restarted after a crash or timeout")
         return ident
 
-    def _request(self, label: str, message: dict, handles_ok: bool) -> tuple[dict, list[Handle]]:
-        worker = self._ensure_worker()
-        message["id"] = next(self._next_id)
-        if self._dropped:  # the checks hold no handle to these any more: the worker may free them
-            release = []
-            while self._dropped:
-                generation, ident = self._handles.pop(self._dropped.pop())
-                if generation == worker.generation:
-                    release.append(ident)
-            if release:
-                message["release"] = release
-        frame = encode_parts(message, self._handle_out)
+    def _release_dropped(self, worker: _Worker) -> list[int]:
+        """Worker ids of handles the checks hold no more (the worker may free their objects)."""
+        release = []
+        while self._dropped:
+            generation, ident = self._handles.pop(self._dropped.pop())
+            if generation == worker.generation:
+                release.append(ident)
+        return release
+
+    def run(self, groups: Sequence[Sequence[Call]]) -> list[list[Reply]]:
+        """Make the calls in the worker; see ``grader.student.Student.run``.
+
+        The calls are pipelined: one request frame per call, written ahead while earlier calls
+        run (up to :func:`_window` bytes in flight), one reply frame per call, each within the
+        per-call time limit. So the worker never waits for the judge between calls and holds
+        one call's inputs at a time. After a timeout or crash the worker is gone: the rest of
+        that call's group is skipped and the other groups' remaining calls go to a fresh
+        worker (a handle from the dead one then fails as lost).
+        """
+        replies: list[list[Reply | None]] = [[None] * len(group) for group in groups]
+        pending = [(g, i) for g, group in enumerate(groups) for i in range(len(group))]
+        while pending:
+            pending = self._run_once(groups, pending, replies)
+        for group in replies:  # the rest of a group after its error carries that error
+            for i, reply in enumerate(group):
+                if reply is None:
+                    group[i] = group[i - 1] if i else Reply(error=StudentCrashed("the call could not be made"))
+        return replies  # type: ignore[return-value]
+
+    def _run_once(self, groups: Sequence[Sequence[Call]], pending: list[tuple[int, int]],
+                  replies: list[list[Reply | None]]) -> list[tuple[int, int]]:
+        """Make the ``pending`` calls in one worker and fill in ``replies``; return the calls
+        still to make (after the worker was lost) in a fresh one."""
+        errored: dict[int, int] = {}  # group -> index of its first error: later calls are not made
+
+        def fail(g: int, i: int, error: StudentError) -> None:
+            replies[g][i] = Reply(error=error)
+            errored.setdefault(g, i)
+
+        def still_to_make() -> list[tuple[int, int]]:
+            return [(g, i) for g, i in pending if replies[g][i] is None and i < errored.get(g, len(groups[g]))]
+
+        try:
+            worker = self._ensure_worker()
+        except StudentError as exc:  # loading failed or the budget is spent: every group fails so
+            for g, i in pending:
+                if g not in errored:
+                    fail(g, i, type(exc)(str(exc)))
+            return []
+        batch = next(self._batch_ids)
+        window = _window(worker.sock)
+        to_send = collections.deque(pending)
+        in_flight: collections.deque = collections.deque()  # (group, index, message id, bytes, sent at)
+        in_flight_bytes = 0
+        worker_skips: set[int] = set()  # groups with an error reply: the worker makes no more of their calls
+        last = time.monotonic()
+        release = self._release_dropped(worker)
+        ready = None  # (message id, frame, bytes) of to_send[0], encoded but not sent yet
+        while to_send or in_flight:
+            while to_send:  # write ahead while the window allows (one frame always, if none is out)
+                g, i = to_send[0]
+                if g in errored:
+                    to_send.popleft()
+                    ready = None
+                    continue
+                if ready is None:
+                    try:
+                        wire = self._wire_call(groups[g][i], g, batch)
+                    except StudentError as exc:  # a handle lost with an earlier worker
+                        to_send.popleft()
+                        fail(g, i, exc)
+                        continue
+                    if release:
+                        wire["release"], release = release, []
+                    frame = encode_parts(wire, self._handle_out)
+                    ready = (wire["id"], frame, sum(memoryview(part).nbytes for part in frame))
+                ident, frame, size = ready
+                if in_flight and in_flight_bytes + size > window:
+                    break
+                to_send.popleft()
+                ready = None
+                try:
+                    send_frame(worker.fd, frame, time.monotonic() + min(self.limits.call_seconds, self._remaining()),
+                               worker.pidfd)
+                except (Timeout, PeerGone, ProtocolError):
+                    self._spent += time.monotonic() - last
+                    self.close()
+                    fail(g, i, _stopped(_label(groups[g][i])))
+                    return still_to_make()
+                in_flight.append((g, i, ident, size, time.monotonic()))
+                in_flight_bytes += size
+            if not in_flight:
+                break
+            g, i, ident, size, sent_at = in_flight.popleft()
+            in_flight_bytes -= size
+            if g in worker_skips:
+                continue
+            try:
+                reply, worker_error = self._receive(worker, groups[g][i], ident, max(last, sent_at))
+            except StudentError as exc:  # the worker is gone (closed): the rest go to a fresh one
+                self._spent += time.monotonic() - last
+                fail(g, i, exc)
+                return still_to_make()
+            now = time.monotonic()
+            self._spent += now - last
+            last = now
+            if i < errored.get(g, i + 1):  # after an error the judge saw, the group's replies are not used
+                replies[g][i] = reply
+            if reply.error is not None:
+                errored.setdefault(g, i)
+            if worker_error:
+                worker_skips.add(g)
+        return still_to_make()
+
+    def _wire_call(self, call: Call, group: int, batch: int) -> dict[str, Any]:
+        """The message for one call (handles checked here: a stale one fails this call only)."""
+        wire: dict[str, Any] = {"id": next(self._next_id), "b": batch, "g": group}
+        if call.name == RNG_STATE:
+            wire["op"] = "rng"
+            return wire
+        for arg in call.args:
+            self._handle_out(arg)  # raises StudentCrashed for a handle of an earlier worker
+        wire.update(op="call", name=str(call.name),
+                    args=[a if isinstance(a, Handle) else to_plain(a, copy=False) for a in call.args],
+                    keep=[int(k) for k in call.keep], echo=bool(call.echo))
+        if call.drop:
+            wire["drop"] = [int(k) for k in call.drop]
+        return wire
+
+    def _receive(self, worker: _Worker, call: Call, ident: int, since: float) -> tuple[Reply, bool]:
+        """Read and check the reply to ``call``; returns it and whether the worker counts it as
+        an error (then the worker skips the rest of its group). Raises ``StudentError`` when
+        the worker had to be closed (timeout, crash, out of step)."""
+        label = _label(call)
+        keep = tuple(int(k) for k in call.keep)
         made: list[Handle] = []
 
-        def make_handle(ident: int) -> Handle:
-            if not handles_ok or ident <= 0:
+        def make_handle(worker_id: int) -> Handle:
+            if not keep or worker_id <= 0:
                 raise ProtocolError("unexpected handle")
             handle = Handle(next(_handle_ids))
-            self._handles[handle.id] = (worker.generation, ident)
+            self._handles[handle.id] = (worker.generation, worker_id)
             weakref.finalize(handle, self._dropped.append, handle.id).atexit = False
             made.append(handle)
             return handle
 
-        limit = min(self.limits.call_seconds, self._remaining())
-        started = time.monotonic()
-        bad_value = None
+        limit = min(self.limits.call_seconds, self._remaining() - (time.monotonic() - since))
         try:
-            send_frame(worker.fd, frame, started + limit, worker.pidfd)
-            reply = recv_message(worker.fd, self.limits.reply_bytes, started + limit, worker.pidfd, make_handle)
+            reply = recv_message(worker.fd, self.limits.reply_bytes, since + limit, worker.pidfd, make_handle)
         except BadValue as exc:  # framing was intact, so a bad value is a bad reply and the worker can stay
-            bad_value = exc
+            return Reply(error=BadReply(f"{label} returned a value the grader cannot use: {exc}")), False
         except Timeout:
             self.close()
             if limit < self.limits.call_seconds:
@@ -383,9 +530,7 @@ class SandboxedStudent:
                 f"{label} did not finish within {self.limits.call_seconds:g} s (an endless loop, or far too slow)") from None
         except PeerGone:
             self.close()
-            raise StudentCrashed(
-                f"the process running your code stopped during {label} (it called exit(), was killed, "
-                "or ran out of memory or CPU time)") from None
+            raise _stopped(label) from None
         except ProtocolError as exc:
             self.close()
             if str(exc) == REPLY_TOO_LARGE:
@@ -394,54 +539,37 @@ class SandboxedStudent:
             raise StudentCrashed(
                 f"the process running your code sent something that is not a reply during {label} "
                 "(did your code write to the grader's channel?)") from None
-        finally:
-            self._spent += time.monotonic() - started
-        if bad_value is not None:
-            raise BadReply(f"{label} returned a value the grader cannot use: {bad_value}")
-        if reply.get("id") != message["id"]:  # an earlier frame forged by the student: out of step
+        if reply.get("id") != ident:  # an earlier frame forged by the student: out of step
             self.close()
             raise StudentCrashed(f"the process running your code sent a reply out of turn during {label}")
         if "err" in reply:
             kind, text = reply.get("err"), reply.get("msg")
             error = _ERRORS.get(kind, StudentCrashed)
-            raise error(str(text)[:MAX_MESSAGE] if type(text) is str else f"{label} failed")
+            return Reply(error=error(str(text)[:MAX_MESSAGE] if type(text) is str else f"{label} failed")), True
         if "ok" not in reply:
             self.close()
             raise StudentCrashed(f"the process running your code sent an empty reply during {label}")
-        return reply, made
-
-    def _call(self, name: str, args: tuple, keep: Sequence[int], echo: bool) -> tuple[Any, Any]:
-        prepared = [a if isinstance(a, Handle) else to_plain(a) for a in args]
-        keep = tuple(int(k) for k in keep)
-        message = {"op": "call", "name": str(name), "args": prepared, "keep": list(keep), "echo": echo}
-        reply, made = self._request(name, message, handles_ok=bool(keep))
         value = reply["ok"]
-        if keep:  # handles exactly in the keep positions, nowhere else
-            if type(value) is not tuple or len(value) <= max(keep) or len(made) != len(set(keep)):
-                raise BadReply(f"{name} should return a tuple of {max(keep) + 1} items")
-            if not all(isinstance(value[k], Handle) for k in keep):
-                raise BadReply(f"{name} should return a tuple of {max(keep) + 1} items")
+        if call.name == RNG_STATE:
+            if type(value) is not str or len(value) > 64:
+                return Reply(error=BadReply("the worker's random-state digest is malformed")), False
+            return Reply(value), False
+        drop = tuple(int(k) for k in call.drop)
+        if keep or drop:  # handles exactly in the keep positions, nowhere else; None where dropped
+            size = max((*keep, *drop)) + 1
+            if (type(value) is not tuple or len(value) < size or len(made) != len(set(keep))
+                    or not all(isinstance(value[k], Handle) for k in keep)
+                    or not all(value[k] is None for k in drop)):
+                return Reply(error=BadReply(f"{label} should return a tuple of {size} items")), False
         after = None
-        if echo:
+        if call.echo:
             after = reply.get("after")
-            if type(after) is not list or len(after) != len(args):
+            if type(after) is not list or len(after) != len(call.args):
                 self.close()
-                raise StudentCrashed(f"the process running your code sent a malformed reply during {name}")
-            after = tuple(orig if isinstance(orig, Handle) else a for a, orig in zip(after, args))
-        return value, after
+                raise StudentCrashed(f"the process running your code sent a malformed reply during {label}")
+            after = tuple(orig if isinstance(orig, Handle) else a for a, orig in zip(after, call.args))
+        return Reply(value, after), False
 
     def call(self, name: str, *args: Any, keep: Sequence[int] = ()) -> Any:
-        """Call the student's ``name`` in the worker; see ``grader.student.Student.call``."""
-        return self._call(name, args, keep, echo=False)[0]
-
-    def call_echo(self, name: str, *args: Any, keep: Sequence[int] = ()) -> tuple[Any, tuple]:
-        """Like :meth:`call`, also returning the arguments as the student's function left them."""
-        return self._call(name, args, keep, echo=True)
-
-    def rng_fingerprint(self) -> str:
-        """Digest of numpy's global random state in the worker."""
-        reply, _ = self._request("the random-state check", {"op": "rng"}, handles_ok=False)
-        value = reply["ok"]
-        if type(value) is not str or len(value) > 64:
-            raise BadReply("the worker's random-state digest is malformed")
-        return value
+        """One call on its own; see ``grader.student.Student.call``."""
+        return self.run([[Call(name, args, tuple(int(k) for k in keep))]])[0][0].get()

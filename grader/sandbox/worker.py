@@ -134,14 +134,13 @@ class _Server:
         return self.kept[ident]
 
     def handle(self, msg: dict) -> dict:
-        if "release" in msg:
-            self.release(msg["release"])
+        """The reply to one call of a batch (``op`` "call" or "rng")."""
         op = msg.get("op")
         if op == "rng":
             return {"ok": global_rng_fingerprint()}
         if op != "call":
             return {"err": "protocol", "msg": f"unknown op {op!r}"}
-        name, args, keep = msg["name"], list(msg["args"]), tuple(msg.get("keep", ()))
+        name, args, keep, drop = msg["name"], list(msg["args"]), tuple(msg.get("keep", ())), tuple(msg.get("drop", ()))
         is_handle = [isinstance(a, _HandleArg) for a in args]
         args = [self._resolve(a.id) if h else a for a, h in zip(args, is_handle)]
         fn = self.namespace.get(name)
@@ -152,7 +151,7 @@ class _Server:
         except BaseException as exc:  # SystemExit too: it must not end the worker
             return {"err": "raised", "msg": raised_message(name, exc)}
         try:
-            value = split_reply(name, reply, keep, self._store)
+            value = split_reply(name, reply, keep, self._store, drop, copy=False)
             out = {"ok": value}
             if msg.get("echo"):
                 out["after"] = [None if h else to_plain(a) for a, h in zip(args, is_handle)]
@@ -174,25 +173,49 @@ def _kept_id(value: Any) -> int | None:
     return value.id if isinstance(value, _Kept) else None
 
 
+def _answer(server: _Server, call: Any) -> dict:
+    try:
+        out = server.handle(call)
+    except ProtocolError as exc:
+        out = {"err": "stale", "msg": str(exc)}
+    except Exception:  # the student's code broke what answers it (e.g. replaced grader modules)
+        out = {"err": "protocol", "msg": f"the process running your code could not answer the call to "
+               f"{call.get('name', 'a function')} (did your code replace modules the grader uses?)"}
+    out["id"] = call.get("id")
+    return out
+
+
+def _send(out: dict, name: Any) -> None:
+    try:
+        frame = encode_parts(out, _kept_id)
+    except Exception as exc:  # e.g. MemoryError under the address-space limit
+        text = f"{name or 'the function'} returned a value the grader cannot use ({type(exc).__name__})"
+        frame = encode({"id": out.get("id"), "err": "badreply", "msg": text})
+    send_frame(CHANNEL_FD, frame)
+
+
 def serve(namespace: dict) -> NoReturn:
-    """The request loop: one reply frame per request frame, until the judge hangs up."""
+    """The request loop: one reply frame per call frame, until the judge hangs up. Calls come in
+    batches (``b``) of groups (``g``); after a call of a group ends in an error, the rest of
+    the group in that batch is skipped without a reply: a check stops at its first error, and
+    the judge expects no reply for them."""
     server = _Server(namespace)
+    batch, stopped = None, set()
     while True:
         try:
-            msg = recv_message(CHANNEL_FD, MAX_REQUEST, make_handle=_HandleArg)
+            call = recv_message(CHANNEL_FD, MAX_REQUEST, make_handle=_HandleArg)
         except Exception:
             os._exit(0)
-        try:
-            out = server.handle(msg)
-        except ProtocolError as exc:
-            out = {"err": "stale", "msg": str(exc)}
-        out["id"] = msg.get("id")
-        try:
-            frame = encode_parts(out, _kept_id)
-        except Exception as exc:  # e.g. MemoryError under the address-space limit
-            text = f"{msg.get('name', 'the function')} returned a value the grader cannot use ({type(exc).__name__})"
-            frame = encode({"id": msg.get("id"), "err": "badreply", "msg": text})
-        send_frame(CHANNEL_FD, frame)
+        server.release(call.get("release"))
+        if call.get("b") != batch:
+            batch, stopped = call.get("b"), set()
+        group = call.get("g")
+        if type(group) is int and group in stopped:
+            continue
+        out = _answer(server, call)
+        if "err" in out:
+            stopped.add(group)
+        _send(out, call.get("name"))
 
 
 def child_main(channel: int, limits: Limits, workdir: str, parts: list[str]) -> NoReturn:

@@ -1,0 +1,111 @@
+"""The battery runner: checks advance in step, one batch of calls per round, verdicts per check."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from grader.checks.base import MAX_RESTARTS, Check, CheckFailed, run_battery
+from grader.student import Call, Handle, HandleLost, InProcessStudent, Reply
+
+SOURCE = """
+def forward(x):
+    return 2 * x, {"x": x}
+def backward(d, cache):
+    return d * 2
+def boom(x):
+    raise ValueError("no")
+"""
+
+
+def forward_then_backward(rng):
+    out, cache = (yield Call("forward", (3.0,), keep=(1,))).get()
+    if out != 6.0:
+        raise CheckFailed("forward is wrong")
+    if (yield Call("backward", (1.0, cache))).get() != 2.0:
+        raise CheckFailed("backward is wrong")
+
+
+def three_at_once(rng):
+    replies = yield [Call("forward", (1.0,), keep=(1,)), Call("boom", (1.0,)), Call("forward", (2.0,), keep=(1,))]
+    replies[0].get()
+    replies[1].get()  # raises the student's error: the check ends in "error"
+
+
+def judged_false(rng):
+    yield Call("forward", (1.0,), keep=(1,))
+    raise CheckFailed("the property does not hold")
+
+
+def needs_no_call(rng):
+    return None
+
+
+def check(fn) -> Check:
+    return Check(fn.__name__, fn.__name__.replace("_", " "), 1.0, "g", fn)
+
+
+class Recording(InProcessStudent):
+    """Records the batches it is given."""
+
+    def __init__(self, namespace):
+        super().__init__(namespace)
+        self.batches: list[list[list[Call]]] = []
+
+    def run(self, groups):
+        self.batches.append([list(g) for g in groups])
+        return super().run(groups)
+
+
+def test_checks_advance_in_step_with_one_batch_per_round():
+    student = Recording(InProcessStudent.from_source(SOURCE).namespace)
+    checks = [check(forward_then_backward), check(three_at_once), check(judged_false), check(needs_no_call)]
+    results = run_battery(checks, student, np.random.default_rng(0))
+    assert [(r.status, r.score) for r in results] == [("passed", 1.0), ("error", 0.0), ("failed", 0.0), ("passed", 1.0)]
+    assert results[1].output == "boom raised ValueError: no"
+    assert results[2].output == "the property does not hold"
+    # round 1: the first calls of the three checks that make calls; round 2: the one backward call
+    assert [[len(g) for g in batch] for batch in student.batches] == [[1, 3, 1], [1]]
+
+
+def test_a_check_yielding_something_else_is_a_bug_of_the_check():
+    def bad(rng):
+        yield "forward"
+
+    with pytest.raises(TypeError, match="other than Call"):
+        run_battery([check(bad)], InProcessStudent.from_source(SOURCE))
+
+
+class LosesHandles(InProcessStudent):
+    """Says a handle was lost (as the sandbox does after another check's call crashed its worker)
+    the first ``losses`` times a handle is passed."""
+
+    def __init__(self, namespace, losses: int):
+        super().__init__(namespace)
+        self.losses = losses
+        self.forward_calls = 0
+
+    def run(self, groups):
+        out = []
+        for group in groups:
+            if self.losses and any(isinstance(a, Handle) for c in group for a in c.args):
+                self.losses -= 1
+                out.append([Reply(error=HandleLost("lost")) for _ in group])
+                continue
+            self.forward_calls += sum(c.name == "forward" for c in group)
+            out.append(super().run([group])[0])
+        return out
+
+
+def test_a_check_whose_handle_was_lost_starts_over_in_the_fresh_process():
+    student = LosesHandles(InProcessStudent.from_source(SOURCE).namespace, losses=1)
+    (result,) = run_battery([check(forward_then_backward)], student)
+    assert (result.status, result.score) == ("passed", 1.0)
+    assert student.forward_calls == 2  # its forward pass was made again
+
+
+def test_restarts_are_bounded():
+    student = LosesHandles(InProcessStudent.from_source(SOURCE).namespace, losses=MAX_RESTARTS + 5)
+    (result,) = run_battery([check(forward_then_backward)], student)
+    assert result.status == "error" and "lost" in result.output
+    assert student.forward_calls == MAX_RESTARTS + 1
