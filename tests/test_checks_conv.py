@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import inspect
 import re
-import time
 
 import numpy as np
 import pytest
@@ -15,6 +14,7 @@ from grader.checks.gradients import numeric_gradient, rel_error
 from grader.student import InProcessStudent
 from solutions import conv as reference
 from solutions.mutants import conv as catalogue
+from test_check_runner import RecordingStudent
 
 CHECKS = conv.BATTERY.checks
 IDS = [c.id for c in CHECKS]
@@ -38,19 +38,6 @@ def _lost(results) -> set[str]:
 
 def _lost_groups(results) -> set[str]:
     return {r.group for r in results if r.status != "passed"}
-
-
-class CountingStudent(InProcessStudent):
-    """Counts calls and batches (each ``run`` is one round trip to the sandbox), to keep the
-    battery's IPC cost in check. Checks reach the student only through ``run``."""
-
-    calls = 0
-    rounds = 0
-
-    def run(self, groups):
-        self.calls += sum(len(group) for group in groups)
-        self.rounds += 1
-        return super().run(groups)
 
 
 # --- the judge's own reference --------------------------------------------------------------------
@@ -133,13 +120,11 @@ def test_correct_code_scores_full_marks_on_every_unseeded_run(label, source):
 
 
 def test_reference_battery_is_cheap():
-    student = CountingStudent.from_source(inspect.getsource(reference))
-    best = float("inf")
+    """In calls and rounds, which grading pays for in the sandbox; time is measured by
+    benchmarks/, never asserted here."""
+    student = RecordingStudent.from_source(inspect.getsource(reference))
     for _ in range(3):
-        start = time.perf_counter()
         run_battery(CHECKS, student)
-        best = min(best, time.perf_counter() - start)
-    assert best < 1.0
     assert student.calls / 3 <= 60  # each call costs a message to the sandbox in real grading
     assert student.rounds == 3 * 2  # forward, then backward: every check's calls share the rounds
 
@@ -155,10 +140,10 @@ GRADIENT_CHECKS = ["dx_matches_numeric_gradient", "dw_matches_numeric_gradient",
 def test_each_check_needs_one_round_trip_per_dependent_step(check_id):
     """Forward checks: one round; backward checks: forward then backward; the fallback a third."""
     assert set(FORWARD_CHECKS + GRADIENT_CHECKS + ["backward_shapes_match_inputs"]) == set(IDS)
-    student = CountingStudent.from_source(REF)
+    student = RecordingStudent.from_source(REF)
     assert run_check(conv.BATTERY.by_id(check_id), student, np.random.default_rng()).status == "passed"
     assert student.rounds == (1 if check_id in FORWARD_CHECKS else 2)
-    consistent = CountingStudent.from_source(next(m for m in catalogue.MUTANTS if m.name == "flipped_kernel_everywhere").source(reference))
+    consistent = RecordingStudent.from_source(next(m for m in catalogue.MUTANTS if m.name == "flipped_kernel_everywhere").source(reference))
     result = run_check(conv.BATTERY.by_id(check_id), consistent, np.random.default_rng())
     if check_id in ("dx_matches_numeric_gradient", "dw_matches_numeric_gradient"):
         assert result.status == "passed" and consistent.rounds == 3  # passed through the fallback
@@ -185,7 +170,7 @@ def test_a_forward_mistake_is_charged_to_the_forward_values_only(name):
 
 
 def test_consistent_but_wrong_pair_stays_within_the_call_budget():
-    student = CountingStudent.from_source(next(m for m in catalogue.MUTANTS if m.name == "flipped_kernel_everywhere").source(reference))
+    student = RecordingStudent.from_source(next(m for m in catalogue.MUTANTS if m.name == "flipped_kernel_everywhere").source(reference))
     run_battery(CHECKS, student)
     assert student.calls <= 80
     assert student.rounds == 3  # the fallback's forward calls of every case and check share one round

@@ -11,6 +11,7 @@ from grader.checks import dropout as checks
 from grader.checks.base import run_battery, run_check
 from grader.student import InProcessStudent
 from solutions.mutants.dropout import ALTERNATIVES, MUTANTS
+from test_check_runner import RecordingStudent
 
 BATTERY = checks.BATTERY
 TOTAL = sum(c.points for c in BATTERY.checks)
@@ -34,18 +35,6 @@ def test_battery_totals_ten_points_in_the_notebook_groups():
     assert all(c.points > 0 for c in BATTERY.checks)
 
 
-class _CountingStudent(InProcessStudent):
-    """Counts round trips: one ``run`` per round of the battery (one message to the sandbox)."""
-
-    def __init__(self, namespace):
-        super().__init__(namespace)
-        self.rounds = 0
-
-    def run(self, groups):
-        self.rounds += 1
-        return super().run(groups)
-
-
 def test_every_check_is_a_generator_of_rng_only():
     for c in BATTERY.checks:
         assert inspect.isgeneratorfunction(c.fn), c.id
@@ -55,10 +44,10 @@ def test_every_check_is_a_generator_of_rng_only():
 def test_forward_checks_cost_one_round_trip_and_backward_checks_two():
     source = inspect.getsource(reference)
     for c in BATTERY.checks:
-        student = _CountingStudent.from_source(source)
+        student = RecordingStudent.from_source(source)
         assert run_check(c, student, np.random.default_rng()).status == "passed", c.id
         assert student.rounds == (2 if c.group == "test_backward" else 1), c.id
-    student = _CountingStudent.from_source(source)
+    student = RecordingStudent.from_source(source)
     assert all(r.status == "passed" for r in run_battery(BATTERY.checks, student, np.random.default_rng()))
     assert student.rounds == 2
 

@@ -32,7 +32,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from grader.checks.base import Battery, CheckFailed, Steps
-from grader.checks.gradients import rel_error
+from grader.checks.gradients import central_difference, central_probes, rel_error
 from grader.plain import describe
 from grader.student import Call, Handle, Reply, StudentError
 
@@ -418,11 +418,10 @@ def _own_forward_calls(which: int, suspect: _Suspect) -> list[Call]:
     """Forward calls at the input ``which`` moved by +STEP * v and -STEP * v for each direction v."""
     x, w, b, param = suspect.args
     calls = []
-    for v in suspect.directions:
-        for moved in ((x, w, b)[which] + STEP * v, (x, w, b)[which] - STEP * v):
-            inputs = [x, w, b]
-            inputs[which] = moved
-            calls.append(_forward_call(*inputs, param))
+    for moved in central_probes((x, w, b)[which], suspect.directions, STEP):
+        inputs = [x, w, b]
+        inputs[which] = moved
+        calls.append(_forward_call(*inputs, param))
     return calls
 
 
@@ -439,8 +438,8 @@ def _own_forward_agrees(suspect: _Suspect, replies: list[Reply]) -> bool:
 
     for k, v in enumerate(suspect.directions):
         try:
-            # central difference; exact up to rounding as the layer is affine in each input
-            numeric = (loss(replies[2 * k]) - loss(replies[2 * k + 1])) / (2.0 * STEP)
+            # exact up to rounding: the layer is affine in each input
+            numeric = central_difference(loss(replies[2 * k]), loss(replies[2 * k + 1]), STEP)
         except _Inconsistent:
             return False
         # scale-free comparison; Cauchy-Schwarz bounds |<grad, v>| by the scale used here

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from grader.checks.base import Battery, CheckFailed, Steps
-from grader.checks.gradients import rel_error
+from grader.checks.gradients import central_difference, central_probes, rel_error
 from grader.plain import describe
 from grader.student import RNG_FINGERPRINT, Call, Reply
 
@@ -557,7 +557,7 @@ def backward_test_mode_is_identity(rng: np.random.Generator) -> Steps:
 
 
 GRAD_TOL = 1e-6
-#: Step of the central differences (gradients.directional_derivative's default).
+#: Step of the central differences.
 H = 1e-5
 
 
@@ -575,9 +575,7 @@ def numeric_gradient_matches(rng: np.random.Generator) -> Steps:
     w = rng.standard_normal(x.shape)
     larger = _signed(rng, (50, 100))
     directions = rng.standard_normal((4,) + x.shape)
-    # Central differences of L along each direction, as gradients.directional_derivative takes
-    # them, but with every evaluation in the first yield: L at x + h d, then at x - h d.
-    probes = [z for d in directions for z in (x + H * d, x - H * d)]
+    probes = central_probes(x, directions, H)  # every evaluation of L in the first yield
     # The larger input goes last: it matters only if the seeded call dropped nothing (~1e-27 when
     # correct), and a student's error on it must not stand in for the replies of the other calls.
     param = _param(p, seed=seed)
@@ -587,7 +585,7 @@ def numeric_gradient_matches(rng: np.random.Generator) -> Steps:
         _require_drops(p, "gradient", forward_reply(replies[-1], larger.shape)[0])
     dx = backward_reply((yield backward_call(w, cache)), w.shape)
     losses = [float(np.sum(w * forward_reply(reply, x.shape)[0])) for reply in replies[1:-1]]
-    numeric = np.array([(plus - minus) / (2.0 * H) for plus, minus in zip(losses[0::2], losses[1::2])])
+    numeric = np.array([central_difference(plus, minus, H) for plus, minus in zip(losses[0::2], losses[1::2])])
     analytic = np.array([float(np.sum(dx * d)) for d in directions])
     if rel_error(numeric, analytic) > GRAD_TOL:
         raise CheckFailed(

@@ -50,6 +50,7 @@ from grader.student import (
     HandleLost,
     MissingFunction,
     Reply,
+    Student,
     StudentCrashed,
     StudentError,
     StudentRaised,
@@ -246,7 +247,7 @@ def _stopped(label: str) -> StudentCrashed:
         "or ran out of memory or CPU time)")
 
 
-class SandboxedStudent:
+class SandboxedStudent(Student):
     """A submission's code running in a confined worker process (implements ``Student``).
 
     ``blocks`` are (label, code) pairs run in order in one namespace, each on its own: an error
@@ -569,7 +570,3 @@ class SandboxedStudent:
                 raise StudentCrashed(f"the process running your code sent a malformed reply during {label}")
             after = tuple(orig if isinstance(orig, Handle) else a for a, orig in zip(after, call.args))
         return Reply(value, after), False
-
-    def call(self, name: str, *args: Any, keep: Sequence[int] = ()) -> Any:
-        """One call on its own; see ``grader.student.Student.call``."""
-        return self.run([[Call(name, args, tuple(int(k) for k in keep))]])[0][0].get()
