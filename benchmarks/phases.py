@@ -17,6 +17,11 @@ requests in the judge; the rest is the checks' own work); closing the worker (ki
 cgroup and folder removal); writing the record. Also prints CPU time per submission of the
 judge, of the zygote with its workers, and of the worker alone. Works on older versions of the
 grader too (phases they do not have read 0), for before/after comparisons.
+
+Then the floors under the 2x overhead target (grading time <= 2x the student's functions'
+time, so everything else must fit in the functions' own time): the battery run in-process with
+no sandbox at all, and a sandbox started with the reference code and closed again without a
+single call (the price of a fresh isolated process per submission).
 """
 
 from __future__ import annotations
@@ -112,6 +117,17 @@ def _zygote_cpu() -> float:
     return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # utime stime cutime cstime
 
 
+def empty_sandbox(source: str, n: int) -> tuple[float, float, float]:
+    """Mean seconds per sandbox started with ``source`` and closed without any call: wall time,
+    judge CPU, and CPU of the zygote with its workers (spares included, as in grading)."""
+    judge.SandboxedStudent([("submission.py", source)]).close()  # warm-up
+    cpu0, zcpu0, start = _self_cpu(), _zygote_cpu(), time.perf_counter()
+    for _ in range(n):
+        judge.SandboxedStudent([("submission.py", source)]).close()
+    wall = time.perf_counter() - start
+    return wall / n, (_self_cpu() - cpu0) / n, (_zygote_cpu() - zcpu0) / n
+
+
 def build(assignment: assignments.Assignment, n: int, folder: Path) -> None:
     """N notebooks: the assignment's notebook with its solution cells filled, correct and buggy."""
     correct, buggy = bench_grading.variants(assignment)
@@ -137,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         results = batch.ResultsFile(Path(tmp) / "results.jsonl")
         _wrap(results, "append", "write record")
         list(batch.grade_batch(items[:2], args.assignment))  # warm-up: zygote, imports, caches
+        floor = empty_sandbox(bench_grading.variants(assignment)[0][0].source, n=max(args.n, 20))
         instrument()
         per_sub: list[float] = []
         cpu0, zcpu0 = _self_cpu(), _zygote_cpu()
@@ -176,6 +193,12 @@ def main(argv: list[str] | None = None) -> int:
           f"{zcpu / n * 1000:.2f} ms (clock ticks of {1000 / os.sysconf('SC_CLK_TCK'):.0f} ms, summed), "
           f"of which the worker itself (from its start to its kill) {TOTALS['worker cpu'] / n * 1000:.2f} ms")
     print(f"graded: {sum(r['status'] == 'graded' for r in records)}/{n}")
+    print(f"floors under the 2x target, which leaves {own * 1000:.2f} ms (the functions' own time) for "
+          f"everything else:")
+    print(f"  the checks' own work, in-process with no sandbox: {(in_process - own) * 1000:.2f} ms "
+          f"(the whole in-process battery is {in_process / own:.1f}x the functions' time)")
+    print(f"  an empty sandbox (reference code loaded, closed without a call): {floor[0] * 1000:.2f} ms wall; "
+          f"CPU: judge {floor[1] * 1000:.2f} ms, zygote and worker {floor[2] * 1000:.2f} ms")
     return 0
 
 

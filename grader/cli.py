@@ -21,6 +21,12 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     assignments.get(args.assignment)
     if args.jobs < 1:
         raise UserError("--jobs must be at least 1")
+    # A mistyped path is the operator's slip, not a student's submission: stop before grading
+    # anything rather than file an error record under a name no student has.
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        more = f" (and {len(missing) - 3} more)" if len(missing) > 3 else ""
+        raise UserError(f"no such file or folder: {', '.join(missing[:3])}{more}; nothing was graded")
     items = collect(args.paths, args.assignment)
     if not items:
         raise UserError("no submissions found (give notebooks, .py files or folders holding them)")
@@ -108,7 +114,13 @@ def _cmd_canvas(args: argparse.Namespace) -> int:
 
     if bool(args.results) == bool(args.course):
         raise UserError("give either a results file (grader canvas RESULTS.jsonl -o grades.csv) or --course DIR, not both")
-    options = {"id_column": args.id_column}
+    columns = {}
+    for given in args.column:
+        assignment, sep, column = given.partition("=")
+        if not sep or not assignment.strip() or not column.strip():
+            raise UserError(f"--column takes ASSIGNMENT=COLUMN (e.g. dropout='Dropout (4321)'), not {given!r}")
+        columns[assignment.strip()] = column.strip()
+    options = {"id_column": args.id_column, "columns": columns, "section": args.section}
     if args.results:
         path = canvas_csv_from_results(Path(args.results), Path(args.output), **options)
     else:
@@ -253,6 +265,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--id-column", default="SIS Login ID", choices=ID_COLUMNS,
         help="Canvas column that holds the course's student ids (default: SIS Login ID)",
     )
+    p.add_argument(
+        "--column", action="append", default=[], metavar="ASSIGNMENT=COLUMN",
+        help="name the assignment's grade column, e.g. dropout='Dropout (4321)' to fill Canvas "
+             "assignment 4321 instead of creating a new one (repeatable)",
+    )
+    p.add_argument("--section", default="", help="value of the Section column for every row")
     p.set_defaults(func=_cmd_canvas)
 
     p = sub.add_parser("check-solutions", help="references score full marks, mutants lose points, quiz keys re-derived")

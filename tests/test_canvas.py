@@ -128,3 +128,11 @@ def test_bad_id_column(tmp_path):
     jsonl.write_text(SubmissionResult("a.py", "quiz").to_json() + "\n")
     with pytest.raises(PlatformError, match="unknown student id column"):
         canvas_csv_from_results(jsonl, tmp_path / "g.csv", id_column="Email")
+
+
+def test_a_column_name_for_an_assignment_without_grades_is_refused(tmp_path):
+    jsonl = tmp_path / "r.jsonl"
+    jsonl.write_text(SubmissionResult("a.py", "quiz").to_json() + "\n")
+    with pytest.raises(PlatformError, match="no grades for droput to name a column for; the grades are for: quiz"):
+        canvas_csv_from_results(jsonl, tmp_path / "g.csv", columns={"droput": "Dropout (4321)"})
+    assert not (tmp_path / "g.csv").exists()

@@ -79,6 +79,9 @@ def test_report_and_canvas_from_a_results_file(quiz_class, capsys):
     assert main(["canvas", str(results), "-o", str(canvas)]) == 0
     rows = list(csv.reader(canvas.open()))
     assert rows[0][-1] == "quiz" and {r[0] for r in rows[2:]} == {"ann", "bob"}
+    assert main(["canvas", str(results), "-o", str(canvas), "--column", "quiz=Quiz 8 (1234)", "--section", "L01"]) == 0
+    rows = list(csv.reader(canvas.open()))
+    assert rows[0][-1] == "Quiz 8 (1234)" and {r[4] for r in rows[2:]} == {"L01"}
 
 
 def test_records_keep_the_recognised_misconception(quiz_class):
@@ -152,13 +155,19 @@ def test_gradescope_bundle_command(tmp_path, capsys):
         (["canvas", "-o", "{tmp}/c.csv"], "give either a results file"),
         (["grade", "--assignment", "quiz", "{tmp}/empty"], "no submissions found"),
         (["grade", "--assignment", "quiz", "{tmp}", "--jobs", "0"], "--jobs must be at least 1"),
+        (["grade", "--assignment", "quiz", "{tmp}", "{tmp}/typo.ipynb", "--json", "{tmp}/r.jsonl"],
+         "no such file or folder: {tmp}/typo.ipynb; nothing was graded"),
+        (["canvas", "{tmp}/r.jsonl", "-o", "{tmp}/c.csv", "--column", "quiz"], "--column takes ASSIGNMENT=COLUMN"),
     ],
 )
 def test_user_mistakes_are_one_sentence_and_exit_2(tmp_path, capsys, argv, says):
     (tmp_path / "empty").mkdir()
+    (tmp_path / "r.jsonl").write_text("")
+    (tmp_path / "quiz.py").write_text(QUIZ_RIGHT)  # something gradable, which a refused command leaves alone
     assert main([a.format(tmp=tmp_path) for a in argv]) == 2
     err = capsys.readouterr().err
-    assert says in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert says.format(tmp=tmp_path) in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert (tmp_path / "r.jsonl").read_text() == ""
 
 
 @pytest.mark.parametrize("command", ["autograde", "feedback"])

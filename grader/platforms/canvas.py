@@ -64,6 +64,10 @@ def write_canvas_csv(
         raise PlatformError(f"unknown student id column {id_column!r}; choose one of: {', '.join(ID_COLUMNS)}")
     columns = dict(columns or {})
     names = list(points_possible)
+    unknown = sorted(set(columns) - set(names))
+    if unknown:  # a typo would otherwise quietly create a new Canvas column under the old name
+        raise PlatformError(f"no grades for {', '.join(unknown)} to name a column for; the grades are for: "
+                            f"{', '.join(names) or 'no assignment'}")
     path = Path(path)
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
