@@ -50,7 +50,8 @@ def belongs_elsewhere(relative: Path, assignment: str | None) -> bool:
 def collect(paths: Iterable[str], assignment: str | None = None) -> list[Item]:
     """Expand files and folders (recursively) into submissions, in a stable order.
 
-    A missing path is still returned, so that it is reported as an ``error`` record. Files
+    A missing path is still returned as given (grading it gives an ``error`` record); the
+    ``grader grade`` command refuses missing paths before it gets here. Files
     found inside a folder that are named for another assignment are left out (see
     :func:`belongs_elsewhere`); files given by name are always graded.
     """

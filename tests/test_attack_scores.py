@@ -137,7 +137,7 @@ ATTACK_NAMES = sorted(p.stem for p in ATTACKS.glob("*.py"))
 
 # ---- processes
 
-def _processes() -> dict[int, tuple[int, str, str, bytes]]:
+def processes() -> dict[int, tuple[int, str, str, bytes]]:
     """Every visible process: pid -> (parent pid, name, working folder, command line)."""
     found = {}
     for entry in os.listdir("/proc"):
@@ -157,7 +157,8 @@ def _processes() -> dict[int, tuple[int, str, str, bytes]]:
     return found
 
 
-def _descendants(procs: dict[int, tuple[int, str, str, bytes]], root: int) -> set[int]:
+def descendants(procs: dict[int, tuple[int, str, str, bytes]], root: int) -> set[int]:
+    """Every process below ``root`` in the ``procs`` snapshot (children, their children, ...)."""
     children: dict[int, list[int]] = {}
     for pid, (ppid, *_rest) in procs.items():
         children.setdefault(ppid, []).append(pid)
@@ -173,9 +174,9 @@ def _strays(folder: Path, before: set[int]) -> list[str]:
     """Processes left by grading: new descendants of this process other than the zygote, or any
     process working in or naming the private worker folder, or detached_child.py's daemon.
     Spare workers (never started, so no student code ran in them) are not counted."""
-    procs = _processes()
+    procs = processes()
     zygote = judge.ZYGOTE._proc.pid if judge.ZYGOTE._proc is not None else None
-    ours = _descendants(procs, os.getpid()) - before - {zygote}
+    ours = descendants(procs, os.getpid()) - before - {zygote}
     strays = []
     for pid, (_ppid, name, cwd, cmdline) in procs.items():
         if name == SPARE_NAME:
@@ -216,7 +217,7 @@ def test_attack_scores_no_more_than_its_honest_twin(name, worker_folder, tmp_pat
     twin = HONEST.get(name)
     if twin is None:
         pytest.fail(f"tests/attacks/{name}.py has no honest twin: add one to HONEST in {Path(__file__).name}")
-    before = _descendants(_processes(), os.getpid())
+    before = descendants(processes(), os.getpid())
 
     attacked = grade_submission(ATTACKS / f"{name}.py", twin.assignment, limits=ATTACK_LIMITS)
     assert_no_strays(worker_folder, before)

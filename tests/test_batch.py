@@ -10,6 +10,7 @@ from grader import grading_version
 from grader.batch import Item, ResultsFile, collect
 from grader.grading import content_hash
 from grader.results import SubmissionResult
+from test_attack_scores import descendants, processes
 
 
 def test_collect_expands_folders_and_keeps_missing_paths(tmp_path):
@@ -190,22 +191,6 @@ def _wait_for_records(results: Path, at_least: int, proc, timeout: float = 120.0
     raise AssertionError(f"fewer than {at_least} records after {timeout} s")
 
 
-def _descendants(pid: int) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
-
-
 def _wait_gone(pids: set[int], timeout: float = 15.0) -> None:
     import time
 
@@ -255,11 +240,11 @@ def test_a_killed_and_interrupted_batch_ends_with_every_submission_graded_exactl
 
     first = start()
     _wait_for_records(results, n // 3, first)
-    descendants = _descendants(first.pid)
-    assert descendants  # the zygote and workers (it must have them to be grading)
+    below = descendants(processes(), first.pid)
+    assert below  # the zygote and workers (it must have them to be grading)
     first.kill()
     first.communicate()
-    _wait_gone(descendants)  # killing the judge leaves no zygote or worker behind,
+    _wait_gone(below)  # killing the judge leaves no zygote or worker behind,
     assert list(scratch.iterdir()) == []  # nor a worker's folder
     kept_after_kill = {json.loads(line)["submission"]: line for line in results.read_text().splitlines()
                        if line.endswith("}")}
