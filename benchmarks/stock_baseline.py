@@ -6,7 +6,7 @@ source notebooks keep their hidden regions empty for stock nbgrader (they are gr
 sandboxed judge), so this module builds a *stock* course whose hidden regions call
 :func:`run_group`: it runs the same battery checks of that cell's group, in the student's own
 kernel, against the kernel's globals. That is deliberately insecure (student code can defeat it,
-see DESIGN.md): it is what stock nbgrader does, and only serves as a speed and score baseline.
+see docs/architecture.md): it is what stock nbgrader does, and only serves as a speed and score baseline.
 
 The kernel imports this module, so the folder holding it must be on the kernel's PYTHONPATH
 (:func:`stock_env` does that).

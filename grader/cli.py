@@ -1,4 +1,4 @@
-"""The ``grader`` command line (contract in DESIGN.md)."""
+"""The ``grader`` command line (contract in docs/architecture.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Result records: one per check, one per submission (the JSON Lines contract in DESIGN.md)."""
+"""Result records: one per check, one per submission (the JSON Lines contract in docs/architecture.md)."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ SANITIZE_PREPROCESSORS = (
 )
 
 #: nbgrader 0.9.6's default ``Autograde.autograde_preprocessors`` with ``Execute`` replaced by
-#: ours: student code is never judged in the student's kernel (see DESIGN.md).
+#: ours: student code is never judged in the student's kernel (see docs/architecture.md).
 AUTOGRADE_PREPROCESSORS = (
     "grader.nbgrader_bridge.preprocessor.SandboxGrade",
     "nbgrader.preprocessors.IgnorePattern",

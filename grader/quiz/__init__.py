@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-#: The answer names, in grading order (contract: DESIGN.md).
+#: The answer names, in grading order (contract: docs/architecture.md).
 ANSWER_NAMES: tuple[str, ...] = (
     "forward",
     "backward",
