@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+from typing import Iterable
 
 CLONE_NEWUSER = 0x10000000
 INSIDE_ID = 1000  # the worker's uid and gid inside its user namespace: anything but 0
@@ -23,6 +24,7 @@ PR_GET_DUMPABLE, PR_SET_DUMPABLE, PR_CAPBSET_READ, PR_CAPBSET_DROP = 3, 4, 23, 2
 PR_SET_NO_NEW_PRIVS, PR_GET_NO_NEW_PRIVS = 38, 39
 PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
 KEYCTL_JOIN_SESSION_KEYRING = 1
+MS_NOSUID, MS_NODEV, MS_BIND, MS_REC = 0x2, 0x4, 0x1000, 0x4000
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -54,6 +56,48 @@ def worker_id(slot: int) -> int:
     if not 0 <= slot < SLOTS:
         raise OSError(f"no free worker uid (at most {SLOTS} workers per judge process)")
     return UID_BASE + os.getpid() * SLOTS + slot
+
+
+def hidden_from_others(paths: Iterable[str]) -> dict[str, list[str]]:
+    """Which of ``paths`` another uid cannot even reach (e.g. a Python installed under /root,
+    mode 0700): the topmost ancestor it cannot traverse -> the paths below it."""
+    plan: dict[str, list[str]] = {}
+    for path in paths:
+        parts = path.strip("/").split("/")
+        for depth in range(1, len(parts)):
+            ancestor = "/" + "/".join(parts[:depth])
+            try:
+                if os.stat(ancestor).st_mode & 0o001:
+                    continue
+            except OSError:
+                break
+            plan.setdefault(ancestor, []).append(path)
+            break
+    return {top: [p for p in paths if not any(p.startswith(q + "/") for q in paths)] for top, paths in plan.items()}
+
+
+def expose(plan: dict[str, list[str]]) -> bool:
+    """In a private mount namespace, as root: cover each hidden ancestor with an empty tmpfs anyone
+    may traverse and bind only the needed paths back at their own place (the rest of, say,
+    /root stays out of sight). Whether every path is in place."""
+    try:
+        fds = {path: os.open(path, os.O_PATH | os.O_CLOEXEC) for paths in plan.values() for path in paths}
+    except OSError:
+        return False
+    try:
+        for top, paths in plan.items():
+            if _libc.mount(b"tmpfs", top.encode(), b"tmpfs", ctypes.c_ulong(MS_NOSUID | MS_NODEV), b"mode=0755,size=64k") != 0:
+                return False
+            for path in paths:
+                os.makedirs(path, mode=0o755, exist_ok=True)
+                if _libc.mount(f"/proc/self/fd/{fds[path]}".encode(), path.encode(), None, ctypes.c_ulong(MS_BIND | MS_REC), None) != 0:
+                    return False
+    except OSError:
+        return False
+    finally:
+        for fd in fds.values():
+            os.close(fd)
+    return True
 
 
 def become(uid: int) -> list[str]:

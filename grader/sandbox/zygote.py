@@ -55,6 +55,9 @@ CHANNEL_BUFFER = 4 << 20  # capped by net.core.wmem_max
 READY_LINE = worker.READY_LINE  # a worker's last word to the zygote: confined, waiting for its start message
 #: Built once here (~20 ms); each worker only loads it (~1 ms). (None, reason) without libseccomp.
 SECCOMP_FILTER, SECCOMP_BINDING = syscall_filter.build()
+#: Parts of the Python installation that workers' own uids could not reach (as root, e.g. a
+#: pyenv under /root): each worker's mount namespace makes them reachable.
+HIDDEN_PYTHON = privileges.hidden_from_others(worker.python_read_paths())
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -76,6 +79,11 @@ def _enter_user_and_pid_namespaces(mode: str) -> list[str]:
     return parts + ["pidns"]
 
 
+def _private_mounts() -> bool:
+    """A mount namespace of our own whose mounts do not propagate back (each if allowed)."""
+    return _unshare(CLONE_NEWNS) and _libc.mount(None, b"/", None, ctypes.c_ulong(MS_REC | MS_PRIVATE), None) == 0
+
+
 def _enter_other_namespaces(workdir: str, folder_bytes: int, owner: int) -> list[str]:
     """New network (no interfaces but a down loopback), UTS, IPC and mount namespaces, with a
     size-capped tmpfs owned by ``owner`` on the worker's folder, each if allowed; returns what
@@ -89,6 +97,20 @@ def _enter_other_namespaces(workdir: str, folder_bytes: int, owner: int) -> list
         if ok and _libc.mount(b"tmpfs", workdir.encode(), b"tmpfs", ctypes.c_ulong(MS_NOSUID | MS_NODEV), opts) == 0:
             parts.append("tmpfs folder")
     return parts
+
+
+def _usable_uid(uid: int | None, workdir: str) -> int | None:
+    """As root, in the mount namespace the worker will inherit: ``uid`` if the Python
+    installation is (made) reachable for it, with the worker's folder made its own; else None
+    (a uid that cannot import the standard library is no use: the worker then stays root, with
+    no capabilities, and the record says it ran without "uid")."""
+    if uid is None or (HIDDEN_PYTHON and not privileges.expose(HIDDEN_PYTHON)):
+        return None
+    try:
+        os.chown(workdir, uid, uid)
+    except OSError:
+        return None
+    return uid
 
 
 def _close_all_but(keep: tuple[int, ...]) -> None:
@@ -107,8 +129,10 @@ def _helper(channel: int, config: dict, workdir: str, cgroup: str | None, report
     limits = Limits.from_json(config["limits"])
     mode = str(config.get("namespaces", "auto"))
     parts = cgroups.join(cgroup)
-    if uid is not None:
-        parts += privileges.become(uid)
+    if uid is not None and mode != "none" and _private_mounts():  # the worker's mount namespace copies this one
+        uid = _usable_uid(uid, workdir)
+        if uid is not None:
+            parts += privileges.become(uid)
     parts += _enter_user_and_pid_namespaces(mode)
     pid = os.fork()
     if pid == 0:
@@ -128,7 +152,13 @@ def _direct_child(channel: int, config: dict, workdir: str, cgroup: str | None, 
     limits = Limits.from_json(config["limits"])
     parts = cgroups.join(cgroup)
     if pidns:
-        parts += ["pidns"] + _enter_other_namespaces(workdir, limits.folder_bytes, uid if uid is not None else os.geteuid())
+        parts.append("pidns")
+        if not _private_mounts():
+            uid = None
+        uid = _usable_uid(uid, workdir)
+        parts += _enter_other_namespaces(workdir, limits.folder_bytes, uid if uid is not None else os.geteuid())
+    else:  # no mount namespace to expose a hidden Python in
+        uid = _usable_uid(None if HIDDEN_PYTHON else uid, workdir)
     worker.child_main(channel, limits, workdir, parts, report, _worker_confinement(uid, userns=pidns))
 
 
@@ -217,8 +247,6 @@ class _Factory:
             slot = self._take_slot()
             uid = None if slot is None else privileges.worker_id(slot)
             workdir = tempfile.mkdtemp(prefix="grader-worker-", dir=config.get("tmpdir") or None)
-            if uid is not None:
-                os.chown(workdir, uid, uid)  # its own, even where no tmpfs can be mounted on it
             cgroup = cgroups.make(config.get("cgroup_base"), Limits.from_json(config["limits"]).processes)
             read_end, write_end = os.pipe()
             mode = str(config.get("namespaces", "auto"))
