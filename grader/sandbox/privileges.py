@@ -73,13 +73,15 @@ def hidden_from_others(paths: Iterable[str]) -> dict[str, list[str]]:
                 break
             plan.setdefault(ancestor, []).append(path)
             break
-    return {top: [p for p in paths if not any(p.startswith(q + "/") for q in paths)] for top, paths in plan.items()}
+    return plan
 
 
 def expose(plan: dict[str, list[str]]) -> bool:
-    """In a private mount namespace, as root: cover each hidden ancestor with an empty tmpfs anyone
-    may traverse and bind only the needed paths back at their own place (the rest of, say,
-    /root stays out of sight). Whether every path is in place."""
+    """In a private mount namespace, as root: cover each hidden ancestor (from
+    :func:`hidden_from_others`) with an empty tmpfs anyone may traverse and bind only the needed
+    paths back at their own place (the rest of, say, /root stays out of sight). Whether every
+    path is in place."""
+    plan = {top: [p for p in paths if not any(p.startswith(q + "/") for q in paths)] for top, paths in plan.items()}
     try:
         fds = {path: os.open(path, os.O_PATH | os.O_CLOEXEC) for paths in plan.values() for path in paths}
     except OSError:

@@ -99,12 +99,17 @@ def _enter_other_namespaces(workdir: str, folder_bytes: int, owner: int) -> list
     return parts
 
 
-def _usable_uid(uid: int | None, workdir: str) -> int | None:
-    """As root, in the mount namespace the worker will inherit: ``uid`` if the Python
-    installation is (made) reachable for it, with the worker's folder made its own; else None
-    (a uid that cannot import the standard library is no use: the worker then stays root, with
-    no capabilities, and the record says it ran without "uid")."""
-    if uid is None or (HIDDEN_PYTHON and not privileges.expose(HIDDEN_PYTHON)):
+def _usable_uid(uid: int | None, workdir: str, mounts: bool) -> int | None:
+    """As root (``mounts``: in the mount namespace the worker will inherit): ``uid`` if the
+    Python installation and the worker's folder are (made) reachable for it, with the folder
+    made its own; else None (a uid that cannot import the standard library is no use: the
+    worker then stays root, with no capabilities, and the record says it ran without "uid")."""
+    if uid is None:
+        return None
+    hidden = {top: list(paths) for top, paths in HIDDEN_PYTHON.items()}
+    for top, paths in privileges.hidden_from_others([workdir]).items():
+        hidden.setdefault(top, []).extend(paths)
+    if hidden and not (mounts and privileges.expose(hidden)):
         return None
     try:
         os.chown(workdir, uid, uid)
@@ -129,8 +134,8 @@ def _helper(channel: int, config: dict, workdir: str, cgroup: str | None, report
     limits = Limits.from_json(config["limits"])
     mode = str(config.get("namespaces", "auto"))
     parts = cgroups.join(cgroup)
-    if uid is not None and mode != "none" and _private_mounts():  # the worker's mount namespace copies this one
-        uid = _usable_uid(uid, workdir)
+    if uid is not None:
+        uid = _usable_uid(uid, workdir, _private_mounts())  # the worker's mount namespace copies this one
         if uid is not None:
             parts += privileges.become(uid)
     parts += _enter_user_and_pid_namespaces(mode)
@@ -153,12 +158,10 @@ def _direct_child(channel: int, config: dict, workdir: str, cgroup: str | None, 
     parts = cgroups.join(cgroup)
     if pidns:
         parts.append("pidns")
-        if not _private_mounts():
-            uid = None
-        uid = _usable_uid(uid, workdir)
+        uid = _usable_uid(uid, workdir, _private_mounts())
         parts += _enter_other_namespaces(workdir, limits.folder_bytes, uid if uid is not None else os.geteuid())
-    else:  # no mount namespace to expose a hidden Python in
-        uid = _usable_uid(None if HIDDEN_PYTHON else uid, workdir)
+    else:
+        uid = _usable_uid(uid, workdir, mounts=False)
     worker.child_main(channel, limits, workdir, parts, report, _worker_confinement(uid, userns=pidns))
 
 
