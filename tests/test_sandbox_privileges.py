@@ -269,6 +269,8 @@ def test_workers_run_unprivileged_under_the_filter():
     assert all(int(fields[c], 16) == 0 for c in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"))
     assert fields["NoNewPrivs"].strip() == "1"
     assert ("seccomp" in facts) == (fields["Seccomp"].strip() == "2")
+    if not ROOT:  # no real uid to hand out: the user-namespace route
+        assert {"userns", "pidns", "netns", "mntns"} <= facts
 
 
 HONEST_WORK = '''
@@ -314,7 +316,7 @@ def test_the_sandbox_tests_pass_as_an_unprivileged_user():
     become = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all"]
     scratch = tempfile.mkdtemp(prefix="grader-unprivileged-", dir="/tmp")  # pytest's tmp_path is root's only
     os.chmod(scratch, 0o777)
-    pytest_cmd = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "--basetemp", f"{scratch}/t", *tests]
+    pytest_cmd = [sys.executable, "-m", "pytest", "-x", "-p", "no:cacheprovider", "--basetemp", f"{scratch}/t", *tests]
     expose = ("import os, sys; from grader.sandbox import privileges; "
               f"assert privileges.expose({hidden!r}); os.execvp(sys.argv[1], sys.argv[1:])")
     env = {**os.environ, UNPRIVILEGED_RUN: "1", "HOME": scratch, "TMPDIR": scratch}
