@@ -1,8 +1,9 @@
 """The worker: a forked process that confines itself, then runs ONLY the student's code.
 
 Everything before :func:`_load` runs trusted code and may be relied on (its own uid, no
-capabilities, Landlock, seccomp, limits, the ``ready`` message naming what is in force). From the first student line on, the whole process
-is the student's: the judge re-validates every frame and trusts nothing else it says.
+capabilities, Landlock, seccomp, limits, the ``ready`` message naming what is in force). From
+the first student line on, the whole process is the student's: the judge re-validates every
+frame and trusts nothing else it says.
 """
 
 from __future__ import annotations
@@ -72,11 +73,12 @@ def _isolate_fds(channel: int) -> None:
 class Confinement:
     """How the zygote wants a worker confined: ``uid`` the real uid (and gid) to become when the
     grader runs as root (None otherwise: a helper already entered a user namespace), ``userns``
-    whether to enter a user namespace after that, ``seccomp_filter`` the filter to load last."""
+    whether to enter a user namespace after that, ``seccomp_program`` the filter to load last
+    (:func:`grader.sandbox.syscall_filter.build`)."""
 
     uid: int | None
     userns: bool
-    seccomp_filter: Any
+    seccomp_program: bytes | None
 
 
 def _confine(workdir: str, how: Confinement) -> list[str]:
@@ -96,7 +98,7 @@ def _confine(workdir: str, how: Confinement) -> list[str]:
     except OSError:
         pass
     facts += privileges.drop_capabilities()
-    return facts + syscall_filter.load(how.seccomp_filter)  # last: it refuses set-up steps (unshare, keyctl)
+    return facts + syscall_filter.load(how.seccomp_program)  # last: it refuses set-up steps (unshare, keyctl)
 
 
 def _note_for(label: str, exc: BaseException) -> str:

@@ -2,17 +2,19 @@
 
 Workers are made ahead of demand ("spares"), so the slow steps of making one never sit on a
 submission's critical path: joining a fresh pids cgroup (a cgroup v1 migration waits for an RCU
-grace period, typically 5-20 ms) and forking this 40 MB interpreter (~1.5 ms). For each spare
-the zygote creates an empty folder, a pids cgroup and a channel (a socketpair), then forks the
-worker: as root, straight into a new PID namespace (it unshares the PID namespace for its next
-child only and returns to its own right after the fork), and the worker joins its cgroup,
-enters new network and mount namespaces and mounts a size-capped tmpfs on its folder itself;
+grace period, typically 5-20 ms), forking this 40 MB interpreter (~1.5 ms) and the worker's
+jail. For each spare the zygote creates an empty folder, a pids cgroup and a channel (a
+socketpair), then forks the worker: as root, straight into a new PID namespace (it unshares the
+PID namespace for its next child only and returns to its own right after the fork), and the
+worker joins its cgroup, enters new network, UTS, IPC and mount namespaces, mounts a size-capped
+tmpfs on its folder itself and drops root for a uid of its own (:mod:`grader.sandbox.privileges`);
 otherwise a short-lived helper does that through a user namespace, forks the worker and exits,
 and the zygote, a child subreaper, adopts the worker. Either way the worker is PID 1 of its
-namespace (killing it kills every process the student started), closes every file descriptor
-but its channel, and waits for its start message: until then it has run no student code and
-holds nothing but the empty folder. A spare is exactly as fresh as a worker forked on demand;
-it is never reused, and one is handed out per ``spawn`` request.
+namespace (killing it kills every process the student started), confines itself (no
+capabilities, Landlock, the seccomp filter compiled once here), closes every file descriptor
+but its channel, reports ``ready`` to the zygote and waits for its start message: until then it
+has run no student code and holds nothing but the empty folder. A spare is exactly as fresh as a
+worker forked on demand; it is never reused, and one is handed out per ``spawn`` request.
 
 The judge sends ``spawn`` requests over a UNIX socket with the configuration (limits, namespace
 mode, cgroup base, temp folder); the reply carries the worker's PID, folder and cgroup, a pidfd
@@ -53,8 +55,8 @@ SPARE_NAME = b"grader-spare"  # process name of helpers and of workers not yet s
 ATTEMPTS = 3
 CHANNEL_BUFFER = 4 << 20  # capped by net.core.wmem_max
 READY_LINE = worker.READY_LINE  # a worker's last word to the zygote: confined, waiting for its start message
-#: Built once here (~20 ms); each worker only loads it (~1 ms). (None, reason) without libseccomp.
-SECCOMP_FILTER, SECCOMP_BINDING = syscall_filter.build()
+#: Built and compiled once here; each worker only installs it. (None, reason) without libseccomp.
+SECCOMP_PROGRAM, SECCOMP_BINDING = syscall_filter.build()
 #: Parts of the Python installation that workers' own uids could not reach (as root, e.g. a
 #: pyenv under /root): each worker's mount namespace makes them reachable.
 HIDDEN_PYTHON = privileges.hidden_from_others(worker.python_read_paths())
@@ -166,7 +168,7 @@ def _direct_child(channel: int, config: dict, workdir: str, cgroup: str | None, 
 
 
 def _worker_confinement(uid: int | None, userns: bool = False) -> worker.Confinement:
-    return worker.Confinement(uid=uid, userns=userns, seccomp_filter=SECCOMP_FILTER)
+    return worker.Confinement(uid=uid, userns=userns, seccomp_program=SECCOMP_PROGRAM)
 
 
 # ---------------------------------------------------------------- spares
