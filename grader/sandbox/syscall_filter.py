@@ -27,7 +27,7 @@ try:
 except ImportError:  # pragma: no cover - depends on the machine
     try:
         import pyseccomp as seccomp
-    except (ImportError, OSError):  # OSError: pyseccomp without libseccomp.so.2
+    except (ImportError, OSError, RuntimeError, AttributeError):  # pyseccomp without (a recent) libseccomp.so.2
         seccomp = None
 
 REFUSED = (
