@@ -327,3 +327,45 @@ def test_the_sandbox_tests_pass_as_an_unprivileged_user():
         shutil.rmtree(scratch, ignore_errors=True)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert " passed" in proc.stdout and " failed" not in proc.stdout
+
+
+def _ids(pid: int) -> tuple[int, int]:
+    fields = dict(line.split(":\t", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":\t" in line)
+    return int(fields["Uid"].split()[0]), int(fields["Gid"].split()[0])
+
+
+@pytest.mark.skipif(not ROOT, reason="real per-worker uids are handed out only when the grader runs as root")
+def test_live_workers_never_share_a_uid():
+    students = [SandboxedStudent([("cell", "x = 1")], FAST) for _ in range(4)]
+    try:
+        ids = [_ids(s._worker.pid) for s in students]
+        assert len({uid for uid, _ in ids}) == len(ids)
+        assert all(uid == gid and uid >= privileges.UID_BASE for uid, gid in ids)
+    finally:
+        for s in students:
+            s.close()
+
+
+def test_without_libseccomp_the_record_says_so(monkeypatch, capsys, tmp_path):
+    """A zygote that could not build the filter: workers run without it, the record and a warning say so."""
+    from grader.sandbox import isolation, syscall_filter
+
+    monkeypatch.setattr(syscall_filter, "seccomp", None)
+    program, reason = syscall_filter.build()
+    assert program is None and "pyseccomp" in reason
+    monkeypatch.undo()
+    monkeypatch.setattr(isolation, "_warned", set())
+    zygote = judge._Zygote()  # a zygote of its own, started without the binding
+    monkeypatch.setattr(judge, "ZYGOTE", zygote)
+    for binding in ("seccomp", "pyseccomp"):  # found first on the zygote's path: neither binding imports
+        (tmp_path / f"{binding}.py").write_text("raise ImportError('not installed')\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    try:
+        with SandboxedStudent([("cell", "import socket\ndef f():\n    return str(socket.socket())")], FAST) as student:
+            assert "seccomp" not in student.isolation_facts
+            assert "seccomp" in student.isolation.split("; without: ")[1]
+            assert "no caps" in student.isolation_facts  # the rest of the jail still holds
+            assert student.call("f").startswith("<socket.socket")  # no filter indeed
+    finally:
+        zygote.shutdown()
+    assert "seccomp" in capsys.readouterr().err.split("in force")[0]
