@@ -369,3 +369,17 @@ def test_without_libseccomp_the_record_says_so(monkeypatch, capsys, tmp_path):
     finally:
         zygote.shutdown()
     assert "seccomp" in capsys.readouterr().err.split("in force")[0]
+
+
+def test_paths_other_uids_cannot_reach_are_found_by_their_topmost_closed_folder():
+    root = Path(tempfile.mkdtemp(dir="/tmp"))  # pytest's own folders are root's only
+    try:
+        closed = root / "home"
+        (closed / "py" / "lib").mkdir(parents=True)
+        (root / "open" / "lib").mkdir(parents=True)
+        os.chmod(root, 0o755)
+        os.chmod(closed, 0o700)
+        paths = [str(closed / "py"), str(closed / "py" / "lib"), str(root / "open" / "lib")]
+        assert privileges.hidden_from_others(paths) == {str(closed): paths[:2]}
+    finally:
+        shutil.rmtree(root)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import stat
 from typing import Iterable
 
 CLONE_NEWUSER = 0x10000000
@@ -19,7 +20,7 @@ INSIDE_ID = 1000  # the worker's uid and gid inside its user namespace: anything
 #: Real uids/gids handed to workers when the grader runs as root: ``UID_BASE + zygote PID *
 #: SLOTS + slot``. Above the ranges systemd and /etc/subuid hand out, below 2**31; a PID is
 #: below 2**22, so no two zygotes (and no two live workers of one zygote) share an id.
-UID_BASE, SLOTS = 1 << 30, 128
+UID_BASE, SLOTS = 1 << 30, 256
 PR_GET_DUMPABLE, PR_SET_DUMPABLE, PR_CAPBSET_READ, PR_CAPBSET_DROP = 3, 4, 23, 24
 PR_SET_NO_NEW_PRIVS, PR_GET_NO_NEW_PRIVS = 38, 39
 PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
@@ -86,17 +87,23 @@ def expose(plan: dict[str, list[str]]) -> bool:
         fds = {path: os.open(path, os.O_PATH | os.O_CLOEXEC) for paths in plan.values() for path in paths}
     except OSError:
         return False
+    umask = os.umask(0o022)  # the folders made below must be traversable by the worker's uid
     try:
         for top, paths in plan.items():
             if _libc.mount(b"tmpfs", top.encode(), b"tmpfs", ctypes.c_ulong(MS_NOSUID | MS_NODEV), b"mode=0755,size=64k") != 0:
                 return False
             for path in paths:
-                os.makedirs(path, mode=0o755, exist_ok=True)
+                if stat.S_ISDIR(os.fstat(fds[path]).st_mode):
+                    os.makedirs(path, exist_ok=True)
+                else:  # a file is bound onto an empty file
+                    os.makedirs(os.path.dirname(path), exist_ok=True)
+                    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o644))
                 if _libc.mount(f"/proc/self/fd/{fds[path]}".encode(), path.encode(), None, ctypes.c_ulong(MS_BIND | MS_REC), None) != 0:
                     return False
     except OSError:
         return False
     finally:
+        os.umask(umask)
         for fd in fds.values():
             os.close(fd)
     return True
