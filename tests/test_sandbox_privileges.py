@@ -88,11 +88,12 @@ class Target:
 
 @dataclass(frozen=True)
 class Case:
-    """How to aim one attack: ``args`` in the sandbox; in the control, ``control_args`` (default:
-    the same), run under ``wrapper`` (a throwaway namespace), with a canary process beside it."""
+    """How to aim one attack: ``args`` for its call, ``later`` for a call by a later submission
+    (a process of its own); the control runs under ``wrapper`` (a throwaway namespace), with a
+    canary process beside it if ``canary``."""
 
     args: Callable[[Target], list] = lambda t: []
-    control_args: Callable[[Target], list] | None = None
+    later: tuple = ()
     wrapper: tuple[str, ...] = ()
     canary: bool = False
     control_cwd: bool = False  # run the control in a temporary folder (it makes files)
@@ -111,7 +112,8 @@ CASES: dict[str, Case] = {
     "host_realtime": Case(),
     "host_renice": Case(args=lambda t: [os.getpgrp(), 0, os.getpid()]),  # control: aimed at a sleep of its own
     "host_keyring": Case(expect="grader-test-secret-payload"),
-    "host_sysv_shm": Case(wrapper=("unshare", "--ipc"), args=lambda t: ["plant"], expect="from another submission"),
+    "host_sysv_shm": Case(wrapper=("unshare", "--ipc"), args=lambda t: ["plant"], later=("read",),
+                          expect="from another submission"),
     "host_unix_socket": Case(args=lambda t: [t.unix_socket.getsockname()]),
     "host_io_uring": Case(),
     "host_userfaultfd": Case(),
@@ -183,13 +185,13 @@ def run_control(name: str, t: Target) -> str:
     case = CASES[name]
     if case.wrapper and not shutil.which(case.wrapper[0]):
         pytest.skip(f"{case.wrapper[0]} is not installed")
-    calls = [(case.control_args or case.args)(t)]
-    if name == "host_sysv_shm":
-        calls.append(["read"])
     if name == "host_renice":
         return _renice_control()
-    cwd = t.folder / "control" if case.control_cwd else REPO_ROOT
-    cwd.mkdir(exist_ok=True)
+    calls = [case.args(t)] + ([list(case.later)] if case.later else [])
+    cwd = REPO_ROOT
+    if case.control_cwd:
+        cwd = t.folder / "control"
+        cwd.mkdir()
     proc = subprocess.run([*case.wrapper, sys.executable, "-c", CONTROL, str(ATTACKS / f"{name}.py"), json.dumps(calls),
                            "1" if case.canary else "0"], cwd=cwd, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
@@ -243,10 +245,10 @@ def test_attack_is_refused_in_the_sandbox_and_leaves_no_trace(name, target):
         with SandboxedStudent([(name, code)], FAST) as student:
             out = student.call("attack", *CASES[name].args(target))
             assert out.startswith("refused"), out
-            if name == "host_sysv_shm":  # a later submission looks for the segment
-                with SandboxedStudent([(name, code)], FAST) as later:
-                    out = later.call("attack", "read")
-                    assert out.startswith("refused"), out
+        if CASES[name].later:  # e.g. a later submission looks for what this one left
+            with SandboxedStudent([(name, code)], FAST) as later:
+                out = later.call("attack", *CASES[name].later)
+                assert out.startswith("refused"), out
         wait_no_strays()
         assert canary.poll() is None, "the attack killed a process outside its worker"
         assert judge.ZYGOTE._proc.poll() is None, "the attack killed the zygote"
