@@ -21,7 +21,8 @@ grader too (phases they do not have read 0), for before/after comparisons.
 Then the floors under the 2x overhead target (grading time <= 2x the student's functions'
 time, so everything else must fit in the functions' own time): the battery run in-process with
 no sandbox at all, and a sandbox started with the reference code and closed again without a
-single call (the price of a fresh isolated process per submission).
+single call (the price of a fresh isolated process per submission); and the jail each worker
+puts itself in (privileges dropped, seccomp filter loaded), timed in forked children.
 """
 
 from __future__ import annotations
@@ -128,6 +129,39 @@ def empty_sandbox(source: str, n: int) -> tuple[float, float, float]:
     return wall / n, (_self_cpu() - cpu0) / n, (_zygote_cpu() - zcpu0) / n
 
 
+def jail_cost(n: int) -> tuple[float, float, float]:
+    """The jail each worker puts itself in before the zygote hands it out (off the submission's
+    critical path, but CPU all the same): mean seconds of ``worker._confine`` (own uid as root,
+    user namespace, session, keyring, Landlock, no capabilities, seccomp) in N forked children,
+    of loading the seccomp filter alone, and of building the filter (once per zygote)."""
+    from grader.sandbox import privileges, syscall_filter, worker
+
+    start = time.perf_counter()
+    flt, _ = syscall_filter.build()
+    built = time.perf_counter() - start
+    uid = privileges.UID_BASE + 127 if os.geteuid() == 0 else None
+    totals = [0.0, 0.0]
+    with tempfile.TemporaryDirectory(prefix="grader-jail-") as folder:
+        for _ in range(n):
+            r, w = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                os.close(r)
+                start = time.perf_counter()
+                worker._confine(folder, worker.Confinement(uid, uid is not None, None))
+                confined = time.perf_counter()
+                syscall_filter.load(flt)
+                done = time.perf_counter()
+                os.write(w, f"{done - start} {done - confined}".encode())
+                os._exit(0)
+            os.close(w)
+            text = os.read(r, 100).decode().split()
+            os.close(r)
+            os.waitpid(pid, 0)
+            totals = [t + float(v) for t, v in zip(totals, text)]
+    return totals[0] / n, totals[1] / n, built
+
+
 def build(assignment: assignments.Assignment, n: int, folder: Path) -> None:
     """N notebooks: the assignment's notebook with its solution cells filled, correct and buggy."""
     correct, buggy = bench_grading.variants(assignment)
@@ -164,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         cpu, zcpu = _self_cpu() - cpu0, _zygote_cpu() - zcpu0
         records = [json.loads(line) for line in (Path(tmp) / "results.jsonl").read_text().splitlines()]
     own, in_process = bench_grading.student_function_time(assignment, args.repeats)
+    jail = jail_cost(max(args.n, 20))
     n = len(items)
     calls = COUNTS["battery: calls"] / n
     n_calls = CALLS or COUNTS["battery: calls"]  # older versions: one round trip per call
@@ -199,6 +234,10 @@ def main(argv: list[str] | None = None) -> int:
           f"(the whole in-process battery is {in_process / own:.1f}x the functions' time)")
     print(f"  an empty sandbox (reference code loaded, closed without a call): {floor[0] * 1000:.2f} ms wall; "
           f"CPU: judge {floor[1] * 1000:.2f} ms, zygote and worker {floor[2] * 1000:.2f} ms")
+    print(f"the jail each worker enters before it is handed out (in spares, off the critical path): "
+          f"{jail[0] * 1000:.2f} ms (uid, user namespace, session, keyring, Landlock, capabilities, seccomp), "
+          f"of which loading the seccomp filter {jail[1] * 1000:.2f} ms; building the filter, once per zygote: "
+          f"{jail[2] * 1000:.2f} ms")
     return 0
 
 

@@ -96,6 +96,8 @@ HONEST = {
     "fake_protocol_stdout": ZEROS,  # without the fake frames and prints
     "fork_bomb": NOTHING,  # nothing but forks and sleeps
     "frame_peek": ZEROS,  # its fallback, without the search through frames and heap
+    # host_*.py (tests/test_sandbox_privileges.py): each tries a host escape, then raises NotImplementedError
+    **dict.fromkeys((p.stem for p in ATTACKS.glob("host_*.py")), NOTHING),
     "huge_array": NOTHING,  # nothing but an oversized reply
     "huge_file": CORRECT,  # without filling its folder
     "infinite_loop": Twin('''

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from grader.plain import to_plain
-from grader.sandbox import cgroups
+from grader.sandbox import cgroups, isolation
 from grader.sandbox.limits import Limits
 from grader.sandbox.protocol import (
     REPLY_TOO_LARGE,
@@ -165,27 +165,6 @@ ZYGOTE = _Zygote()
 # ---------------------------------------------------------------- one worker process
 
 
-#: What a full sandbox on Linux 5.13+ as root reports; anything missing is announced once.
-EXPECTED_ISOLATION = ("landlock", "pidns", "netns", "tmpfs folder")  # the tmpfs caps the folder's size
-_warned: set[str] = set()
-_warned_lock = threading.Lock()
-
-
-def _warn_if_weaker(isolation: str) -> None:
-    """One line on stderr per process and kind of isolation when Landlock or a namespace is missing
-    (each result record still says what was in force)."""
-    parts = isolation.split("+")
-    missing = [kind for kind in EXPECTED_ISOLATION if not any(p.startswith(kind) for p in parts)]
-    if not missing:
-        return
-    with _warned_lock:
-        if isolation in _warned:
-            return
-        _warned.add(isolation)
-    print(f"grader: warning: student code runs without {', '.join(missing)} on this machine "
-          f"(in force: {isolation}); see README, 'How student code is isolated'", file=sys.stderr)
-
-
 @dataclass
 class _Worker:
     pid: int
@@ -251,8 +230,9 @@ class SandboxedStudent(Student):
     """A submission's code running in a confined worker process (implements ``Student``).
 
     ``blocks`` are (label, code) pairs run in order in one namespace, each on its own: an error
-    in one is recorded in :attr:`load_notes` and the others still run. :attr:`isolation` says
-    what confinement was in force. Use as a context manager, or call :meth:`close`.
+    in one is recorded in :attr:`load_notes` and the others still run. :attr:`isolation_facts`
+    says what confinement was in force (:mod:`grader.sandbox.isolation`), :attr:`isolation` the
+    same for the record. Use as a context manager, or call :meth:`close`.
     """
 
     def __init__(self, blocks: list[tuple[str, str]], limits: Limits | None = None) -> None:
@@ -260,6 +240,7 @@ class SandboxedStudent(Student):
         self.limits = limits or Limits()
         self.load_notes: list[str] = []
         self.isolation = ""
+        self.isolation_facts: frozenset[str] = frozenset()
         self._spent = 0.0
         self._generation = 0
         self._worker: _Worker | None = None
@@ -311,17 +292,19 @@ class SandboxedStudent(Student):
         first = self._generation == 1
         started = time.monotonic()
         deadline = started + min(self.limits.load_seconds, max(self._remaining(), 0.0))
+        observed = isolation.observe(pid, pidfd, cgroup)  # before any student line runs in it
         try:
             cpu = max(1.0, min(self.limits.cpu_seconds, self._remaining()))
             send_frame(self._worker.fd, encode({"blocks": [list(b) for b in self.blocks], "cpu_seconds": cpu}), deadline, pidfd)
             ready = recv_message(self._worker.fd, 1 << 16, deadline, pidfd)  # sent before any student code runs
-            isolation = ready.get("ready")
-            if type(isolation) is not str:
-                raise ProtocolError("bad ready message")
-            self._worker.pidns = "pidns" in isolation.split("+")
+            try:
+                facts = isolation.combine(ready.get("ready"), observed)
+            except ValueError:
+                raise ProtocolError("bad ready message") from None
+            self._worker.pidns = "pidns" in facts
             if first:
-                self.isolation = isolation
-                _warn_if_weaker(isolation)
+                self.isolation_facts, self.isolation = facts, isolation.describe(facts)
+                isolation.warn_if_weaker(facts)
             loaded = recv_message(self._worker.fd, 1 << 20, deadline, pidfd)
             notes = loaded.get("notes")
             if type(notes) is not list or not all(type(n) is str for n in notes):

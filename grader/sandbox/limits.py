@@ -46,7 +46,8 @@ def apply_rlimits(limits: Limits, cpu_seconds: float) -> None:
     """Set hard rlimits on the calling process (irreversible: soft == hard).
 
     RLIMIT_NPROC is set too, though it does not bind root; the pids cgroup or the PID
-    namespace is what bounds processes there.
+    namespace is what bounds processes there. RLIMIT_RTPRIO and RLIMIT_NICE are 0: no real-time
+    priority, and no lowering of one's nice value (raising one's priority).
     """
     cpu = max(1, math.ceil(cpu_seconds))
     for res, value in (
@@ -57,5 +58,7 @@ def apply_rlimits(limits: Limits, cpu_seconds: float) -> None:
         (resource.RLIMIT_NPROC, limits.processes),
         (resource.RLIMIT_CORE, 0),
         (resource.RLIMIT_MEMLOCK, 0),
+        (resource.RLIMIT_RTPRIO, 0),
+        (resource.RLIMIT_NICE, 0),
     ):
         resource.setrlimit(res, (value, value))

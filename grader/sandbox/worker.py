@@ -1,8 +1,9 @@
 """The worker: a forked process that confines itself, then runs ONLY the student's code.
 
-Everything before :func:`_load` runs trusted code and may be relied on (limits, Landlock, the
-``ready`` message naming what is in force). From the first student line on, the whole process
-is the student's: the judge re-validates every frame and trusts nothing else it says.
+Everything before :func:`_load` runs trusted code and may be relied on (its own uid, no
+capabilities, Landlock, seccomp, limits, the ``ready`` message naming what is in force). From
+the first student line on, the whole process is the student's: the judge re-validates every
+frame and trusts nothing else it says.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ import site
 import sys
 import sysconfig
 import traceback
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
 import numpy as np
 import numpy.random  # noqa: F401  (lazy in numpy; 11 ms if each worker imported it)
 
 from grader.plain import NotPlain, to_plain
-from grader.sandbox import landlock
+from grader.sandbox import landlock, privileges, syscall_filter
 from grader.sandbox.limits import Limits, apply_rlimits
 from grader.sandbox.protocol import ProtocolError, encode, encode_parts, recv_message, send_frame
 from grader.student import BadReply, global_rng_fingerprint, raised_message, split_reply
@@ -30,6 +32,7 @@ from grader.student import BadReply, global_rng_fingerprint, raised_message, spl
 CHANNEL_FD = 3
 PR_SET_PDEATHSIG, PR_SET_NAME = 1, 15
 WORKER_NAME = b"grader-worker"
+READY_LINE = b"ready\n"  # to the zygote, once confined: the worker may be handed out
 _libc = ctypes.CDLL(None)
 MAX_REQUEST = 1 << 31
 MAX_NOTE = 300
@@ -66,21 +69,36 @@ def _isolate_fds(channel: int) -> None:
     os.set_inheritable(CHANNEL_FD, False)
 
 
-def _confine(limits: Limits, workdir: str, cpu_seconds: float, parts: list[str]) -> None:
-    """Rlimits and Landlock; every step is recorded in ``parts`` (what ``isolation`` reports)."""
-    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # oversize writes fail with EFBIG instead of killing
-    # forked from one zygote: give each worker its own global RNG state (seed() alone takes ~12 ms)
-    np.random.seed(np.frombuffer(os.urandom(32), dtype=np.uint32))
+@dataclass(frozen=True)
+class Confinement:
+    """How the zygote wants a worker confined: ``uid`` the real uid (and gid) to become when the
+    grader runs as root (None otherwise: a helper already entered a user namespace), ``userns``
+    whether to enter a user namespace after that, ``seccomp_program`` the filter to load last
+    (:func:`grader.sandbox.syscall_filter.build`)."""
+
+    uid: int | None
+    userns: bool
+    seccomp_program: bytes | None
+
+
+def _confine(workdir: str, how: Confinement) -> list[str]:
+    """Everything but the rlimits, in an order where no step needs what an earlier one took
+    away; returns the isolation facts it established. Student code never runs before this."""
+    facts = []
+    if how.uid is not None:
+        facts += privileges.become(how.uid)
+        if how.userns:
+            facts += privileges.enter_user_namespace()
+    facts += privileges.own_session_and_keyring()
     readable = python_read_paths()
     sys.path[:] = [p for p in sys.path if p and p.startswith(readable)]  # drops the repository
     try:
-        parts.insert(0, landlock.restrict(readable, [workdir, os.devnull]))
-    except OSError as exc:
-        parts.insert(0, f"no landlock ({exc.strerror or exc})")
-    apply_rlimits(limits, cpu_seconds)
-    parts.append("rlimits")
+        landlock.restrict(readable, [workdir, os.devnull])
+        facts.append("landlock")
+    except OSError:
+        pass
+    facts += privileges.drop_capabilities()
+    return facts + syscall_filter.load(how.seccomp_program)  # last: it refuses set-up steps (unshare, keyctl)
 
 
 def _note_for(label: str, exc: BaseException) -> str:
@@ -218,16 +236,27 @@ def serve(namespace: dict) -> NoReturn:
         _send(out, call.get("name"))
 
 
-def child_main(channel: int, limits: Limits, workdir: str, parts: list[str]) -> NoReturn:
-    """Entry point of the forked worker. Never returns."""
+def child_main(channel: int, limits: Limits, workdir: str, facts: list[str], report: int, how: Confinement) -> NoReturn:
+    """Entry point of the forked worker: confine itself, tell the zygote (on ``report``) it is
+    ready to be handed out, then wait for its start message. Never returns."""
     try:
+        facts += _confine(workdir, how)
+        os.write(report, READY_LINE)
+        os.close(report)
         _isolate_fds(channel)
         os.chdir(workdir)
         start = recv_message(CHANNEL_FD, MAX_REQUEST)  # the judge has our pidfd by now
+        # after the uid change (which clears it) and once the helper, if any, has been reaped
+        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         _libc.prctl(PR_SET_NAME, WORKER_NAME, 0, 0, 0)  # no longer a spare
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # oversize writes fail with EFBIG instead of killing
+        # forked from one zygote: give each worker its own global RNG state (seed() alone takes ~12 ms)
+        np.random.seed(np.frombuffer(os.urandom(32), dtype=np.uint32))
         blocks = [(str(label), str(code)) for label, code in start["blocks"]]
-        _confine(limits, workdir, float(start["cpu_seconds"]), parts)
-        send_frame(CHANNEL_FD, encode({"ready": "+".join(parts)}))
+        apply_rlimits(limits, float(start["cpu_seconds"]))
+        facts.append("rlimits")
+        send_frame(CHANNEL_FD, encode({"ready": facts}))  # before any student code runs
         namespace: dict[str, Any] = {"__name__": "submission", "__builtins__": __builtins__}
         del start
     except BaseException:
