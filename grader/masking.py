@@ -1,0 +1,166 @@
+"""Student-facing exception text, built by the judge from the student's raw words.
+
+An exception's type name and text come from the student's process, so they are the student's
+word: the code could put the hidden inputs there, as digits, floats, base64 or hex of
+``x.tobytes()``, or a printed array. The judge therefore rebuilds every message here, never in
+the worker (where student code could switch the masking off): only values the student may see
+survive, i.e. the case's public parameters (:func:`public_values`, derived from the call's
+arguments); every other number, long digit run, hex or base64-like run and printed array
+becomes "...", control characters go, and the text is bounded in length and lines.
+
+A seed is a hidden input (it decides the mask a check expects), so its value is masked like
+any other. What survives is words and public numbers; a hostile submission can still spell a
+few bits with words (e.g. "yes"/"no" on the sign of one input), at most what fits in
+:data:`MAX_TEXT` characters, never an array.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import numpy as np
+
+MAX_TEXT = 300  # characters of the student's text kept in a message
+MAX_LINES = 4
+MAX_RAW = 4 * MAX_TEXT  # what the judge looks at of the raw text at all (bounds the regex work)
+MAX_TYPE_NAME = 40
+MAX_NUMBERS = 8  # public numbers kept per message; real errors name a few shapes and an index
+MASK = "..."
+SECRET_KEYS = frozenset({"seed"})  # dict parameters whose values are hidden inputs
+
+_CONTROL = re.compile(r"[^\S\n ]|[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+_ARRAY_TEXT = re.compile(r"array\((?:[^()]|\([^()]*\))*\)|\[[^\[\]]*\d[^\[\]]*\]")
+_ARRAY_OPEN = re.compile(r"array\(.*|\[[^\]]*\d[^\]]*$", re.S)  # a dump cut off by the length cap
+_ENCODED = re.compile(r"[A-Za-z0-9+/=_\-]{12,}")  # base64, urlsafe base64, hex, long mixed runs
+_HEX = re.compile(r"\b0[xX][0-9a-fA-F]+|\b(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{6,}\b")
+_NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![\w.])|\b(?:nan|inf)\b", re.I)
+_DIGITS = re.compile(r"\d+")
+_TYPE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class Public:
+    """Numbers a message may show: integers (shapes, sizes, dims, indices within them, public
+    integer parameters) and floats (public float parameters such as a keep probability)."""
+
+    ints: frozenset[int] = frozenset()
+    max_index: int = 0  # 0 <= n < max_index: an index within one of the shapes
+    floats: frozenset[float] = frozenset()
+
+    def allows(self, token: str) -> bool:
+        """Whether the numeric ``token`` names a public value."""
+        try:
+            value = float(token)
+        except ValueError:
+            return False
+        if not math.isfinite(value):
+            return False
+        if value == int(value) and re.fullmatch(r"[-+]?\d+", token):
+            n = int(token)
+            return n in self.ints or 0 <= n < self.max_index
+        return value in self.floats
+
+
+NO_PUBLIC = Public()
+
+
+def public_values(args: Iterable[Any], extra: Iterable[int] = ()) -> Public:
+    """The numbers a call's arguments make public: each array argument's shape, dims, size and
+    number of dimensions (and every index within the shape), and the int/float values of its
+    dict parameters except :data:`SECRET_KEYS`, and the ``extra`` integers the judge itself
+    knows (e.g. the tuple size a call expects). Scalars passed on their own and every array's
+    contents stay hidden."""
+    ints: set[int] = {0, 1, *extra}
+    floats: set[float] = set()
+    max_index = 0
+    for arg in args:
+        if isinstance(arg, np.ndarray):
+            ints.update(arg.shape)
+            ints.update((arg.ndim, arg.size, -1))
+            ints.update(-k for k in range(1, arg.ndim + 1))  # negative axes
+            max_index = max(max_index, *arg.shape, arg.ndim, 0)
+        elif type(arg) is dict:
+            for key, value in arg.items():
+                if key in SECRET_KEYS or type(value) is bool:
+                    continue
+                if type(value) is int:
+                    ints.add(value)
+                elif type(value) is float and math.isfinite(value):
+                    floats.add(value)
+                    if value == int(value):
+                        ints.add(int(value))
+    return Public(frozenset(ints), max_index, frozenset(floats))
+
+
+def clean(text: str, limit: int = MAX_TEXT) -> str:
+    """``text`` without control or invisible characters, at most ``MAX_LINES`` lines and
+    ``limit`` characters (then "...")."""
+    text = _CONTROL.sub(" ", text[:MAX_RAW].replace("\r\n", "\n").replace("\r", "\n"))
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    text = "\n".join(lines[:MAX_LINES])
+    return text if len(text) <= limit else text[:limit] + MASK
+
+
+def mask_text(text: str, public: Public = NO_PUBLIC) -> str:
+    """The student's raw exception ``text`` as a student may see it: printed arrays, encoded runs
+    and every number that is not ``public`` replaced by "...", then bounded (:func:`clean`)."""
+    text = _CONTROL.sub(" ", text[:MAX_RAW])
+    for _ in range(8):  # nested lists: the innermost go first
+        masked = _ARRAY_TEXT.sub("[...]", text)
+        if masked == text:
+            break
+        text = masked
+    text = _ARRAY_OPEN.sub("[...]", text)
+    text = _ENCODED.sub(lambda m: m.group() if not _DIGITS.search(m.group()) and len(m.group()) < 32 else MASK, text)
+    text = _HEX.sub(MASK, text)
+    kept = 0
+
+    def number(match: re.Match) -> str:
+        nonlocal kept
+        if kept < MAX_NUMBERS and public.allows(match.group()):
+            kept += 1
+            return match.group()
+        return MASK
+
+    text = _NUMBER.sub(number, text)
+    # digits left inside words: "float64" and "int32" name types; longer runs carry data
+    text = _DIGITS.sub(lambda m: m.group() if len(m.group()) <= 2 else MASK, text)
+    return clean(text)
+
+
+def type_name(raw: Any) -> str:
+    """A validated exception type name: an identifier of at most ``MAX_TYPE_NAME`` characters
+    with at most two digits (so it carries no number), else "Exception"."""
+    if (type(raw) is str and len(raw) <= MAX_TYPE_NAME and _TYPE_NAME.fullmatch(raw)
+            and sum(c.isdigit() for c in raw) <= 2):
+        return raw
+    return "Exception"
+
+
+def raised_message(name: str, exc_type: Any, text: Any, public: Public = NO_PUBLIC) -> str:
+    """Student-facing text for an exception of type ``exc_type`` (its name, the student's word)
+    with message ``text`` raised by the student's function ``name``."""
+    kind = type_name(exc_type)
+    if kind == "NotImplementedError":
+        return f"{name} is not implemented yet (it raised NotImplementedError)"
+    masked = mask_text(text, public) if type(text) is str else ""
+    return f"{name} raised {kind}: {masked}" if masked else f"{name} raised {kind}"
+
+
+def exception_text(exc: BaseException, limit: int = MAX_RAW) -> tuple[str, str]:
+    """(type name, text) of an exception, raw and cut to ``limit`` characters: what the worker
+    sends (the judge masks it). Never raises, whatever the exception's ``__str__`` does."""
+    try:
+        kind = type(exc).__name__
+        kind = kind if type(kind) is str else ""
+    except BaseException:
+        kind = ""
+    try:
+        text = str(exc)
+        text = text[:limit] if type(text) is str else ""
+    except BaseException:
+        text = ""
+    return kind[:MAX_TYPE_NAME + 1], text
