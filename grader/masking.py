@@ -31,11 +31,12 @@ MAX_NUMBERS = 8  # public numbers kept per message; real errors name a few shape
 MASK = "..."
 SECRET_KEYS = frozenset({"seed"})  # dict parameters whose values are hidden inputs
 
-_CONTROL = re.compile(r"[^\S\n ]|[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+# whitespace but space and newline; control, invisible and bidi characters; lone surrogates (no UTF-8)
+_CONTROL = re.compile(r"[^\S\n ]|[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ud800-\udfff]")
 _ARRAY_TEXT = re.compile(r"array\((?:[^()]|\([^()]*\))*\)|\[[^\[\]]*\d[^\[\]]*\]")
 _ARRAY_OPEN = re.compile(r"array\(.*|\[[^\]]*\d[^\]]*$", re.S)  # a dump cut off by the length cap
 _ENCODED = re.compile(r"[A-Za-z0-9+/=_\-]{12,}")  # base64, urlsafe base64, hex, long mixed runs
-_HEX = re.compile(r"\b0[xX][0-9a-fA-F]+|\b(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{6,}\b")
+_HEX = re.compile(r"\b0[xX][0-9a-fA-F]+|\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{6,}\b")
 _NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![\w.])|\b(?:nan|inf)\b", re.I)
 _DIGITS = re.compile(r"\d+")
 _TYPE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

@@ -403,7 +403,7 @@ class SandboxedStudent(Student):
         if type(reports) is not list:
             raise ProtocolError("bad load report")
         notes = dict(self._syntax_notes)
-        for report in reports[:len(self.blocks)]:
+        for report in reports:  # as many as fit in the report's bounded frame
             if type(report) is not dict:
                 continue
             index = report.get(Key.BLOCK)
