@@ -37,8 +37,9 @@ _ARRAY_TEXT = re.compile(r"array\((?:[^()]|\([^()]*\))*\)|\[[^\[\]]*\d[^\[\]]*\]
 _ARRAY_OPEN = re.compile(r"array\(.*|\[[^\]]*\d[^\]]*$", re.S)  # a dump cut off by the length cap
 _ENCODED = re.compile(r"[A-Za-z0-9+/=_\-]{12,}")  # base64, urlsafe base64, hex, long mixed runs
 _HEX = re.compile(r"\b0[xX][0-9a-fA-F]+|\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{6,}\b")
-_NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![\w.])|\b(?:nan|inf)\b", re.I)
-_DIGITS = re.compile(r"\d+")
+_NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?(?!\w|\.\d)|\b(?:nan|inf)\b", re.I)
+_DIGIT_WORD = re.compile(r"[\w+/]*(?:[A-Za-z_+/][\w+/]*\d|\d[\w+/]*[A-Za-z_+/])[\w+/]*")
+_NAME_WITH_DIGITS = re.compile(r"[A-Za-z_]+(?:\d{1,3}|[123]d)")
 _TYPE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -115,20 +116,29 @@ def mask_text(text: str, public: Public = NO_PUBLIC) -> str:
             break
         text = masked
     text = _ARRAY_OPEN.sub("[...]", text)
-    text = _ENCODED.sub(lambda m: m.group() if not _DIGITS.search(m.group()) and len(m.group()) < 32 else MASK, text)
+    text = _ENCODED.sub(lambda m: m.group() if len(m.group()) < 32 and not re.search(r"\d", m.group()) else MASK, text)
     text = _HEX.sub(MASK, text)
-    kept = 0
+    kept: list[str] = []  # tokens that stay, each held out of the text until the end
+
+    def hold(token: str) -> str:
+        kept.append(token)
+        return f"\x00{chr(0xE000 + len(kept) - 1)}"
+
+    numbers = 0
 
     def number(match: re.Match) -> str:
-        nonlocal kept
-        if kept < MAX_NUMBERS and public.allows(match.group()):
-            kept += 1
-            return match.group()
-        return MASK
+        nonlocal numbers
+        if numbers >= MAX_NUMBERS or not public.allows(match.group()):
+            return MASK
+        numbers += 1
+        return hold(match.group())
 
+    # words with digits: "float64", "int32", "conv2d", "x1" name things; any other (a chunk of
+    # base64, "x12345") may carry data
+    text = _DIGIT_WORD.sub(lambda m: hold(m.group()) if _NAME_WITH_DIGITS.fullmatch(m.group()) else MASK, text)
     text = _NUMBER.sub(number, text)
-    # digits left inside words: "float64" and "int32" name types; longer runs carry data
-    text = _DIGITS.sub(lambda m: m.group() if len(m.group()) <= 2 else MASK, text)
+    text = re.sub(r"\d+", MASK, text)  # any digit left ("1.2.3", "3.5.") is not a public number
+    text = re.sub("\x00(.)", lambda m: kept[ord(m.group(1)) - 0xE000], text, flags=re.S)
     return clean(text)
 
 
