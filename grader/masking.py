@@ -27,7 +27,7 @@ MAX_TEXT = 300  # characters of the student's text kept in a message
 MAX_LINES = 4
 MAX_RAW = 4 * MAX_TEXT  # what the judge looks at of the raw text at all (bounds the regex work)
 MAX_TYPE_NAME = 40
-MAX_NUMBERS = 8  # public numbers kept per message; real errors name a few shapes and an index
+MAX_NUMBERS = 12  # public numbers kept per message; real errors name two shapes and an index or so
 MASK = "..."
 SECRET_KEYS = frozenset({"seed"})  # dict parameters whose values are hidden inputs
 
@@ -39,7 +39,8 @@ _ENCODED = re.compile(r"[A-Za-z0-9+/=_\-]{12,}")  # base64, urlsafe base64, hex,
 _HEX = re.compile(r"\b0[xX][0-9a-fA-F]+|\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{6,}\b")
 _NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?(?!\w|\.\d)|\b(?:nan|inf)\b", re.I)
 _DIGIT_WORD = re.compile(r"[\w+/]*(?:[A-Za-z_+/][\w+/]*\d|\d[\w+/]*[A-Za-z_+/])[\w+/]*")
-_NAME_WITH_DIGITS = re.compile(r"[A-Za-z_]+(?:\d{1,3}|[123]d)")
+_NAME_WITH_DIGITS = re.compile(r"(?:[a-z_]+|[A-Z][a-z_]*)(?:\d|16|32|64|128|[123]d)")  # float64, Conv2d, x1
+_SLASHED = re.compile(r"(?<![\w+/])(?=[\w+/]*[A-Za-z])(?=[\w+/]*[+/])[\w+/]{4,}=*")  # base64 chunks with + or /
 _TYPE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -118,6 +119,7 @@ def mask_text(text: str, public: Public = NO_PUBLIC) -> str:
     text = _ARRAY_OPEN.sub("[...]", text)
     text = _ENCODED.sub(lambda m: m.group() if len(m.group()) < 32 and not re.search(r"\d", m.group()) else MASK, text)
     text = _HEX.sub(MASK, text)
+    text = _SLASHED.sub(MASK, text)
     kept: list[str] = []  # tokens that stay, each held out of the text until the end
 
     def hold(token: str) -> str:
