@@ -70,7 +70,7 @@ from grader.student import (
 REPLY_FACTOR = 4
 REPLY_SLACK = 64 << 10
 MAX_REPLY_JSON = 1 << 20  # the JSON part of a reply: structure and scalars; arrays travel as buffers
-LOAD_REPORT_BYTES = 64 << 10  # the load report: one short failure report per block at most
+LOAD_REPORT_BYTES = 64 << 10  # per 8 blocks: one report per block of at most MAX_RAW characters, \u-escaped
 _handle_ids = itertools.count(1)  # unique across students, so a handle cannot resolve in the wrong one
 
 
@@ -379,8 +379,8 @@ class SandboxedStudent(Student):
             if first:
                 self.isolation = isolation
                 _warn_if_weaker(isolation)
-            loaded = recv_message(self._worker.fd, LOAD_REPORT_BYTES + 2 * masking.MAX_RAW * len(self.blocks),
-                                  deadline, pidfd, max_json=LOAD_REPORT_BYTES)
+            report_bytes = LOAD_REPORT_BYTES * (1 + len(self.blocks) // 8)
+            loaded = recv_message(self._worker.fd, report_bytes, deadline, pidfd, max_json=report_bytes)
             notes = self._load_notes(loaded.get(Key.FAILURES))
             if first:
                 self.load_notes += notes
