@@ -25,7 +25,7 @@ import numpy as np
 
 MAX_TEXT = 300  # characters of the student's text kept in a message
 MAX_LINES = 4
-MAX_RAW = 4 * MAX_TEXT  # what the judge looks at of the raw text at all (bounds the regex work)
+MAX_RAW = 16_000  # of the raw text the worker sends and the judge reads (an unsummarised array repr fits)
 MAX_TYPE_NAME = 40
 MAX_NUMBERS = 12  # public numbers kept per message; real errors name two shapes and an index or so
 MASK = "..."

@@ -68,9 +68,9 @@ from grader.student import (
 #: plus REPLY_SLACK for the structure and small values. A check expecting a larger output says
 #: so in ``Call.reply_bytes``. ``Limits.reply_bytes`` bounds what one ``run`` reads in all.
 REPLY_FACTOR = 4
-REPLY_SLACK = 64 << 10
+REPLY_SLACK = 128 << 10  # also holds an exception text of masking.MAX_RAW characters, JSON-escaped
 MAX_REPLY_JSON = 1 << 20  # the JSON part of a reply: structure and scalars; arrays travel as buffers
-LOAD_REPORT_BYTES = 64 << 10  # per 8 blocks: one report per block of at most MAX_RAW characters, \u-escaped
+LOAD_REPORT_BYTES = 64 << 10  # per 8 blocks: one report per block of at most MAX_RAW characters, JSON-escaped
 _handle_ids = itertools.count(1)  # unique across students, so a handle cannot resolve in the wrong one
 
 

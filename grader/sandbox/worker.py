@@ -33,6 +33,7 @@ PR_SET_PDEATHSIG, PR_SET_NAME = 1, 15
 WORKER_NAME = b"grader-worker"
 _libc = ctypes.CDLL(None)
 MAX_REQUEST = 1 << 31
+MAX_NOTE_TEXT = 600  # of a load failure's text (no array in it: no call has been made)
 
 
 class _Kept:
@@ -86,7 +87,7 @@ def _confine(limits: Limits, workdir: str, cpu_seconds: float, parts: list[str])
 def _failure(index: int, label: str, exc: BaseException) -> dict:
     """The report on block ``index`` that failed to run: the exception's raw type name and text
     and the line in the block (the judge validates all of it and words the note)."""
-    kind, text = exception_text(exc)
+    kind, text = exception_text(exc, MAX_NOTE_TEXT)
     line = None
     try:
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == f"<{label}>"]
