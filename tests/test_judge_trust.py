@@ -431,3 +431,31 @@ def test_padding_within_the_budget_is_read_and_the_reply_still_checked():
     with attack("judge_oversized_reply") as student:
         out = student.call("dropout_forward", np.ones((10, 10)), {"p": 0.5, "mode": "test", "variant": "padded"}, keep=(1,))
     assert len(out) == 3 and out[2].shape == (300,)  # the extra item is the check's problem: it uses out[0]
+
+
+def test_a_round_reads_no_more_than_its_cap_in_all():
+    """Each reply within its own budget, but the round's total capped by ``Limits.reply_bytes``:
+    the replies past the cap are refused unread, the earlier ones kept."""
+    source = "def same(x):\n    return x\n"
+    x = np.ones(50_000)  # 400 KB per reply
+    limits = Limits(**{**FAST.to_json(), "reply_bytes": 1 * MIB})
+    with SandboxedStudent([("cell", source)], limits) as student:
+        replies = student.run([[Call("same", (x,))] for _ in range(4)])
+    got = [r.error is None for (r,) in replies]
+    assert got[:2] == [True, True] and not any(got[2:]), replies
+    assert all("more data than" in str(r.error) for (r,) in replies[2:])
+
+
+def test_the_rss_measure_can_fail(tmp_path):
+    """Positive control for test_oversized_replies_do_not_grow_the_judge: a judge that does
+    hold big replies shows it in the measure (8 legitimate 16 MB replies, allowed by the calls)."""
+    source = "import numpy as np\ndef dropout_forward(x, p):\n    return np.ones(2_000_000), None\n"
+    script = JUDGE_RSS.replace('keep=(1,))', 'keep=(1,), reply_bytes=20_000_000)')
+    path = tmp_path / "big.py"
+    path.write_text(source)
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True,
+                          timeout=300, cwd=REPO_ROOT, env=env)
+    assert done.returncode == 0, done.stderr
+    measured = json.loads(done.stdout.strip().splitlines()[-1])
+    assert measured["errors"] == [] and measured["growth_kib"] > 64 * 1024, measured  # of 128 MB held
