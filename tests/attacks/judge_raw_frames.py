@@ -1,5 +1,6 @@
 # Hand-made reply frames that break the value format in ways plain data never does: JSON nested
-# 30,000 deep, a .npy header announcing 10**12 elements over 8 bytes of data, shapes with NaN,
+# 30,000 deep, tagged dicts nested 200 deep, handles where arrays belong or with negative ids,
+# unknown tags, a .npy header announcing 10**12 elements over 8 bytes of data, shapes with NaN,
 # negative or float dims, negative buffer lengths, an array buffer used twice, object,
 # structured, datetime, complex and bytes dtypes, and JSON that is not UTF-8. Each is written
 # as the reply to the current request; the worker's real reply follows it.
@@ -45,6 +46,13 @@ def _frames(ident):
     yield {"id": ident, "ok": {"t": [{"a": 0}, {"a": 0}]}}, [_npy("'<f8'", "(1,)", bytes(8))]
     yield {"id": ident, "ok": ok, "bufs": [-5]}, ()
     yield b'{"id": %d, "bufs": [], "ok": "\xff\xfe\x80"}' % ident, ()
+    nested = None
+    for _ in range(200):
+        nested = {"d": {"k": nested}}
+    yield {"id": ident, "ok": {"t": [nested, None]}}, ()
+    yield {"id": ident, "ok": {"t": [{"h": 1}, {"h": 2}]}}, ()  # a handle where the output belongs
+    yield {"id": ident, "ok": {"t": [{"h": -7}, {"h": -7}]}}, ()  # negative handle ids
+    yield {"id": ident, "ok": {"t": [{"x": 1}, {"h": 1}]}}, ()  # an unknown tag
 
 
 def dropout_forward(x, dropout_param):
