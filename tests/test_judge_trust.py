@@ -372,28 +372,34 @@ def test_forged_error_replies_are_worded_by_the_judge(variant, wire):
     assert not digit_runs(shown, 4) and len(shown) < 400 and shown.count("\n") < masking.MAX_LINES, shown
 
 
-JUDGE_RSS = """
-import json, resource, sys
+#: A judge in its own process making 8 calls in one round; prints the peak of what it allocated
+#: meanwhile (tracemalloc counts numpy's arrays too: exact, unlike RSS) and its RSS growth.
+JUDGE_MEMORY = """
+import json, resource, sys, tracemalloc
 import numpy as np
 from grader.sandbox.judge import SandboxedStudent
 from grader.sandbox.limits import MIB, Limits
 from grader.student import Call
 limits = Limits(call_seconds=20.0, load_seconds=10.0, submission_seconds=60.0, cpu_seconds=60.0, memory_bytes=512 * MIB)
 with SandboxedStudent([("cell", open(sys.argv[1]).read())], limits) as student:
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     x = np.ones((100, 100))
     groups = [[Call("dropout_forward", (x, {"p": 0.5, "mode": "train"}), keep=(1,))] for _ in range(8)]
-    errors = [str(r.error) for (r,) in student.run(groups) if r.error is not None]
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    tracemalloc.start()
+    replies = student.run(groups)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    errors = [str(r.error) for (r,) in replies if r.error is not None]
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"growth_kib": after - before, "errors": errors}))
+print(json.dumps({"peak_kib": peak >> 10, "rss_growth_kib": after - before, "errors": errors}))
 """
 
 
-def _judge_rss(tmp_path: Path, source: str) -> dict:
+def _judge_memory(tmp_path: Path, source: str, script: str = JUDGE_MEMORY) -> dict:
     path = tmp_path / "submission.py"
     path.write_text(source)
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    done = subprocess.run([sys.executable, "-c", JUDGE_RSS, str(path)], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True,
                           timeout=300, cwd=REPO_ROOT, env=env)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -405,11 +411,12 @@ def test_oversized_replies_do_not_grow_the_judge(tmp_path):
     grows no more than with the honest twin's replies."""
     from test_attack_scores import HONEST
 
-    hostile = _judge_rss(tmp_path, (ATTACKS / "judge_oversized_reply.py").read_text())
-    honest = _judge_rss(tmp_path, HONEST["judge_oversized_reply"].code)
+    hostile = _judge_memory(tmp_path, (ATTACKS / "judge_oversized_reply.py").read_text())
+    honest = _judge_memory(tmp_path, HONEST["judge_oversized_reply"].code)
     assert len(hostile["errors"]) == 8 and all("more data than" in e for e in hostile["errors"]), hostile
     assert honest["errors"] == []
-    assert hostile["growth_kib"] <= honest["growth_kib"] + 32 * 1024, (hostile, honest)
+    assert hostile["peak_kib"] <= 2 * honest["peak_kib"] + 1024, (hostile, honest)
+    assert hostile["rss_growth_kib"] <= honest["rss_growth_kib"] + 32 * 1024, (hostile, honest)
 
 
 def test_oversized_frames_announce_what_an_unbounded_judge_would_have_read(monkeypatch):
@@ -450,16 +457,10 @@ def test_a_round_reads_no_more_than_its_cap_in_all():
     assert all("more data than" in str(r.error) for (r,) in replies[2:])
 
 
-def test_the_rss_measure_can_fail(tmp_path):
+def test_the_memory_measure_can_fail(tmp_path):
     """Positive control for test_oversized_replies_do_not_grow_the_judge: a judge that does
     hold big replies shows it in the measure (8 legitimate 16 MB replies, allowed by the calls)."""
     source = "import numpy as np\ndef dropout_forward(x, p):\n    return np.ones(2_000_000), None\n"
-    script = JUDGE_RSS.replace('keep=(1,))', 'keep=(1,), reply_bytes=20_000_000)')
-    path = tmp_path / "big.py"
-    path.write_text(source)
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True,
-                          timeout=300, cwd=REPO_ROOT, env=env)
-    assert done.returncode == 0, done.stderr
-    measured = json.loads(done.stdout.strip().splitlines()[-1])
-    assert measured["errors"] == [] and measured["growth_kib"] > 64 * 1024, measured  # of 128 MB held
+    script = JUDGE_MEMORY.replace('keep=(1,))', 'keep=(1,), reply_bytes=20_000_000)')
+    measured = _judge_memory(tmp_path, source, script)
+    assert measured["errors"] == [] and measured["peak_kib"] > 120 * 1024, measured  # 128 MB held
