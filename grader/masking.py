@@ -33,9 +33,9 @@ SECRET_KEYS = frozenset({"seed"})  # dict parameters whose values are hidden inp
 
 # whitespace but space and newline; control, invisible and bidi characters; lone surrogates (no UTF-8)
 _CONTROL = re.compile(r"[^\S\n ]|[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ud800-\udfff]")
-# Every pattern runs in time linear in the text (no nested quantifiers that can backtrack over
-# the same characters), so no text makes the judge's masking slow. ASCII classes: any other
-# digit (Arabic-Indic, fullwidth, ...) is caught by the last, Unicode-aware, pass.
+# No pattern backtracks over more than one short run (the runs of 32+ characters go first, as
+# _ENCODED), so the time to mask is linear in the text and no text makes the judge slow.
+# ASCII classes: any other digit (Arabic-Indic, fullwidth, ...) is caught by the last pass.
 _A = re.ASCII
 _ARRAY_CALL = re.compile(r"array\((?:[^()]|\([^()]*\))*\)")
 _BRACKETS = re.compile(r"\[[^\[\]]*\]")  # the innermost [...]
@@ -46,7 +46,7 @@ _WORD = re.compile(r"[\w+/]+", _A)
 _NAME_WITH_DIGITS = re.compile(r"(?:[a-z_]+|[A-Z][a-z_]*)(?:\d|16|32|64|128|[123]d)", _A)  # float64, Conv2d, x1
 _NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?(?!\w|\.\d)|\b(?:nan|inf)\b", re.I | _A)
 _ANY_DIGITS = re.compile(r"\d+")
-_DIGIT_TOKEN = re.compile(r"[\w+/.\-]*\d[\w+/.\-]*")
+_TOKEN = re.compile(r"[\w+/.\-]+")
 MAX_DIGIT_RUNS = 64  # more numbers than any real error names: every one of them is masked, quickly
 _TYPE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -129,7 +129,7 @@ def mask_text(text: str, public: Public = NO_PUBLIC) -> str:
     text = _HEX.sub(lambda m: MASK if re.search(r"[0-9].*[a-fA-F]|[a-fA-F].*[0-9]|^0[xX]", m.group()) else m.group(), text)
     text = _SLASHED.sub(lambda m: MASK if len(m.group()) >= 4 and re.search("[A-Za-z]", m.group()) else m.group(), text)
     if len(_ANY_DIGITS.findall(text)) > MAX_DIGIT_RUNS:  # a dump in some other form: no number is kept
-        return clean(_DIGIT_TOKEN.sub(MASK, text))
+        return clean(_TOKEN.sub(lambda m: MASK if _ANY_DIGITS.search(m.group()) else m.group(), text))
     kept: list[str] = []  # tokens that stay, each held out of the text until the end
 
     def hold(token: str) -> str:

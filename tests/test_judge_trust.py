@@ -77,7 +77,7 @@ def test_public_values_are_shapes_dims_and_parameters_but_not_seeds_or_contents(
 @pytest.mark.parametrize("leak", [
     "123456", "-42424242", "3.14159", "1e-05", "12,345", "1.2.3.4", "3.5.", "x12345", "0x7f3a", "deadbeef99",
     "QUJDREVGR0hJSktMTU5PUA==", "aGVsbG8gd29ybGQ", "Qx3fA9", "[1, 2, 3]", "array([1., 2.])", "[[1 2]\n [3 4]]",
-    "array([1., 2., 3.", "ab" * 20,
+    "array([1., 2., 3.", "[1, 2, 3", "ab" * 20, "\u0661\u0662\u0663\u0664", "\uff11\uff12\uff13", "-1." * 100,
 ])
 def test_every_other_number_and_encoded_run_is_masked(leak):
     masked = mask_text(f"value: {leak}", public_values([np.zeros((2, 2))]))
