@@ -69,7 +69,7 @@ from grader.student import (
 #: so in ``Call.reply_bytes``. ``Limits.reply_bytes`` bounds what one ``run`` reads in all.
 REPLY_FACTOR = 4
 REPLY_SLACK = 128 << 10  # also holds an exception text of masking.MAX_RAW characters, JSON-escaped
-MAX_REPLY_JSON = 1 << 20  # the JSON part of a reply: structure and scalars; arrays travel as buffers
+MAX_REPLY_JSON = 256 << 10  # the JSON part of a reply: structure, scalars, an error text; arrays travel as buffers
 LOAD_REPORT_BYTES = 64 << 10  # per 8 blocks: a report per block, its text at most worker.MAX_NOTE_TEXT characters
 _handle_ids = itertools.count(1)  # unique across students, so a handle cannot resolve in the wrong one
 
