@@ -215,33 +215,51 @@ def test_a_forged_load_report_gives_at_most_one_note_per_block(wire):
     with attack("judge_forged_notes") as student:
         notes = student.load_notes
         out, _ = student.call("dropout_forward", np.ones(3), TEST, keep=(1,))  # the channel is in step
-    report = wire[1][protocol.Key.FAILURES]
+    report = wire[2][protocol.Key.FAILURES]
     assert len(report) == 1000, "positive control: the worker's report held 1,000 forged notes"
     assert len(notes) <= 1 and all(n.startswith("judge_forged_notes could not run: ") for n in notes), notes
     np.testing.assert_array_equal(out, np.ones(3))
 
 
-def test_syntax_errors_are_found_by_the_judge_without_running_anything(monkeypatch):
-    """The judge compiles each block itself; a block that does not compile is never sent, so a
-    worker's report on it (the student's word) is not needed and not taken."""
-    sent = []
-    real = judge.encode
+FORGE_REPORT_ON_BLOCK_0 = """
+import sys
+_worker, _protocol = sys.modules["grader.sandbox.worker"], sys.modules["grader.sandbox.protocol"]
+_protocol.send_frame(3, _protocol.encode({"notes": [{"block": 0, "type": "ValueError", "msg": "forged"}]}))
+_real, _done = _worker.send_frame, []
+def _swallow_first(fd, frame, *args, **kwargs):
+    if not _done:
+        _done.append(1)
+        return None
+    return _real(fd, frame, *args, **kwargs)
+_worker.send_frame = _swallow_first
+def g():
+    return 2
+"""
 
-    def recording(message, *args, **kwargs):
-        sent.append(message)
-        return real(message, *args, **kwargs)
 
-    monkeypatch.setattr(judge, "encode", recording)
-    with SandboxedStudent([("cell 'a'", "def f(:\n"), ("cell 'b'", "def g():\n    return 2\n")], FAST) as student:
+def test_syntax_errors_are_reported_before_any_student_code_runs(wire, monkeypatch):
+    """The worker compiles every block before it runs any (so that report is trusted, and the
+    compiling costs the worker's time, not the judge's); a later report on the same block,
+    written by the student's code, does not replace it."""
+    compiled = []
+    real = compile
+
+    def recording(source, *args, **kwargs):
+        compiled.append(source)
+        return real(source, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.compile", recording)
+    with SandboxedStudent([("cell 'a'", "def f(:\n"), ("cell 'b'", FORGE_REPORT_ON_BLOCK_0)], FAST) as student:
         assert student.load_notes == ["cell 'a' could not run: SyntaxError on line 1: invalid syntax"]
         assert student.call("g") == 2
-    assert sent[0][protocol.Key.BLOCKS][0] == ["cell 'a'", ""]
+    assert wire[1] == {protocol.Key.SYNTAX: [{"block": 0, "line": 1, "msg": "invalid syntax"}]}
+    assert wire[2][protocol.Key.FAILURES][0]["msg"] == "forged", "positive control: the forged report arrived"
+    assert not any(isinstance(c, str) and "def f(:" in c for c in compiled)  # the judge compiles no student code
 
 
 def test_load_reports_are_checked_field_by_field():
     student = SandboxedStudent.__new__(SandboxedStudent)
     student.blocks = [("cell 'a'", "x = 1\ny = 2\n"), ("cell 'b'", "z = 3\n")]
-    student._syntax_notes = {}
     reports = [
         {"block": 5, "type": "ValueError", "msg": "never sent"},
         {"block": -1, "type": "ValueError", "msg": "never sent"},
@@ -251,10 +269,12 @@ def test_load_reports_are_checked_field_by_field():
         "a string note",
         {"block": 1, "type": "KeyError", "line": 1, "msg": ["not", "text"]},
     ]
-    assert student._load_notes(reports) == ["cell 'a' could not run: Exception: x = ...",
+    assert student._load_notes(reports, {}) == ["cell 'a' could not run: Exception: x = ...",
                                             "cell 'b' could not run: KeyError on line 1"]
     with pytest.raises(protocol.ProtocolError):
-        student._load_notes({"notes": "not a list"})
+        student._load_notes({"notes": "not a list"}, {})
+    with pytest.raises(protocol.ProtocolError):
+        student._syntax_notes([{"block": 7, "line": 1, "msg": "a block never sent"}])
 
 
 # ---------------------------------------------------------------- bounded reads

@@ -271,25 +271,6 @@ def reply_budget(call: Call, handle_bytes: dict[int, int] | None = None) -> int:
     return REPLY_FACTOR * sum(_array_bytes(a, handle_bytes or {}) for a in call.args) + REPLY_SLACK
 
 
-def _compile_blocks(blocks: list[tuple[str, str]]) -> tuple[dict[int, str], list[list[str]]]:
-    """(notes on the blocks that do not compile, by index; the blocks to send the worker, those
-    with empty code). The judge compiles each block (it never runs one), so a syntax error is
-    its own observation, never the worker's word."""
-    notes: dict[int, str] = {}
-    runnable = []
-    for index, (label, code) in enumerate(blocks):
-        try:
-            compile(code, f"<{label}>", "exec")
-        except SyntaxError as exc:  # IndentationError too; the compiler's words, of the student's code
-            notes[index] = f"{label} could not run: SyntaxError on line {exc.lineno}: {masking.clean(str(exc.msg))}"
-            code = ""
-        except (ValueError, RecursionError, MemoryError, OverflowError):  # null bytes, absurd nesting
-            notes[index] = f"{label} could not run: it cannot be compiled (not text, or nested too deeply)"
-            code = ""
-        runnable.append([label, code])
-    return notes, runnable
-
-
 def _label(call: Call) -> str:
     """How messages name a call: its function, or what the random-state request is for."""
     return "the random-state check" if call.name == RNG_STATE else call.name
@@ -320,7 +301,6 @@ class SandboxedStudent(Student):
         self._handles: dict[int, tuple[int, int]] = {}  # judge handle id -> (generation, worker id)
         self._handle_bytes: dict[int, int] = {}  # judge handle id -> array bytes of the call that made it
         self._round_left = 0  # bytes the judge still reads in this run (Limits.reply_bytes in all)
-        self._syntax_notes, self._runnable = _compile_blocks(self.blocks)
         self._dropped: list[int] = []  # judge handle ids whose Handle objects were garbage-collected
         self._fatal: StudentError | None = None  # loading failed: every call fails the same way
         self._next_id = itertools.count(1)
@@ -370,7 +350,8 @@ class SandboxedStudent(Student):
         deadline = started + min(self.limits.load_seconds, max(self._remaining(), 0.0))
         try:
             cpu = max(1.0, min(self.limits.cpu_seconds, self._remaining()))
-            send_frame(self._worker.fd, encode({Key.BLOCKS: self._runnable, Key.CPU_SECONDS: cpu}), deadline, pidfd)
+            send_frame(self._worker.fd, encode({Key.BLOCKS: [list(b) for b in self.blocks], Key.CPU_SECONDS: cpu}),
+                       deadline, pidfd)
             ready = recv_message(self._worker.fd, 1 << 16, deadline, pidfd)  # sent before any student code runs
             isolation = ready.get(Key.READY)
             if type(isolation) is not str:
@@ -380,8 +361,10 @@ class SandboxedStudent(Student):
                 self.isolation = isolation
                 _warn_if_weaker(isolation)
             report_bytes = LOAD_REPORT_BYTES * (1 + len(self.blocks) // 8)
+            compiled = recv_message(self._worker.fd, report_bytes, deadline, pidfd, max_json=report_bytes)
+            syntax = self._syntax_notes(compiled.get(Key.SYNTAX))  # sent before any student code ran
             loaded = recv_message(self._worker.fd, report_bytes, deadline, pidfd, max_json=report_bytes)
-            notes = self._load_notes(loaded.get(Key.FAILURES))
+            notes = self._load_notes(loaded.get(Key.FAILURES), syntax)
             if first:
                 self.load_notes += notes
         except Timeout:
@@ -395,14 +378,32 @@ class SandboxedStudent(Student):
         finally:
             self._spent += time.monotonic() - started
 
-    def _load_notes(self, reports: Any) -> list[str]:
-        """Notes on the blocks that did not run, in block order: the judge's own compile errors,
-        then at most one worker report per other block the judge sent, each field checked and
-        the text masked; the judge words every note (the worker's report is the student's word,
+    def _syntax_notes(self, reports: Any) -> dict[int, str]:
+        """Notes on the blocks that do not compile, by block index, from the report the worker
+        sends before it runs any student code (so the compiler's words, of the student's code)."""
+        if type(reports) is not list:
+            raise ProtocolError("bad compile report")
+        notes: dict[int, str] = {}
+        for report in reports:
+            index = report.get(Key.BLOCK) if type(report) is dict else None
+            if type(index) is not int or not 0 <= index < len(self.blocks) or index in notes:
+                raise ProtocolError("bad compile report")
+            label, line, text = self.blocks[index][0], report.get(Key.LINE), report.get(Key.MSG)
+            if type(text) is not str:
+                notes[index] = f"{label} could not run: it cannot be compiled (not text, or nested too deeply)"
+                continue
+            where = f" on line {line}" if type(line) is int else ""
+            notes[index] = f"{label} could not run: SyntaxError{where}: {masking.clean(text)}"
+        return notes
+
+    def _load_notes(self, reports: Any, syntax: dict[int, str]) -> list[str]:
+        """Notes on the blocks that did not run, in block order: those that do not compile
+        (``syntax``), then at most one report per other block the judge sent, each field checked
+        and the text masked; the judge words every note (this report is the student's word,
         since student code ran before it was sent)."""
         if type(reports) is not list:
             raise ProtocolError("bad load report")
-        notes = dict(self._syntax_notes)
+        notes = dict(syntax)
         for report in reports:  # as many as fit in the report's bounded frame
             if type(report) is not dict:
                 continue

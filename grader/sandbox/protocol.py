@@ -50,10 +50,10 @@ class Key:
 
     # judge -> worker, once: the code to load
     BLOCKS, CPU_SECONDS = "blocks", "cpu_seconds"
-    # worker -> judge, once each: what confinement is in force (sent before any student code
-    # runs), then one failure report per block that failed to run
-    READY, FAILURES = "ready", "notes"
-    BLOCK, LINE, TYPE = "block", "line", "type"  # a failure report's fields (and MSG)
+    # worker -> judge, once each: what confinement is in force and which blocks do not compile
+    # (both sent before any student code runs), then a report per block that failed to run
+    READY, SYNTAX, FAILURES = "ready", "syntax", "notes"
+    BLOCK, LINE, TYPE = "block", "line", "type"  # a report's fields (and MSG)
     # judge -> worker: one per call
     ID, OP, BATCH, GROUP = "id", "op", "b", "g"
     NAME, ARGS, KEEP, DROP, ECHO, RELEASE = "name", "args", "keep", "drop", "echo", "release"

@@ -1,8 +1,9 @@
 """The worker: a forked process that confines itself, then runs ONLY the student's code.
 
-Everything before :func:`_load` runs trusted code and may be relied on (limits, Landlock, the
-``ready`` message naming what is in force). From the first student line on, the whole process
-is the student's: the judge re-validates every frame and trusts nothing else it says.
+Everything before the first block of student code runs is trusted code and may be relied on
+(limits, Landlock, the ``ready`` message naming what is in force, the report on which blocks do
+not compile). From the first student line on, the whole process is the student's: the judge
+re-validates every frame and trusts nothing else it says.
 """
 
 from __future__ import annotations
@@ -97,13 +98,40 @@ def _failure(index: int, label: str, exc: BaseException) -> dict:
     return {Key.BLOCK: index, Key.TYPE: kind, Key.LINE: line if type(line) is int else None, Key.MSG: text}
 
 
-def _load(blocks: list, namespace: dict) -> list[dict]:
-    """Run each (label, code) block in ``namespace``; failures are reported (:func:`_failure`),
-    later blocks still run."""
-    failures = []
+def _compile(blocks: list) -> list:
+    """Each block's code object, or None where it does not compile; reports those to the judge.
+
+    Runs before any student code (compiling runs none), so this report is trusted, unlike the
+    one on blocks that fail to run; and the compiling, whose cost the student's code decides,
+    is bounded by this process's limits, not the judge's."""
+    codes, syntax = [], []
     for index, (label, code) in enumerate(blocks):
         try:
-            exec(compile(code, f"<{label}>", "exec"), namespace)
+            codes.append(compile(code, f"<{label}>", "exec"))
+        except SyntaxError as exc:  # IndentationError too
+            codes.append(None)
+            syntax.append({Key.BLOCK: index, Key.LINE: exc.lineno if type(exc.lineno) is int else None,
+                           Key.MSG: str(exc.msg)[:MAX_NOTE_TEXT]})
+        except (ValueError, RecursionError, MemoryError, OverflowError):  # null bytes, absurd nesting
+            codes.append(None)
+            syntax.append({Key.BLOCK: index, Key.LINE: None, Key.MSG: None})
+    send_frame(CHANNEL_FD, encode({Key.SYNTAX: syntax}))
+    return codes
+
+
+def _load(blocks: list, namespace: dict) -> list[dict]:
+    """Compile the (label, code) blocks (:func:`_compile`), then run each that compiled in
+    ``namespace``; failures are reported (:func:`_failure`), later blocks still run."""
+    try:
+        codes = _compile(blocks)
+    except BaseException:  # the channel is gone, or out of memory: nothing to report to
+        os._exit(0)
+    failures = []
+    for index, ((label, _), code) in enumerate(zip(blocks, codes)):
+        if code is None:
+            continue
+        try:
+            exec(code, namespace)
         except BaseException as exc:  # student code may raise anything, including SystemExit
             failures.append(_failure(index, label, exc))
     return failures
