@@ -484,3 +484,13 @@ def test_the_memory_measure_can_fail(tmp_path):
     script = JUDGE_MEMORY.replace('keep=(1,))', 'keep=(1,), reply_bytes=20_000_000)')
     measured = _judge_memory(tmp_path, source, script)
     assert measured["errors"] == [] and measured["peak_kib"] > 120 * 1024, measured  # 128 MB held
+
+
+def test_syntax_notes_survive_a_load_that_then_hangs():
+    """The compile report arrives before any student code runs, so a later block that never
+    ends loading does not lose it."""
+    limits = Limits(**{**FAST.to_json(), "load_seconds": 0.5})
+    with SandboxedStudent([("cell 'a'", "def f(:\n"), ("cell 'b'", "while True:\n    pass\n")], limits) as student:
+        notes = student.load_notes
+    assert notes[0] == "cell 'a' could not run: SyntaxError on line 1: invalid syntax"
+    assert len(notes) == 2 and "did not finish within 0.5 s" in notes[1]

@@ -348,6 +348,7 @@ class SandboxedStudent(Student):
         first = self._generation == 1
         started = time.monotonic()
         deadline = started + min(self.limits.load_seconds, max(self._remaining(), 0.0))
+        syntax: dict[int, str] = {}  # kept when loading then fails: it came before any student code ran
         try:
             cpu = max(1.0, min(self.limits.cpu_seconds, self._remaining()))
             send_frame(self._worker.fd, encode({Key.BLOCKS: [list(b) for b in self.blocks], Key.CPU_SECONDS: cpu}),
@@ -370,11 +371,11 @@ class SandboxedStudent(Student):
         except Timeout:
             self._fail_load(StudentTimeout(
                 f"loading your code did not finish within {self.limits.load_seconds:g} s "
-                "(code outside functions runs at load time: an endless loop there?)"), first)
+                "(code outside functions runs at load time: an endless loop there?)"), first, syntax)
         except (PeerGone, ProtocolError):
             self._fail_load(StudentCrashed(
                 "the process running your code stopped while loading it (code outside functions "
-                "called exit(), exhausted memory, or broke the grader's channel)"), first)
+                "called exit(), exhausted memory, or broke the grader's channel)"), first, syntax)
         finally:
             self._spent += time.monotonic() - started
 
@@ -419,11 +420,11 @@ class SandboxedStudent(Student):
             notes[index] = f"{label} could not run: {kind}{where}" + (f": {text}" if text else "")
         return [notes[i] for i in sorted(notes)]
 
-    def _fail_load(self, error: StudentError, first: bool) -> None:
+    def _fail_load(self, error: StudentError, first: bool, syntax: dict[int, str]) -> None:
         self.close()
         self._fatal = error
         if first:
-            self.load_notes.append(str(error))
+            self.load_notes += [syntax[i] for i in sorted(syntax)] + [str(error)]
 
     def _ensure_worker(self) -> _Worker:
         if self._fatal is not None:
