@@ -13,12 +13,12 @@ worker process). Objects a check must hand back later without looking inside (a 
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
+from grader.masking import exception_text, public_values, raised_message
 from grader.plain import NotPlain, describe, to_plain
 
 
@@ -76,7 +76,10 @@ class Call:
     as :class:`Handle` objects (they may be arguments of calls in a later batch); ``drop`` those
     that the student's side throws away at once and that come back as None (a layer's cache no
     later call needs: it is not kept alive, nor sent). ``echo`` also returns the arguments as
-    the function left them (to see whether it changed its inputs).
+    the function left them (to see whether it changed its inputs). ``reply_bytes`` bounds the
+    reply's size on the wire; None: a few times the size of the arguments (see
+    ``grader.sandbox.judge.reply_budget``); a check that expects a reply much larger than its
+    arguments says so here.
     """
 
     name: str
@@ -84,6 +87,7 @@ class Call:
     keep: tuple[int, ...] = ()
     echo: bool = False
     drop: tuple[int, ...] = ()
+    reply_bytes: int | None = None
 
 
 #: The request for :func:`global_rng_fingerprint` on the student's side; its reply is a short str.
@@ -122,36 +126,6 @@ class Student(Protocol):
     def call(self, name: str, *args: Any, keep: Sequence[int] = ()) -> Any:
         """One call on its own: the reply's value, or its :class:`StudentError` raised."""
         return self.run([[Call(name, args, tuple(int(k) for k in keep))]])[0][0].get()
-
-
-MAX_ERROR_TEXT = 300
-
-
-# Array and list text and non-integer numbers in a student's exception message: the student's code
-# could put the hidden inputs there. Integers stay (shapes, axes, indices explain most errors).
-_ARRAY_TEXT = re.compile(r"array\((?:[^()]|\([^()]*\))*\)|\[[^\[\]]*\d[^\[\]]*\]")
-_FLOAT_TEXT = re.compile(r"(?<![\w.])[-+]?(?:\d+\.\d*|\.\d+|\d+(?=[eE]))(?:[eE][-+]?\d+)?|\b(?:nan|inf)\b")
-
-
-def mask_values(text: str) -> str:
-    """``text`` with printed arrays, lists of numbers and non-integer numbers replaced by "..."."""
-    for _ in range(8):  # nested lists: the innermost go first
-        masked = _ARRAY_TEXT.sub("[...]", text)
-        if masked == text:
-            break
-        text = masked
-    return _FLOAT_TEXT.sub("...", text)
-
-
-def raised_message(name: str, exc: BaseException) -> str:
-    """Student-facing text for an exception raised by the student's function ``name``: its type
-    and message, with values masked (:func:`mask_values`)."""
-    text = mask_values(str(exc))
-    if len(text) > MAX_ERROR_TEXT:
-        text = text[:MAX_ERROR_TEXT] + "..."
-    if isinstance(exc, NotImplementedError):
-        return f"{name} is not implemented yet (it raised NotImplementedError)"
-    return f"{name} raised {type(exc).__name__}: {text}" if text else f"{name} raised {type(exc).__name__}"
 
 
 def split_reply(name: str, reply: Any, keep: Sequence[int], store, drop: Sequence[int] = (), copy: bool = True) -> Any:
@@ -215,7 +189,7 @@ class InProcessStudent(Student):
         try:
             reply = fn(*args)
         except (Exception, SystemExit) as exc:  # student code may raise anything; exit() too, as in the sandbox
-            return Reply(error=StudentRaised(raised_message(call.name, exc)))
+            return Reply(error=StudentRaised(raised_message(call.name, *exception_text(exc), public_values(args))))
         try:
             value = split_reply(call.name, reply, call.keep, self._store, call.drop)
             if not call.echo:

@@ -132,6 +132,17 @@ def dropout_forward(x, dropout_param):
     "signals": NOTHING,  # defines no dropout function
     "sys_modules": ZEROS_FLOAT64,  # without replacing modules and without the lying subclass
     "write_files": NOTHING,  # defines no dropout function
+    # the judge's channel: leaks through exception text, forged reports and replies, oversized frames
+    "judge_bad_text": NOTHING,  # raises text no record may carry, and nothing else
+    "judge_encoded_leak": NOTHING,  # raises the input encoded, and nothing else
+    "judge_forged_errors": NOTHING,  # forges error replies, and nothing else
+    "judge_forged_notes": CORRECT,  # without the forged load report
+    "judge_forged_replies": ZEROS,  # without the forged reply frames
+    "judge_int_leak": NOTHING,  # raises the input as integers, and nothing else
+    "judge_oversized_reply": CORRECT,  # without the 512 MiB reply frame
+    "judge_raw_frames": ZEROS,  # without the hand-made frames
+    "judge_stalling_header": NOTHING,  # a frame header, then nothing
+    "judge_unmask_worker": NOTHING,  # without switching the masking off, raising the input
 }
 
 ATTACK_NAMES = sorted(p.stem for p in ATTACKS.glob("*.py"))

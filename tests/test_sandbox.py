@@ -293,7 +293,7 @@ def test_large_requests_and_replies_in_one_batch_do_not_deadlock():
     x = np.random.default_rng(0).standard_normal(150_000)  # 1.2 MB per request, 9.6 MB per reply
     limits = Limits(call_seconds=5.0, submission_seconds=60.0)
     with SandboxedStudent([("cell", source)], limits) as s:
-        replies = s.run([[Call("grow", (x,))] for _ in range(6)])
+        replies = s.run([[Call("grow", (x,), reply_bytes=9 * x.nbytes)] for _ in range(6)])  # 8x: more than the default budget
     for (reply,) in replies:
         np.testing.assert_array_equal(reply.get(), np.repeat(x, 8))
 
@@ -448,7 +448,7 @@ def test_broken_framing_and_oversized_frames_are_refused_before_reading():
         protocol.recv_message(reader.fileno(), 1 << 30)
     assert not isinstance(info.value, protocol.BadValue)
     reader = _stream([protocol.encode({"v": np.zeros(1000)})])
-    with pytest.raises(protocol.ProtocolError, match=protocol.REPLY_TOO_LARGE):
+    with pytest.raises(protocol.TooLarge, match="more than the 4000 accepted"):
         protocol.recv_message(reader.fileno(), 4000)
 
 

@@ -29,7 +29,7 @@ class Limits:
     file_bytes: int = 16 * MIB
     folder_bytes: int = 64 * MIB
     open_files: int = 64
-    reply_bytes: int = 256 * MIB
+    reply_bytes: int = 256 * MIB  # read from the worker in one round of calls, in all (per reply: judge.reply_budget)
 
     def to_json(self) -> dict:
         """The limits as a JSON-ready dict (sent to the zygote)."""

@@ -41,11 +41,55 @@ MAX_JSON = 16 << 20
 NPY_MAGIC = b"\x93NUMPY"
 NPY_PREFIX = 10
 MAX_HEADER = 4096
-REPLY_TOO_LARGE = "frame too large"
+
+
+# ---------------------------------------------------------------- the vocabulary, named once
+
+class Key:
+    """Keys of the messages between judge and worker."""
+
+    # judge -> worker, once: the code to load
+    BLOCKS, CPU_SECONDS = "blocks", "cpu_seconds"
+    # worker -> judge, once each: what confinement is in force and which blocks do not compile
+    # (both sent before any student code runs), then a report per block that failed to run
+    READY, SYNTAX, FAILURES = "ready", "syntax", "notes"
+    BLOCK, LINE, TYPE = "block", "line", "type"  # a report's fields (and MSG)
+    # judge -> worker: one per call
+    ID, OP, BATCH, GROUP = "id", "op", "b", "g"
+    NAME, ARGS, KEEP, DROP, ECHO, RELEASE = "name", "args", "keep", "drop", "echo", "release"
+    # worker -> judge: one per call (ID, then OK [+ AFTER], or ERR + MSG [+ TYPE])
+    OK, AFTER, ERR, MSG = "ok", "after", "err", "msg"
+    BUFS = "bufs"  # in every frame: the sizes of its array buffers
+
+
+class Op:
+    """Values of ``Key.OP``."""
+
+    CALL, RNG = "call", "rng"
+
+
+class Err:
+    """Values of ``Key.ERR``: what kind of failure the worker reports (its word, never its text)."""
+
+    RAISED = "raised"  # the function raised (TYPE and MSG: the exception's raw type name and text)
+    MISSING = "missing"  # no such function
+    BADREPLY = "badreply"  # the reply (or an argument left behind) is not plain data
+    STALE = "stale"  # a handle argument the worker does not hold
+    PROTOCOL = "protocol"  # the worker could not answer (student code broke what answers)
+
+
+class Tag:
+    """The one-key objects that tag values inside a message's JSON."""
+
+    TUPLE, DICT, ARRAY, HANDLE = "t", "d", "a", "h"
 
 
 class ProtocolError(ValueError):
     """A frame or value broke the wire format (in the judge: the worker is not to be trusted)."""
+
+
+class TooLarge(ProtocolError):
+    """A frame's header announced more bytes than the reader accepts; nothing of it was read."""
 
 
 class Timeout(Exception):
@@ -102,15 +146,15 @@ def _encode_value(value: Any, bufs: list, handle_id: Callable[[Any], int] | None
     if kind is list:
         return [v if type(v) in _SCALARS else _encode_value(v, bufs, handle_id) for v in value]
     if kind is np.ndarray:
-        return {"a": _encode_array(value, bufs)}
+        return {Tag.ARRAY: _encode_array(value, bufs)}
     if kind is dict:
-        return {"d": {k: v if type(v) in _SCALARS else _encode_value(v, bufs, handle_id) for k, v in value.items()}}
+        return {Tag.DICT: {k: v if type(v) in _SCALARS else _encode_value(v, bufs, handle_id) for k, v in value.items()}}
     if kind is tuple:
-        return {"t": [v if type(v) in _SCALARS else _encode_value(v, bufs, handle_id) for v in value]}
+        return {Tag.TUPLE: [v if type(v) in _SCALARS else _encode_value(v, bufs, handle_id) for v in value]}
     if handle_id is not None:
         ident = handle_id(value)
         if ident is not None:
-            return {"h": ident}
+            return {Tag.HANDLE: ident}
     raise ProtocolError(f"cannot encode a value of type {kind.__name__}")
 
 
@@ -122,7 +166,7 @@ def encode_parts(message: dict, handle_id: Callable[[Any], int | None] | None = 
     bufs: list[tuple[bytes, np.ndarray]] = []
     body = {k: v if type(v) in _SCALARS else _encode_value(v, bufs, handle_id) for k, v in message.items()}
     sizes = [len(header) + data.nbytes for header, data in bufs]
-    body["bufs"] = sizes
+    body[Key.BUFS] = sizes
     text = _JSON_ENCODER.encode(body).encode()
     payload_len = JSON_LEN.size + len(text) + sum(sizes)
     parts: list = [HEADER.pack(MAGIC, payload_len) + JSON_LEN.pack(len(text)) + text]
@@ -230,16 +274,16 @@ def _decode_value(node: Any, arrays: list, make_handle: Callable[[int], Any] | N
         return [_decode_value(v, arrays, make_handle, depth + 1) for v in node]
     if kind is dict and len(node) == 1:
         (tag, inner), = node.items()
-        if tag == "a" and type(inner) is int and 0 <= inner < len(arrays):
+        if tag == Tag.ARRAY and type(inner) is int and 0 <= inner < len(arrays):
             if arrays[inner] is None:
                 raise ProtocolError("an array buffer is used twice")
             value, arrays[inner] = arrays[inner], None
             return value
-        if tag == "t" and type(inner) is list and len(inner) <= MAX_ITEMS:
+        if tag == Tag.TUPLE and type(inner) is list and len(inner) <= MAX_ITEMS:
             return tuple([_decode_value(v, arrays, make_handle, depth + 1) for v in inner])
-        if tag == "d" and type(inner) is dict and len(inner) <= MAX_ITEMS:
+        if tag == Tag.DICT and type(inner) is dict and len(inner) <= MAX_ITEMS:
             return {k: _decode_value(v, arrays, make_handle, depth + 1) for k, v in inner.items()}
-        if tag == "h" and type(inner) is int and make_handle is not None:
+        if tag == Tag.HANDLE and type(inner) is int and make_handle is not None:
             return make_handle(inner)
     raise ProtocolError("malformed value")
 
@@ -252,7 +296,7 @@ def _parse_body(text: bytes | memoryview) -> tuple[dict, list[int]]:
         raise ProtocolError("frame is not valid JSON") from None
     if type(body) is not dict:
         raise ProtocolError("frame is not a message")
-    lengths = body.pop("bufs", None)
+    lengths = body.pop(Key.BUFS, None)
     if type(lengths) is not list or any(type(n) is not int or n < 0 for n in lengths):
         raise ProtocolError("bad buffer table")
     return body, lengths
@@ -371,16 +415,6 @@ def _read_exact(fd: int, n: int, deadline: float | None, watch: int | None) -> b
     return buf
 
 
-def recv_frame(fd: int, max_bytes: int, deadline: float | None = None, watch: int | None = None) -> bytearray:
-    """Read one frame's payload, refusing frames over ``max_bytes`` before reading them."""
-    magic, length = HEADER.unpack(_read_exact(fd, HEADER.size, deadline, watch))
-    if magic != MAGIC:
-        raise ProtocolError("bad frame marker")
-    if length > max_bytes:
-        raise ProtocolError(REPLY_TOO_LARGE)
-    return _read_exact(fd, length, deadline, watch)
-
-
 class BadValue(ProtocolError):
     """A value inside a frame broke the format, but the frame was read whole: the channel is
     still in step (the peer sent a bad value, not garbage)."""
@@ -399,9 +433,12 @@ def _drain(fd: int, n: int, deadline: float | None, watch: int | None) -> None:
 
 
 def recv_message(fd: int, max_bytes: int, deadline: float | None = None, watch: int | None = None,
-                 make_handle: Callable[[int], Any] | None = None) -> dict:
-    """Read and decode one frame (:func:`recv_frame` then :func:`decode`, with the same checks).
+                 make_handle: Callable[[int], Any] | None = None, max_json: int = MAX_JSON) -> dict:
+    """Read and decode one frame (as :func:`decode` would, with the same checks).
 
+    The frame header is read first: a frame announcing more than ``max_bytes`` raises
+    :class:`TooLarge` before anything of it is allocated or read, so the reader's memory is
+    bounded by ``max_bytes`` (its JSON part by ``max_json``), whatever the other side sends.
     A large frame's arrays are read straight into their own freshly allocated memory, each
     after its header was checked against the frame's buffer table, so no array is copied.
     Raises :class:`ProtocolError` when the framing is broken (the channel is unusable) and
@@ -412,7 +449,7 @@ def recv_message(fd: int, max_bytes: int, deadline: float | None = None, watch: 
     if magic != MAGIC:
         raise ProtocolError("bad frame marker")
     if length > max_bytes:
-        raise ProtocolError(REPLY_TOO_LARGE)
+        raise TooLarge(f"the frame announces {length} bytes, more than the {max_bytes} accepted")
     if length < JSON_LEN.size:
         raise ProtocolError("short frame")
     remaining = length - JSON_LEN.size
@@ -426,7 +463,7 @@ def recv_message(fd: int, max_bytes: int, deadline: float | None = None, watch: 
             raise BadValue(str(exc)) from None
     (text_len,) = JSON_LEN.unpack_from(head, HEADER.size)
     try:
-        if text_len > MAX_JSON or text_len > remaining:
+        if text_len > min(MAX_JSON, max_json) or text_len > remaining:
             raise ProtocolError("bad frame length")
         text = _read_exact(fd, text_len, deadline, watch)
         remaining -= text_len

@@ -1,9 +1,9 @@
 """The worker: a forked process that confines itself, then runs ONLY the student's code.
 
-Everything before :func:`_load` runs trusted code and may be relied on (its own uid, no
-capabilities, Landlock, seccomp, limits, the ``ready`` message naming what is in force). From
-the first student line on, the whole process is the student's: the judge re-validates every
-frame and trusts nothing else it says.
+Everything before the first block of student code runs is trusted code and may be relied on
+(its own uid, no capabilities, Landlock, seccomp, limits, the ``ready`` message naming what is
+in force, the report on which blocks do not compile). From the first student line on, the whole
+process is the student's: the judge re-validates every frame and trusts nothing else it says.
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ import numpy.random  # noqa: F401  (lazy in numpy; 11 ms if each worker imported
 from grader.plain import NotPlain, to_plain
 from grader.sandbox import landlock, privileges, syscall_filter
 from grader.sandbox.limits import Limits, apply_rlimits
-from grader.sandbox.protocol import ProtocolError, encode, encode_parts, recv_message, send_frame
-from grader.student import BadReply, global_rng_fingerprint, raised_message, split_reply
+from grader.masking import exception_text
+from grader.sandbox.protocol import Err, Key, Op, ProtocolError, encode, encode_parts, recv_message, send_frame
+from grader.student import BadReply, global_rng_fingerprint, split_reply
 
 CHANNEL_FD = 3
 PR_SET_PDEATHSIG, PR_SET_NAME = 1, 15
@@ -35,7 +36,7 @@ WORKER_NAME = b"grader-worker"
 READY_LINE = b"ready\n"  # to the zygote, once confined: the worker may be handed out
 _libc = ctypes.CDLL(None)
 MAX_REQUEST = 1 << 31
-MAX_NOTE = 300
+MAX_NOTE_TEXT = 600  # of a load failure's text (no array in it: no call has been made)
 
 
 class _Kept:
@@ -101,28 +102,56 @@ def _confine(workdir: str, how: Confinement) -> list[str]:
     return facts + syscall_filter.load(how.seccomp_program)  # last: it refuses set-up steps (unshare, keyctl)
 
 
-def _note_for(label: str, exc: BaseException) -> str:
-    """Student-facing note; ``label`` already names the block (``cell 'dropout_forward'``,
-    ``setup cell 1``, ``submission.py``), so it is used as it is."""
-    if isinstance(exc, SyntaxError):
-        return f"{label} could not run: SyntaxError on line {exc.lineno}: {exc.msg}"[:MAX_NOTE]
-    line = ""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == f"<{label}>"]
-    if frames:
-        line = f" on line {frames[-1].lineno}"
-    text = str(exc)[:MAX_NOTE]
-    return f"{label} could not run: {type(exc).__name__}{line}" + (f": {text}" if text else "")
+def _failure(index: int, label: str, exc: BaseException) -> dict:
+    """The report on block ``index`` that failed to run: the exception's raw type name and text
+    and the line in the block (the judge validates all of it and words the note)."""
+    kind, text = exception_text(exc, MAX_NOTE_TEXT)
+    line = None
+    try:
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == f"<{label}>"]
+        line = frames[-1].lineno if frames else getattr(exc, "lineno", None) if isinstance(exc, SyntaxError) else None
+    except Exception:  # a traceback the student's code tampered with: no line
+        pass
+    return {Key.BLOCK: index, Key.TYPE: kind, Key.LINE: line if type(line) is int else None, Key.MSG: text}
 
 
-def _load(blocks: list, namespace: dict) -> list[str]:
-    """Run each (label, code) block in ``namespace``; failures become notes, later blocks still run."""
-    notes = []
-    for label, code in blocks:
+def _compile(blocks: list) -> list:
+    """Each block's code object, or None where it does not compile; reports those to the judge.
+
+    Runs before any student code (compiling runs none), so this report is trusted, unlike the
+    one on blocks that fail to run; and the compiling, whose cost the student's code decides,
+    is bounded by this process's limits, not the judge's."""
+    codes, syntax = [], []
+    for index, (label, code) in enumerate(blocks):
         try:
-            exec(compile(code, f"<{label}>", "exec"), namespace)
+            codes.append(compile(code, f"<{label}>", "exec"))
+        except SyntaxError as exc:  # IndentationError too
+            codes.append(None)
+            syntax.append({Key.BLOCK: index, Key.LINE: exc.lineno if type(exc.lineno) is int else None,
+                           Key.MSG: str(exc.msg)[:MAX_NOTE_TEXT]})
+        except (ValueError, RecursionError, MemoryError, OverflowError):  # null bytes, absurd nesting
+            codes.append(None)
+            syntax.append({Key.BLOCK: index, Key.LINE: None, Key.MSG: None})
+    send_frame(CHANNEL_FD, encode({Key.SYNTAX: syntax}))
+    return codes
+
+
+def _load(blocks: list, namespace: dict) -> list[dict]:
+    """Compile the (label, code) blocks (:func:`_compile`), then run each that compiled in
+    ``namespace``; failures are reported (:func:`_failure`), later blocks still run."""
+    try:
+        codes = _compile(blocks)
+    except BaseException:  # the channel is gone, or out of memory: nothing to report to
+        os._exit(0)
+    failures = []
+    for index, ((label, _), code) in enumerate(zip(blocks, codes)):
+        if code is None:
+            continue
+        try:
+            exec(code, namespace)
         except BaseException as exc:  # student code may raise anything, including SystemExit
-            notes.append(_note_for(label, exc))
-    return notes
+            failures.append(_failure(index, label, exc))
+    return failures
 
 
 class _Server:
@@ -152,31 +181,34 @@ class _Server:
         return self.kept[ident]
 
     def handle(self, msg: dict) -> dict:
-        """The reply to one call of a batch (``op`` "call" or "rng")."""
-        op = msg.get("op")
-        if op == "rng":
-            return {"ok": global_rng_fingerprint()}
-        if op != "call":
-            return {"err": "protocol", "msg": f"unknown op {op!r}"}
-        name, args, keep, drop = msg["name"], list(msg["args"]), tuple(msg.get("keep", ())), tuple(msg.get("drop", ()))
+        """The reply to one call of a batch (``op`` "call" or "rng"). Error texts here are the
+        student's word once student code has run; the judge words what the student sees."""
+        op = msg.get(Key.OP)
+        if op == Op.RNG:
+            return {Key.OK: global_rng_fingerprint()}
+        if op != Op.CALL:
+            return {Key.ERR: Err.PROTOCOL}
+        name, args = msg[Key.NAME], list(msg[Key.ARGS])
+        keep, drop = tuple(msg.get(Key.KEEP, ())), tuple(msg.get(Key.DROP, ()))
         is_handle = [isinstance(a, _HandleArg) for a in args]
         args = [self._resolve(a.id) if h else a for a, h in zip(args, is_handle)]
         fn = self.namespace.get(name)
         if not callable(fn):
-            return {"err": "missing", "msg": f"the submission does not define a function named {name}"}
+            return {Key.ERR: Err.MISSING}
         try:
             reply = fn(*args)
         except BaseException as exc:  # SystemExit too: it must not end the worker
-            return {"err": "raised", "msg": raised_message(name, exc)}
+            kind, text = exception_text(exc)
+            return {Key.ERR: Err.RAISED, Key.TYPE: kind, Key.MSG: text}
         try:
             value = split_reply(name, reply, keep, self._store, drop, copy=False)
-            out = {"ok": value}
-            if msg.get("echo"):
-                out["after"] = [None if h else to_plain(a) for a, h in zip(args, is_handle)]
+            out = {Key.OK: value}
+            if msg.get(Key.ECHO):
+                out[Key.AFTER] = [None if h else to_plain(a) for a, h in zip(args, is_handle)]
         except BadReply as exc:
-            return {"err": "badreply", "msg": str(exc)}
+            return {Key.ERR: Err.BADREPLY, Key.MSG: str(exc)}
         except NotPlain as exc:
-            return {"err": "badreply", "msg": f"{name} left an argument in a form the grader cannot use: {exc}"}
+            return {Key.ERR: Err.BADREPLY, Key.MSG: f"{name} left an argument in a form the grader cannot use: {exc}"}
         return out
 
 
@@ -194,21 +226,19 @@ def _kept_id(value: Any) -> int | None:
 def _answer(server: _Server, call: Any) -> dict:
     try:
         out = server.handle(call)
-    except ProtocolError as exc:
-        out = {"err": "stale", "msg": str(exc)}
+    except ProtocolError:
+        out = {Key.ERR: Err.STALE}
     except Exception:  # the student's code broke what answers it (e.g. replaced grader modules)
-        out = {"err": "protocol", "msg": f"the process running your code could not answer the call to "
-               f"{call.get('name', 'a function')} (did your code replace modules the grader uses?)"}
-    out["id"] = call.get("id")
+        out = {Key.ERR: Err.PROTOCOL}
+    out[Key.ID] = call.get(Key.ID)
     return out
 
 
-def _send(out: dict, name: Any) -> None:
+def _send(out: dict) -> None:
     try:
         frame = encode_parts(out, _kept_id)
     except Exception as exc:  # e.g. MemoryError under the address-space limit
-        text = f"{name or 'the function'} returned a value the grader cannot use ({type(exc).__name__})"
-        frame = encode({"id": out.get("id"), "err": "badreply", "msg": text})
+        frame = encode({Key.ID: out.get(Key.ID), Key.ERR: Err.BADREPLY, Key.MSG: f"cannot be sent ({type(exc).__name__})"})
     send_frame(CHANNEL_FD, frame)
 
 
@@ -224,16 +254,16 @@ def serve(namespace: dict) -> NoReturn:
             call = recv_message(CHANNEL_FD, MAX_REQUEST, make_handle=_HandleArg)
         except Exception:
             os._exit(0)
-        server.release(call.get("release"))
-        if call.get("b") != batch:
-            batch, stopped = call.get("b"), set()
-        group = call.get("g")
+        server.release(call.get(Key.RELEASE))
+        if call.get(Key.BATCH) != batch:
+            batch, stopped = call.get(Key.BATCH), set()
+        group = call.get(Key.GROUP)
         if type(group) is int and group in stopped:
             continue
         out = _answer(server, call)
-        if "err" in out:
+        if Key.ERR in out:
             stopped.add(group)
-        _send(out, call.get("name"))
+        _send(out)
 
 
 def child_main(channel: int, limits: Limits, workdir: str, facts: list[str], report: int, how: Confinement) -> NoReturn:
@@ -253,17 +283,17 @@ def child_main(channel: int, limits: Limits, workdir: str, facts: list[str], rep
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # oversize writes fail with EFBIG instead of killing
         # forked from one zygote: give each worker its own global RNG state (seed() alone takes ~12 ms)
         np.random.seed(np.frombuffer(os.urandom(32), dtype=np.uint32))
-        blocks = [(str(label), str(code)) for label, code in start["blocks"]]
-        apply_rlimits(limits, float(start["cpu_seconds"]))
+        blocks = [(str(label), str(code)) for label, code in start[Key.BLOCKS]]
+        apply_rlimits(limits, float(start[Key.CPU_SECONDS]))
         facts.append("rlimits")
-        send_frame(CHANNEL_FD, encode({"ready": facts}))  # before any student code runs
+        send_frame(CHANNEL_FD, encode({Key.READY: facts}))  # before any student code runs
         namespace: dict[str, Any] = {"__name__": "submission", "__builtins__": __builtins__}
         del start
     except BaseException:
         os._exit(3)
     notes = _load(blocks, namespace)
     try:
-        send_frame(CHANNEL_FD, encode({"notes": notes}))
+        send_frame(CHANNEL_FD, encode({Key.FAILURES: notes}))
     except BaseException:
         os._exit(0)
     serve(namespace)
