@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
-from grader import __version__
+from grader import __version__, outputs
 
 
 class UserError(Exception):
     """A mistake in how the command was used: one sentence, no traceback."""
 
 
+def _some(names: list[str], shown: int = 3) -> str:
+    """Up to ``shown`` names, then how many more."""
+    more = f" (and {len(names) - shown} more)" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
 def _cmd_grade(args: argparse.Namespace) -> int:
+    with contextlib.ExitStack() as stack:
+        return _grade(args, stack)
+
+
+def _grade(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     from grader import assignments
-    from grader.batch import ResultsFile, collect, grade_batch, progress
+    from grader.batch import SUFFIXES, ResultsFile, collect, grade_batch, progress
     from grader.reports.table import format_result
 
     assignments.get(args.assignment)
@@ -25,16 +37,24 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     # anything rather than file an error record under a name no student has.
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
-        more = f" (and {len(missing) - 3} more)" if len(missing) > 3 else ""
-        raise UserError(f"no such file or folder: {', '.join(missing[:3])}{more}; nothing was graded")
+        raise UserError(f"no such file or folder: {_some(missing)}; nothing was graded")
+    # Outputs are checked before anything is graded: a bad path must not cost a batch's work.
+    if args.feedback:
+        outputs.check_dir(args.feedback, "feedback folder")
+    streamed = args.json == "-" or bool(args.json) and outputs.is_stream(args.json)
+    if args.json and args.json != "-":
+        outputs.check_file(args.json, "results file")
+    others = [p for p in args.paths if Path(p).is_file() and Path(p).suffix not in SUFFIXES]
+    if others:
+        print(f"grader: skipping {_some(others)}: only .py and .ipynb files are submissions", file=sys.stderr)
     items = collect(args.paths, args.assignment)
     if not items:
-        raise UserError("no submissions found (give notebooks, .py files or folders holding them)")
+        raise UserError("no submissions found (give notebooks, .py files or folders holding them); nothing was graded")
     results_file = None
     out = None
     kept = []
-    if args.json == "-":
-        out = sys.stdout
+    if streamed:  # stdout, or a device such as /dev/null: written in place, nothing to resume
+        out = sys.stdout if args.json == "-" else stack.enter_context(outputs.open_stream(args.json))
     elif args.json:
         results_file = ResultsFile(Path(args.json))
         current = {i for i in items if results_file.is_current(i, args.assignment)}
@@ -77,10 +97,9 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         # Submissions skipped as already graded get their page from their stored record.
         pages = write_feedback([SubmissionResult.from_dict(r) for r in kept] + results, Path(args.feedback))
         print(f"feedback: {len(pages)} page(s) in {args.feedback}", file=sys.stderr)
-    if results_file is not None:
-        errors = sum(r.status == "error" for r in results)
-        print(f"graded {len(results)} submission(s) ({errors} could not be graded); records in {args.json}", file=sys.stderr)
-    elif out is None:
+    if args.json:
+        print(f"{graded_summary(results)}; records in {'standard output' if args.json == '-' else args.json}", file=sys.stderr)
+    else:
         order = {i.label: n for n, i in enumerate(items)}
         for result in sorted(results, key=lambda r: order.get(r.submission, 0)):
             print(format_result(result, verbose=True))
@@ -93,9 +112,21 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     return 0
 
 
+def graded_summary(results: list) -> str:
+    """``graded 9 of 10 submissions; 1 could not be graded: a.ipynb`` (no final full stop)."""
+    errors = [r.submission for r in results if r.status == "error"]
+    text = f"graded {len(results) - len(errors)} of {len(results)} submission{'' if len(results) == 1 else 's'}"
+    if errors:
+        text += f"; {len(errors)} could not be graded: {_some(errors)}"
+    return text
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from grader.reports.class_report import write_class_report
 
+    outputs.check_file(args.output, "report")
+    if args.csv:
+        outputs.check_file(args.csv, "CSV file")
     html = write_class_report(Path(args.results), Path(args.output), Path(args.csv) if args.csv else None, args.title)
     print(f"class report: {html}" + (f"; CSV: {args.csv}" if args.csv else ""))
     return 0
@@ -104,6 +135,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_gradescope(args: argparse.Namespace) -> int:
     from grader.platforms.gradescope import build_gradescope_bundle
 
+    outputs.check_file(args.output, "zip file")
     zip_path = build_gradescope_bundle(args.assignment, Path(args.output), hidden_visibility=args.hidden_visibility)
     print(f"Gradescope autograder for {args.assignment}: {zip_path} (upload it under Configure Autograder)")
     return 0
@@ -112,8 +144,11 @@ def _cmd_gradescope(args: argparse.Namespace) -> int:
 def _cmd_canvas(args: argparse.Namespace) -> int:
     from grader.platforms.canvas import canvas_csv_from_course, canvas_csv_from_results
 
-    if bool(args.results) == bool(args.course):
+    if args.results and args.course:
         raise UserError("give either a results file (grader canvas RESULTS.jsonl -o grades.csv) or --course DIR, not both")
+    if not args.results and not args.course:
+        raise UserError("give the grades to export: a results file (grader canvas RESULTS.jsonl -o grades.csv) or --course DIR")
+    outputs.check_file(args.output, "CSV file")
     columns = {}
     for given in args.column:
         assignment, sep, column = given.partition("=")
@@ -172,6 +207,10 @@ def _cmd_release(args: argparse.Namespace) -> int:
     from grader.nbgrader_bridge.course import release
 
     course = _course(args)
+    outputs.check_dir(course, "course folder")
+    if course.is_dir():
+        for name in ("nbgrader_config.py", "gradebook.db"):
+            outputs.check_file(course / name, "course file")
     released = release(course)
     print(f"released {', '.join(p.parent.name for p in released)} into {course / 'release'} "
           f"(give students release/<assignment>/<assignment>.ipynb); gradebook: {course / 'gradebook.db'}")
@@ -179,10 +218,12 @@ def _cmd_release(args: argparse.Namespace) -> int:
 
 
 def _cmd_autograde(args: argparse.Namespace) -> int:
-    from grader.nbgrader_bridge.autograde import AutogradeIncomplete, autograde
+    from grader.nbgrader_bridge.autograde import GRADES_CSV, AutogradeIncomplete, autograde
 
+    course = _course(args)
+    outputs.check_file(course / GRADES_CSV, "grades file")
     try:
-        csv_path = autograde(_course(args), args.assignment, force=args.force)
+        csv_path = autograde(course, args.assignment, force=args.force)
     except AutogradeIncomplete as exc:  # the others are graded: say where, then why not all
         print(f"grades: {exc.csv_path} (incomplete)")
         print(f"grader: {exc}", file=sys.stderr)
@@ -194,7 +235,9 @@ def _cmd_autograde(args: argparse.Namespace) -> int:
 def _cmd_feedback(args: argparse.Namespace) -> int:
     from grader.nbgrader_bridge.feedback import feedback
 
-    pages = feedback(_course(args), args.assignment)
+    course = _course(args)
+    outputs.check_dir(course / "feedback", "feedback folder")
+    pages = feedback(course, args.assignment)
     print(f"feedback: {len(pages)} page(s) under {Path(args.course) / 'feedback'}")
     return 0
 
@@ -213,7 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("demo", help="build, autograde and report the embedded sample course")
-    p.add_argument("--dest", help="folder for the demo course (default: a new temporary folder)")
+    p.add_argument("--dest", help="folder for the demo course, in a folder that exists (default: a new temporary folder)")
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("release", help="write an nbgrader course folder and release the assignments")
@@ -232,11 +275,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
 
     p = sub.add_parser("grade", help="grade notebooks or .py files directly")
-    p.add_argument("--assignment", required=True, choices=list(ASSIGNMENTS))
-    p.add_argument("paths", nargs="+", metavar="PATH", help="notebook, .py file, or folder of them")
+    p.add_argument("--assignment", required=True, choices=list(ASSIGNMENTS), help="the assignment the submissions are for")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="notebook, .py file, or folder of them (other files are skipped)")
     p.add_argument("--json", metavar="FILE", help="write JSON Lines records to FILE (resumable) or - for stdout")
-    p.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel")
-    p.add_argument("--feedback", metavar="DIR", help="also write one HTML feedback page per submission into DIR")
+    p.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel (default: 1)")
+    p.add_argument("--feedback", metavar="DIR", help="also write one HTML feedback page per submission, "
+                   "<student>-<assignment>.html, into DIR (created if missing)")
     p.add_argument("--scheduler", metavar="ADDR", help="grade on a Dask cluster (tcp://HOST:PORT; needs pip install .[dask])")
     p.set_defaults(func=_cmd_grade)
 
@@ -289,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (UserError, UnknownAssignment, PlatformError, ResultsFileError) as exc:
+    except (UserError, UnknownAssignment, PlatformError, ResultsFileError, outputs.OutputError) as exc:
         print(f"grader: {exc}", file=sys.stderr)
         return 2
     except NbgraderFailed as exc:

@@ -14,6 +14,7 @@ from typing import Iterator
 from nbgrader.api import Gradebook
 
 from grader.nbgrader_bridge.commands import NbgraderFailed, run_nbgrader
+from grader.nbgrader_bridge.export import export_grades
 
 GRADES_CSV = "grades.csv"
 
@@ -136,7 +137,7 @@ def _incomplete(course_dir: Path, failed: list[tuple[str, str]], errors: list[st
     said = "\n".join(f"  {line}" for line in errors[-20:])
     return AutogradeIncomplete(
         f"nbgrader could not grade {len(failed) or 'some'} submission(s): {names}. They have no autograded "
-        f"notebook, and their rows in {csv_path.name} are not grades. nbgrader said:\n{said}\n"
+        f"notebook, and their score cells in {csv_path.name} are left empty. nbgrader said:\n{said}\n"
         f"Fix those submissions (or, if the grader itself failed, nothing) and run again: "
         f"grader autograde --course {course_dir}; it grades only what is missing.",
         failed,
@@ -177,8 +178,7 @@ def autograde(course_dir: Path, assignment: str | None = None, force: bool = Fal
                 errors = lines[-20:] or [f"(nbgrader exited with status {proc.returncode})"]
             elif not errors:  # nothing failed in nbgrader: it found no notebook to grade there
                 errors = ["(no error: is each submission's notebook named <assignment>.ipynb?)"]
-    csv_path = course_dir / GRADES_CSV
-    run_nbgrader(["export", "--to", str(csv_path)], course_dir)
+    csv_path = export_grades(course_dir, course_dir / GRADES_CSV, ungraded=failed)
     if errors:
         raise _incomplete(course_dir, failed, errors, csv_path)
     return csv_path
