@@ -53,7 +53,8 @@ def collect(paths: Iterable[str], assignment: str | None = None) -> list[Item]:
     A missing path is still returned as given (grading it gives an ``error`` record); the
     ``grader grade`` command refuses missing paths before it gets here. Files
     found inside a folder that are named for another assignment are left out (see
-    :func:`belongs_elsewhere`); files given by name are always graded.
+    :func:`belongs_elsewhere`); files given by name are graded if they are notebooks or ``.py``
+    files, and skipped otherwise (the command says so).
     """
     items: list[Item] = []
     for given in paths:
@@ -68,7 +69,7 @@ def collect(paths: Iterable[str], assignment: str | None = None) -> list[Item]:
                 and not belongs_elsewhere(p.relative_to(path), assignment)
             )
             items += [Item(str(Path(given) / p.relative_to(path)), p) for p in found]
-        else:
+        elif not (path.is_file() and path.suffix not in SUFFIXES):  # notes.txt is not a submission
             items.append(Item(given, path))
     return items
 

@@ -72,7 +72,7 @@ def run_demo(dest: Path | None = None) -> int:
     print("Scores read back from the nbgrader gradebook (" + str(course / "gradebook.db") + "):")
     print(score_table(read_scores(course), names, students))
     print()
-    print(f"Grades CSV (nbgrader export): {csv_path}")
+    print(f"Grades CSV (nbgrader export's columns; empty score = not submitted): {csv_path}")
     print(f"Feedback pages ({len(pages)}): {course / 'feedback'}/<student>/<assignment>/<assignment>.html")
     if pages:
         print(f"  for example: {pages[0]}")

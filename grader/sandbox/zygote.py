@@ -437,6 +437,9 @@ def main(ctrl_fd: int) -> None:
     wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
+    # Ctrl-C reaches the whole process group: it is the judge's to handle (the zygote ends when the
+    # judge hangs up), and workers forked from here must not turn it into a student's error.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     ctrl = socket.socket(fileno=ctrl_fd)
     _poller.register(ctrl, select.POLLIN)
     _poller.register(wake_r, select.POLLIN)
