@@ -5,6 +5,11 @@ from __future__ import annotations
 import csv
 import inspect
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -241,3 +246,77 @@ def test_a_folder_of_good_and_broken_submissions_grades_each_and_goes_on(tmp_pat
     renamed = records["renamed.py"]
     assert renamed["status"] == "graded" and renamed["score"] < 10
     assert any("dropout_forward" in t["output"] and "define" in t["output"] for t in renamed["tests"])
+
+
+def test_the_summary_says_how_many_of_how_many_and_which_failed(tmp_path, capsys):
+    (tmp_path / "good.py").write_text(QUIZ_RIGHT)
+    (tmp_path / "broken.ipynb").write_text("{not json")
+    results = tmp_path / "r.jsonl"
+    assert main(["grade", "--assignment", "quiz", str(tmp_path / "good.py"), str(tmp_path / "broken.ipynb"),
+                 "--json", str(results)]) == 0
+    err = capsys.readouterr().err
+    assert f"graded 1 of 2 submissions; 1 could not be graded: {tmp_path / 'broken.ipynb'}; records in {results}" in err
+
+
+def test_only_notebooks_and_py_files_are_submissions(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("forward = 'H = D*Y'\n")
+    assert main(["grade", "--assignment", "quiz", str(tmp_path / "notes.txt")]) == 2
+    err = capsys.readouterr().err
+    assert f"skipping {tmp_path / 'notes.txt'}: only .py and .ipynb files are submissions" in err
+    assert "no submissions found" in err and "Traceback" not in err
+    (tmp_path / "quiz.py").write_text(QUIZ_RIGHT)
+    assert main(["grade", "--assignment", "quiz", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "quiz.py: 2 / " in out and "notes.txt" not in out
+
+
+def test_grade_help_explains_every_option(capsys):
+    with pytest.raises(SystemExit):
+        main(["grade", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "the assignment the submissions are for" in text and "in parallel (default: 1)" in text
+    assert "<student>-<assignment>.html" in text
+
+
+def _session_members(sid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[3]) == sid and fields[0] != "Z":
+                found.append(int(entry))
+    return found
+
+
+def test_ctrl_c_mid_batch_is_one_line_and_keeps_the_records(tmp_path):
+    """SIGINT to the whole process group, as a terminal's Ctrl-C sends it: the grader and every
+    helper get it; only the grader speaks, once, and what was recorded stays."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for i in range(30):
+        (subs / f"s{i:02}.py").write_text(inspect.getsource(reference_dropout))
+    results = tmp_path / "r.jsonl"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "grader.cli", "grade", "--assignment", "dropout", str(subs), "--json", str(results)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    try:
+        while not (results.exists() and results.read_text().count("\n") >= 1):
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines() == ["grader: interrupted; results written so far are kept"], err
+    kept = records(results)
+    assert 1 <= len(kept) < 30 and all(r["status"] == "graded" and r["score"] == 10 for r in kept)
+    deadline = time.monotonic() + 60  # helpers end once the grader is gone; how soon is not the point
+    while _session_members(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _session_members(proc.pid) == []
