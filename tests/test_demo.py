@@ -34,3 +34,13 @@ def test_demo_runs_and_prints_the_gradebook_table(tmp_path):
     (other / "keep.txt").write_text("mine")
     proc = subprocess.run([sys.executable, "-m", "grader.cli", "demo", "--dest", str(other)], capture_output=True, text=True)
     assert proc.returncode != 0 and (other / "keep.txt").exists()
+
+
+def test_the_table_says_missing_and_totals_out_of_every_assignment():
+    from grader.demo import score_table
+    from grader.nbgrader_bridge.autograde import Score
+
+    scores = [Score("ada", "dropout", 10, 10), Score("ada", "conv", 10, 12), Score("eve", "dropout", 9, 10)]
+    rows = {line.split()[0]: line.split() for line in score_table(scores, ["dropout", "conv"], ["ada", "eve"]).splitlines()}
+    assert rows["eve"] == ["eve", "9", "/", "10", "missing", "9", "/", "22"]
+    assert rows["ada"][-3:] == ["20", "/", "22"]
