@@ -61,7 +61,8 @@ def _grade(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
         todo = [i for i in items if i not in current]
         kept = [results_file.records[(i.label, args.assignment)] for i in items if i in current]
         if kept:
-            print(f"{len(kept)} submission(s) already graded in {args.json}; grading {len(todo)}", file=sys.stderr)
+            print(f"already graded in {args.json}: {len(kept)} of {len(items)} submissions; grading the other {len(todo)}",
+                  file=sys.stderr)
         results_file.drop_stale({(i.label, args.assignment) for i in todo})
         items = todo
 
@@ -114,6 +115,8 @@ def _grade(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
 
 def graded_summary(results: list) -> str:
     """``graded 9 of 10 submissions; 1 could not be graded: a.ipynb`` (no final full stop)."""
+    if not results:
+        return "nothing left to grade"
     errors = [r.submission for r in results if r.status == "error"]
     text = f"graded {len(results) - len(errors)} of {len(results)} submission{'' if len(results) == 1 else 's'}"
     if errors:

@@ -65,7 +65,7 @@ def test_rerun_skips_graded_work_and_still_writes_every_feedback_page(quiz_class
     assert main(args) == 0
     before = results.read_text()
     assert main(args + ["--feedback", str(pages)]) == 0
-    assert "2 submission(s) already graded" in capsys.readouterr().err
+    assert ": 2 of 2 submissions; grading the other 0" in capsys.readouterr().err
     assert results.read_text() == before  # nothing regraded, nothing duplicated
     html = sorted(pages.glob("*.html"))
     assert len(html) == 2
