@@ -14,6 +14,11 @@ class UserError(Exception):
     """A mistake in how the command was used: one sentence, no traceback."""
 
 
+def _count(n: int, noun: str) -> str:
+    """``1 page``, ``3 pages``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def _some(names: list[str], shown: int = 3) -> str:
     """Up to ``shown`` names, then how many more."""
     more = f" (and {len(names) - shown} more)" if len(names) > shown else ""
@@ -61,7 +66,7 @@ def _grade(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
         todo = [i for i in items if i not in current]
         kept = [results_file.records[(i.label, args.assignment)] for i in items if i in current]
         if kept:
-            print(f"already graded in {args.json}: {len(kept)} of {len(items)} submissions; grading the other {len(todo)}",
+            print(f"already graded in {args.json}: {len(kept)} of {_count(len(items), 'submission')}; grading the other {len(todo)}",
                   file=sys.stderr)
         results_file.drop_stale({(i.label, args.assignment) for i in todo})
         items = todo
@@ -97,7 +102,7 @@ def _grade(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
 
         # Submissions skipped as already graded get their page from their stored record.
         pages = write_feedback([SubmissionResult.from_dict(r) for r in kept] + results, Path(args.feedback))
-        print(f"feedback: {len(pages)} page(s) in {args.feedback}", file=sys.stderr)
+        print(f"feedback: {_count(len(pages), 'page')} in {args.feedback}", file=sys.stderr)
     if args.json:
         print(f"{graded_summary(results)}; records in {'standard output' if args.json == '-' else args.json}", file=sys.stderr)
     else:
@@ -107,7 +112,7 @@ def _grade(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     faults = sum(r.grader_fault for r in results)
     if faults:  # the grader could not work on these: not the students' doing, so not exit 0
         again = "run the same command again to grade them" if results_file is not None else "grade them again"
-        print(f"grader: {faults} submission(s) could not be graded because of a grader fault (see the "
+        print(f"grader: {_count(faults, 'submission')} could not be graded because of a grader fault (see the "
               f"messages above); {again}", file=sys.stderr)
         return 1
     return 0
@@ -118,7 +123,7 @@ def graded_summary(results: list) -> str:
     if not results:
         return "nothing left to grade"
     errors = [r.submission for r in results if r.status == "error"]
-    text = f"graded {len(results) - len(errors)} of {len(results)} submission{'' if len(results) == 1 else 's'}"
+    text = f"graded {len(results) - len(errors)} of {_count(len(results), 'submission')}"
     if errors:
         text += f"; {len(errors)} could not be graded: {_some(errors)}"
     return text
@@ -241,7 +246,7 @@ def _cmd_feedback(args: argparse.Namespace) -> int:
     course = _course(args)
     outputs.check_dir(course / "feedback", "feedback folder")
     pages = feedback(course, args.assignment)
-    print(f"feedback: {len(pages)} page(s) under {Path(args.course) / 'feedback'}")
+    print(f"feedback: {_count(len(pages), 'page')} under {Path(args.course) / 'feedback'}")
     return 0
 
 

@@ -134,7 +134,7 @@ def test_grade_exits_1_on_grader_faults_and_a_rerun_grades_those_again(tmp_path,
 
     monkeypatch.setattr(judge.ZYGOTE, "spawn", broken)
     assert main(["grade", "--assignment", "dropout", str(subs), "--json", str(results)]) == 1
-    assert "2 submission(s) could not be graded because of a grader fault" in capsys.readouterr().err
+    assert "2 submissions could not be graded because of a grader fault" in capsys.readouterr().err
     assert [json.loads(line)["grader_fault"] for line in results.read_text().splitlines()] == [True, True]
     monkeypatch.setattr(judge.ZYGOTE, "spawn", real)
     assert main(["grade", "--assignment", "dropout", str(subs), "--json", str(results)]) == 0

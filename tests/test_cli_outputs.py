@@ -214,4 +214,4 @@ def test_an_existing_results_file_is_resumed_not_replaced_by_a_link(tmp, graded,
     first = results.read_text()
     assert main(["grade", "--assignment", "quiz", str(tmp / "subs"), "--json", str(results)]) == 0
     assert results.read_text() == first and len(graded) == 1
-    assert ": 1 of 1 submissions; grading the other 0" in capsys.readouterr().err
+    assert ": 1 of 1 submission; grading the other 0" in capsys.readouterr().err

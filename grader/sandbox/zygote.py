@@ -462,7 +462,10 @@ def main(ctrl_fd: int) -> None:
                     _progress(PENDING[fd], block=False)
             if ctrl.fileno() not in ready:
                 continue
-            msg, fds, _, _ = socket.recv_fds(ctrl, MAX_REQUEST, 1)
+            try:
+                msg, fds, _, _ = socket.recv_fds(ctrl, MAX_REQUEST, 1)
+            except ConnectionResetError:  # the judge ended with a reply unread (e.g. Ctrl-C): gone all the same
+                return
             if not msg:
                 return
             for fd in fds:
