@@ -1,5 +1,6 @@
 """``grader demo`` builds, autogrades and reports the sample class through real nbgrader."""
 
+import csv
 import subprocess
 import sys
 
@@ -25,6 +26,12 @@ def test_demo_runs_and_prints_the_gradebook_table(tmp_path):
     got, _, top = rows["dan"].split()[-3:]
     assert float(got) == 0 and float(top) > 0
     assert (dest / "gradebook.db").is_file() and (dest / "grades.csv").is_file()
+    # eve did not hand in conv: "missing" in the table, no score (not a 0) in grades.csv
+    assert rows["eve"].split()[1:5] == ["0", "/", "10", "missing"]  # dropout, then conv
+    grades = list(csv.DictReader((dest / "grades.csv").open(newline="")))
+    (eve_conv,) = [r for r in grades if r["student_id"] == "eve" and r["assignment"] == "conv"]
+    assert eve_conv["score"] == eve_conv["raw_score"] == "" and float(eve_conv["max_score"]) > 0
+    assert all(r["score"] != "" for r in grades if r["student_id"] == "ada")
     assert list((dest / "feedback").glob("*/*/*.html"))
     assert str(dest / "feedback") in out
 
