@@ -300,7 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("gradescope", help="build a Gradescope autograder zip")
-    p.add_argument("--assignment", required=True, choices=list(ASSIGNMENTS))
+    p.add_argument("--assignment", required=True, choices=list(ASSIGNMENTS), help="the assignment the autograder grades")
     p.add_argument("-o", "--output", required=True, metavar="ZIP", help="e.g. autograder.zip")
     p.add_argument(
         "--hidden-visibility", default="after_published",
@@ -312,7 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("canvas", help="grades CSV in Canvas's gradebook import layout")
     p.add_argument("results", nargs="?", metavar="RESULTS", help="JSON Lines file written by grader grade --json")
     p.add_argument("--course", help="read the nbgrader gradebook of this course folder instead")
-    p.add_argument("-o", "--output", required=True, metavar="CSV")
+    p.add_argument("-o", "--output", required=True, metavar="CSV", help="where to write the CSV")
     p.add_argument(
         "--id-column", default="SIS Login ID", choices=ID_COLUMNS,
         help="Canvas column that holds the course's student ids (default: SIS Login ID)",
@@ -326,7 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_canvas)
 
     p = sub.add_parser("check-solutions", help="references score full marks, mutants lose points, quiz keys re-derived")
-    p.add_argument("--repeats", type=int, default=20, help="unseeded runs of each reference")
+    p.add_argument("--repeats", type=int, default=20, help="unseeded runs of each reference (default: 20)")
     p.set_defaults(func=_cmd_check_solutions)
     return parser
 
@@ -348,7 +348,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"grader: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("grader: interrupted; results written so far are kept", file=sys.stderr)
+        if args.command == "grade" and not args.json:  # the table is printed at the end: nothing to keep
+            print("grader: interrupted; nothing was kept (--json FILE keeps each result as it is graded)", file=sys.stderr)
+        else:
+            print("grader: interrupted; results written so far are kept", file=sys.stderr)
         return 130
 
 

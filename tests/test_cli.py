@@ -320,3 +320,19 @@ def test_ctrl_c_mid_batch_is_one_line_and_keeps_the_records(tmp_path):
     while _session_members(proc.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _session_members(proc.pid) == []
+
+
+def test_every_option_of_every_command_is_explained_with_its_default():
+    import argparse
+
+    from grader.cli import build_parser
+
+    (subparsers,) = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    for name, parser in subparsers.choices.items():
+        for action in parser._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            assert action.help, f"grader {name} {'/'.join(action.option_strings) or action.dest} has no help"
+            shown = action.default not in (None, False, [], "") and not isinstance(action, argparse._StoreTrueAction)
+            if shown:
+                assert "default" in action.help, f"grader {name} {action.dest}: default {action.default!r} not shown"
