@@ -241,9 +241,9 @@ def safe_cell(value: Any) -> Any:
 
 
 def csv_text(rows: Iterable[Sequence[Any]]) -> str:
-    """The CSV text of ``rows`` with every cell passed through :func:`safe_cell`."""
+    """The CSV text of ``rows`` (``\\n`` line ends) with every cell passed through :func:`safe_cell`."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, lineterminator="\n")  # as nbgrader's grades.csv; every reader takes it
     for row in rows:
         writer.writerow([safe_cell(cell) for cell in row])
     return buffer.getvalue()
