@@ -9,7 +9,6 @@ records, so every submission ends up exactly once in the file.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -19,6 +18,7 @@ from typing import Callable, Iterable, Iterator, TextIO
 
 from grader import grading_version
 from grader.grading import content_hash, fault_result, grade_submission
+from grader.outputs import append_text, check_file, open_output
 from grader.results import SubmissionResult
 
 SUFFIXES = (".ipynb", ".py")
@@ -53,7 +53,8 @@ def collect(paths: Iterable[str], assignment: str | None = None) -> list[Item]:
     A missing path is still returned as given (grading it gives an ``error`` record); the
     ``grader grade`` command refuses missing paths before it gets here. Files
     found inside a folder that are named for another assignment are left out (see
-    :func:`belongs_elsewhere`); files given by name are always graded.
+    :func:`belongs_elsewhere`); files given by name are graded if they are notebooks or ``.py``
+    files, and skipped otherwise (the command says so).
     """
     items: list[Item] = []
     for given in paths:
@@ -68,7 +69,7 @@ def collect(paths: Iterable[str], assignment: str | None = None) -> list[Item]:
                 and not belongs_elsewhere(p.relative_to(path), assignment)
             )
             items += [Item(str(Path(given) / p.relative_to(path)), p) for p in found]
-        else:
+        elif not (path.is_file() and path.suffix not in SUFFIXES):  # notes.txt is not a submission
             items.append(Item(given, path))
     return items
 
@@ -81,10 +82,14 @@ def _digest(path: Path) -> str:
 
 
 class ResultsFile:
-    """A JSON Lines results file that can be resumed."""
+    """A JSON Lines results file that can be resumed.
+
+    ``path`` must be a regular file or a new one (see :mod:`grader.outputs`; a device such as
+    ``/dev/null`` is not resumable: write records to it as a stream instead).
+    """
 
     def __init__(self, path: Path):
-        self.path = path
+        self.path = check_file(path, "results file")
         self.records: dict[tuple[str, str], dict] = {}
         self._lock = threading.Lock()
         self._load()
@@ -105,13 +110,9 @@ class ResultsFile:
         self._rewrite(list(self.records.values()))
 
     def _rewrite(self, records: list[dict]) -> None:
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        with tmp.open("w", encoding="utf-8") as fh:
+        with open_output(self.path) as fh:
             for record in records:
                 fh.write(json.dumps(record, ensure_ascii=False) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
 
     def is_current(self, item: Item, assignment: str) -> bool:
         """True when the file already holds a record for this exact content and grader version."""
@@ -133,10 +134,8 @@ class ResultsFile:
     def append(self, result: SubmissionResult) -> None:
         """Write one whole record and flush it to disk."""
         line = result.to_json() + "\n"
-        with self._lock, self.path.open("a", encoding="utf-8") as fh:
-            fh.write(line)
-            fh.flush()
-            os.fsync(fh.fileno())
+        with self._lock:
+            append_text(self.path, line)
             self.records[(result.submission, result.assignment)] = json.loads(line)
 
 

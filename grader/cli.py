@@ -3,19 +3,36 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
-from grader import __version__
+from grader import __version__, outputs
 
 
 class UserError(Exception):
     """A mistake in how the command was used: one sentence, no traceback."""
 
 
+def _count(n: int, noun: str) -> str:
+    """``1 page``, ``3 pages``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _some(names: list[str], shown: int = 3) -> str:
+    """Up to ``shown`` names, then how many more."""
+    more = f" (and {len(names) - shown} more)" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
 def _cmd_grade(args: argparse.Namespace) -> int:
+    with contextlib.ExitStack() as stack:
+        return _grade(args, stack)
+
+
+def _grade(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     from grader import assignments
-    from grader.batch import ResultsFile, collect, grade_batch, progress
+    from grader.batch import SUFFIXES, ResultsFile, collect, grade_batch, progress
     from grader.reports.table import format_result
 
     assignments.get(args.assignment)
@@ -25,23 +42,32 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     # anything rather than file an error record under a name no student has.
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
-        more = f" (and {len(missing) - 3} more)" if len(missing) > 3 else ""
-        raise UserError(f"no such file or folder: {', '.join(missing[:3])}{more}; nothing was graded")
+        raise UserError(f"no such file or folder: {_some(missing)}; nothing was graded")
+    # Outputs are checked before anything is graded: a bad path must not cost a batch's work.
+    if args.feedback:
+        outputs.check_dir(args.feedback, "feedback folder")
+    streamed = args.json == "-" or bool(args.json) and outputs.is_stream(args.json)
+    if args.json and args.json != "-":
+        outputs.check_file(args.json, "results file")
+    others = [p for p in args.paths if Path(p).is_file() and Path(p).suffix not in SUFFIXES]
+    if others:
+        print(f"grader: skipping {_some(others)}: only .py and .ipynb files are submissions", file=sys.stderr)
     items = collect(args.paths, args.assignment)
     if not items:
-        raise UserError("no submissions found (give notebooks, .py files or folders holding them)")
+        raise UserError("no submissions found (give notebooks, .py files or folders holding them); nothing was graded")
     results_file = None
     out = None
     kept = []
-    if args.json == "-":
-        out = sys.stdout
+    if streamed:  # stdout, or a device such as /dev/null: written in place, nothing to resume
+        out = sys.stdout if args.json == "-" else stack.enter_context(outputs.open_stream(args.json))
     elif args.json:
         results_file = ResultsFile(Path(args.json))
         current = {i for i in items if results_file.is_current(i, args.assignment)}
         todo = [i for i in items if i not in current]
         kept = [results_file.records[(i.label, args.assignment)] for i in items if i in current]
         if kept:
-            print(f"{len(kept)} submission(s) already graded in {args.json}; grading {len(todo)}", file=sys.stderr)
+            print(f"already graded in {args.json}: {len(kept)} of {_count(len(items), 'submission')}; grading the other {len(todo)}",
+                  file=sys.stderr)
         results_file.drop_stale({(i.label, args.assignment) for i in todo})
         items = todo
 
@@ -76,26 +102,39 @@ def _cmd_grade(args: argparse.Namespace) -> int:
 
         # Submissions skipped as already graded get their page from their stored record.
         pages = write_feedback([SubmissionResult.from_dict(r) for r in kept] + results, Path(args.feedback))
-        print(f"feedback: {len(pages)} page(s) in {args.feedback}", file=sys.stderr)
-    if results_file is not None:
-        errors = sum(r.status == "error" for r in results)
-        print(f"graded {len(results)} submission(s) ({errors} could not be graded); records in {args.json}", file=sys.stderr)
-    elif out is None:
+        print(f"feedback: {_count(len(pages), 'page')} in {args.feedback}", file=sys.stderr)
+    if args.json:
+        print(f"{graded_summary(results)}; records in {'standard output' if args.json == '-' else args.json}", file=sys.stderr)
+    else:
         order = {i.label: n for n, i in enumerate(items)}
         for result in sorted(results, key=lambda r: order.get(r.submission, 0)):
             print(format_result(result, verbose=True))
     faults = sum(r.grader_fault for r in results)
     if faults:  # the grader could not work on these: not the students' doing, so not exit 0
         again = "run the same command again to grade them" if results_file is not None else "grade them again"
-        print(f"grader: {faults} submission(s) could not be graded because of a grader fault (see the "
+        print(f"grader: {_count(faults, 'submission')} could not be graded because of a grader fault (see the "
               f"messages above); {again}", file=sys.stderr)
         return 1
     return 0
 
 
+def graded_summary(results: list) -> str:
+    """``graded 9 of 10 submissions; 1 could not be graded: a.ipynb`` (no final full stop)."""
+    if not results:
+        return "nothing left to grade"
+    errors = [r.submission for r in results if r.status == "error"]
+    text = f"graded {len(results) - len(errors)} of {_count(len(results), 'submission')}"
+    if errors:
+        text += f"; {len(errors)} could not be graded: {_some(errors)}"
+    return text
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from grader.reports.class_report import write_class_report
 
+    outputs.check_file(args.output, "report")
+    if args.csv:
+        outputs.check_file(args.csv, "CSV file")
     html = write_class_report(Path(args.results), Path(args.output), Path(args.csv) if args.csv else None, args.title)
     print(f"class report: {html}" + (f"; CSV: {args.csv}" if args.csv else ""))
     return 0
@@ -104,6 +143,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_gradescope(args: argparse.Namespace) -> int:
     from grader.platforms.gradescope import build_gradescope_bundle
 
+    outputs.check_file(args.output, "zip file")
     zip_path = build_gradescope_bundle(args.assignment, Path(args.output), hidden_visibility=args.hidden_visibility)
     print(f"Gradescope autograder for {args.assignment}: {zip_path} (upload it under Configure Autograder)")
     return 0
@@ -112,8 +152,11 @@ def _cmd_gradescope(args: argparse.Namespace) -> int:
 def _cmd_canvas(args: argparse.Namespace) -> int:
     from grader.platforms.canvas import canvas_csv_from_course, canvas_csv_from_results
 
-    if bool(args.results) == bool(args.course):
+    if args.results and args.course:
         raise UserError("give either a results file (grader canvas RESULTS.jsonl -o grades.csv) or --course DIR, not both")
+    if not args.results and not args.course:
+        raise UserError("give the grades to export: a results file (grader canvas RESULTS.jsonl -o grades.csv) or --course DIR")
+    outputs.check_file(args.output, "CSV file")
     columns = {}
     for given in args.column:
         assignment, sep, column = given.partition("=")
@@ -172,6 +215,10 @@ def _cmd_release(args: argparse.Namespace) -> int:
     from grader.nbgrader_bridge.course import release
 
     course = _course(args)
+    outputs.check_dir(course, "course folder")
+    if course.is_dir():
+        for name in ("nbgrader_config.py", "gradebook.db"):
+            outputs.check_file(course / name, "course file")
     released = release(course)
     print(f"released {', '.join(p.parent.name for p in released)} into {course / 'release'} "
           f"(give students release/<assignment>/<assignment>.ipynb); gradebook: {course / 'gradebook.db'}")
@@ -179,10 +226,12 @@ def _cmd_release(args: argparse.Namespace) -> int:
 
 
 def _cmd_autograde(args: argparse.Namespace) -> int:
-    from grader.nbgrader_bridge.autograde import AutogradeIncomplete, autograde
+    from grader.nbgrader_bridge.autograde import GRADES_CSV, AutogradeIncomplete, autograde
 
+    course = _course(args)
+    outputs.check_file(course / GRADES_CSV, "grades file")
     try:
-        csv_path = autograde(_course(args), args.assignment, force=args.force)
+        csv_path = autograde(course, args.assignment, force=args.force)
     except AutogradeIncomplete as exc:  # the others are graded: say where, then why not all
         print(f"grades: {exc.csv_path} (incomplete)")
         print(f"grader: {exc}", file=sys.stderr)
@@ -194,8 +243,10 @@ def _cmd_autograde(args: argparse.Namespace) -> int:
 def _cmd_feedback(args: argparse.Namespace) -> int:
     from grader.nbgrader_bridge.feedback import feedback
 
-    pages = feedback(_course(args), args.assignment)
-    print(f"feedback: {len(pages)} page(s) under {Path(args.course) / 'feedback'}")
+    course = _course(args)
+    outputs.check_dir(course / "feedback", "feedback folder")
+    pages = feedback(course, args.assignment)
+    print(f"feedback: {_count(len(pages), 'page')} under {Path(args.course) / 'feedback'}")
     return 0
 
 
@@ -213,7 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("demo", help="build, autograde and report the embedded sample course")
-    p.add_argument("--dest", help="folder for the demo course (default: a new temporary folder)")
+    p.add_argument("--dest", help="folder for the demo course, in a folder that exists (default: a new temporary folder)")
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("release", help="write an nbgrader course folder and release the assignments")
@@ -232,11 +283,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
 
     p = sub.add_parser("grade", help="grade notebooks or .py files directly")
-    p.add_argument("--assignment", required=True, choices=list(ASSIGNMENTS))
-    p.add_argument("paths", nargs="+", metavar="PATH", help="notebook, .py file, or folder of them")
+    p.add_argument("--assignment", required=True, choices=list(ASSIGNMENTS), help="the assignment the submissions are for")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="notebook, .py file, or folder of them (other files are skipped)")
     p.add_argument("--json", metavar="FILE", help="write JSON Lines records to FILE (resumable) or - for stdout")
-    p.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel")
-    p.add_argument("--feedback", metavar="DIR", help="also write one HTML feedback page per submission into DIR")
+    p.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel (default: 1)")
+    p.add_argument("--feedback", metavar="DIR", help="also write one HTML feedback page per submission, "
+                   "<student>-<assignment>.html, into DIR (created if missing)")
     p.add_argument("--scheduler", metavar="ADDR", help="grade on a Dask cluster (tcp://HOST:PORT; needs pip install .[dask])")
     p.set_defaults(func=_cmd_grade)
 
@@ -248,7 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("gradescope", help="build a Gradescope autograder zip")
-    p.add_argument("--assignment", required=True, choices=list(ASSIGNMENTS))
+    p.add_argument("--assignment", required=True, choices=list(ASSIGNMENTS), help="the assignment the autograder grades")
     p.add_argument("-o", "--output", required=True, metavar="ZIP", help="e.g. autograder.zip")
     p.add_argument(
         "--hidden-visibility", default="after_published",
@@ -260,7 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("canvas", help="grades CSV in Canvas's gradebook import layout")
     p.add_argument("results", nargs="?", metavar="RESULTS", help="JSON Lines file written by grader grade --json")
     p.add_argument("--course", help="read the nbgrader gradebook of this course folder instead")
-    p.add_argument("-o", "--output", required=True, metavar="CSV")
+    p.add_argument("-o", "--output", required=True, metavar="CSV", help="where to write the CSV")
     p.add_argument(
         "--id-column", default="SIS Login ID", choices=ID_COLUMNS,
         help="Canvas column that holds the course's student ids (default: SIS Login ID)",
@@ -274,7 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_canvas)
 
     p = sub.add_parser("check-solutions", help="references score full marks, mutants lose points, quiz keys re-derived")
-    p.add_argument("--repeats", type=int, default=20, help="unseeded runs of each reference")
+    p.add_argument("--repeats", type=int, default=20, help="unseeded runs of each reference (default: 20)")
     p.set_defaults(func=_cmd_check_solutions)
     return parser
 
@@ -289,14 +341,17 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (UserError, UnknownAssignment, PlatformError, ResultsFileError) as exc:
+    except (UserError, UnknownAssignment, PlatformError, ResultsFileError, outputs.OutputError) as exc:
         print(f"grader: {exc}", file=sys.stderr)
         return 2
     except NbgraderFailed as exc:
         print(f"grader: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("grader: interrupted; results written so far are kept", file=sys.stderr)
+        if args.command == "grade" and not args.json:  # the table is printed at the end: nothing to keep
+            print("grader: interrupted; nothing was kept (--json FILE keeps each result as it is graded)", file=sys.stderr)
+        else:
+            print("grader: interrupted; results written so far are kept", file=sys.stderr)
         return 130
 
 

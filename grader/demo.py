@@ -17,6 +17,8 @@ from grader.nbgrader_bridge.commands import NbgraderFailed
 from grader.nbgrader_bridge.course import release
 from grader.nbgrader_bridge.feedback import feedback
 from grader.nbgrader_bridge.sample_class import SampleClassError, place_class
+from grader.outputs import OutputError, check_dir, make_dir, write_text
+from grader.reports.table import score_grid
 
 MARKER = ".grader-demo"
 
@@ -25,30 +27,17 @@ def prepare_dest(dest: Path | None) -> Path:
     """A fresh, empty course folder: a new temporary one, or ``dest`` (a previous demo is replaced)."""
     if dest is None:
         return Path(tempfile.mkdtemp(prefix="grader-demo-"))
-    dest = Path(dest).resolve()
+    dest = check_dir(Path(dest).absolute(), "demo course folder")
     if dest.exists() and any(dest.iterdir()):
-        if not (dest / MARKER).exists():
+        if not (dest / MARKER).is_file():
             raise NbgraderFailed(f"{dest} is not empty and is not a previous demo course; choose another --dest")
         shutil.rmtree(dest)
-    dest.mkdir(parents=True, exist_ok=True)
-    return dest
+    return make_dir(dest, "demo course folder")
 
 
 def score_table(scores: list[Score], assignments: list[str], students: list[str]) -> str:
-    """Students down, assignments across, ``score / max`` in each cell (``-`` = not submitted)."""
-    cells = {(s.student, s.assignment): s for s in scores}
-    width = max([len(s) for s in students] + [7])
-    header = f"{'student':<{width}}" + "".join(f"  {a:>12}" for a in assignments) + f"  {'total':>12}"
-    lines = [header, "-" * len(header)]
-    for student in students:
-        row, got, top = f"{student:<{width}}", 0.0, 0.0
-        for a in assignments:
-            s = cells.get((student, a))
-            row += f"  {'-':>12}" if s is None else f"  {f'{s.score:g} / {s.max_score:g}':>12}"
-            if s is not None:
-                got, top = got + s.score, top + s.max_score
-        lines.append(row + f"  {f'{got:g} / {top:g}':>12}")
-    return "\n".join(lines)
+    """Students down, assignments across (``missing`` = not handed in), and each total."""
+    return score_grid({(s.student, s.assignment): (s.score, s.max_score) for s in scores}, assignments, students)
 
 
 def run_demo(dest: Path | None = None) -> int:
@@ -63,7 +52,7 @@ def run_demo(dest: Path | None = None) -> int:
 
     try:
         course = prepare_dest(dest)
-        (course / MARKER).write_text("written by grader demo; the folder is replaced by the next demo run\n")
+        write_text(course / MARKER, "written by grader demo; the folder is replaced by the next demo run\n")
         step(f"course folder: {course}")
         step("nbgrader generate_assignment: writing source/, the gradebook and release/")
         released = release(course)
@@ -75,7 +64,7 @@ def run_demo(dest: Path | None = None) -> int:
         csv_path = autograde(course, force=True)
         step("nbgrader generate_feedback")
         pages = feedback(course)
-    except (NbgraderFailed, SampleClassError) as exc:
+    except (NbgraderFailed, SampleClassError, OutputError) as exc:
         print(f"grader demo: {exc}", file=sys.stderr)
         return 1
     step("done")
@@ -83,7 +72,7 @@ def run_demo(dest: Path | None = None) -> int:
     print("Scores read back from the nbgrader gradebook (" + str(course / "gradebook.db") + "):")
     print(score_table(read_scores(course), names, students))
     print()
-    print(f"Grades CSV (nbgrader export): {csv_path}")
+    print(f"Grades CSV (nbgrader export's columns; empty score = not submitted): {csv_path}")
     print(f"Feedback pages ({len(pages)}): {course / 'feedback'}/<student>/<assignment>/<assignment>.html")
     if pages:
         print(f"  for example: {pages[0]}")

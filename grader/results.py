@@ -4,11 +4,28 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any
 
 from grader import grading_version
 
 STATUSES = ("passed", "failed", "error", "timeout")
+
+
+def student_of(label: str, assignment: str) -> str:
+    """The student a submission path belongs to.
+
+    ``.../<student>/<assignment>/<file>`` (nbgrader's ``submitted/`` layout) gives ``<student>``,
+    ``.../<student>/<assignment>.ipynb`` gives ``<student>``, and otherwise the file's stem
+    (``alice.ipynb`` gives ``alice``).
+    """
+    parts = PurePath(label.replace("\\", "/")).parts
+    stem = PurePath(parts[-1]).stem if parts else label
+    if len(parts) >= 3 and parts[-2] == assignment:
+        return parts[-3]
+    if len(parts) >= 2 and stem == assignment:
+        return parts[-2]
+    return stem
 
 
 @dataclass
@@ -76,6 +93,11 @@ class SubmissionResult:
     @property
     def score(self) -> float:
         return sum(t.score for t in self.tests)
+
+    @property
+    def student(self) -> str:
+        """Whose submission this is, read from its path (see :func:`student_of`)."""
+        return student_of(self.submission, self.assignment)
 
     @property
     def max_score(self) -> float:

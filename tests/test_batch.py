@@ -254,14 +254,14 @@ def test_a_killed_and_interrupted_batch_ends_with_every_submission_graded_exactl
     second.send_signal(signal.SIGINT)
     _, err = second.communicate(timeout=60)
     assert second.returncode == 130 and "results written so far are kept" in err
-    assert f"{len(kept_after_kill)} submission(s) already graded" in err
+    assert f": {len(kept_after_kill)} of {n} submissions; grading the other" in err
 
     third = start()
     _, err = third.communicate(timeout=300)
     assert third.returncode == 0, err[-2000:]
     assert list(scratch.iterdir()) == []
-    before = int(err.split(" submission(s) already graded")[0].rsplit("\n", 1)[-1])
-    assert before >= 2 * n // 3 and f"grading {n - before}" in err  # nothing graded twice
+    before = int(err.split(f" of {n} submissions; grading the other")[0].rsplit(" ", 1)[-1])
+    assert before >= 2 * n // 3 and f"grading the other {n - before}" in err  # nothing graded twice
 
     lines = results.read_text().splitlines()
     records = [json.loads(line) for line in lines]

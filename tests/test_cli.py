@@ -5,6 +5,11 @@ from __future__ import annotations
 import csv
 import inspect
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -60,7 +65,7 @@ def test_rerun_skips_graded_work_and_still_writes_every_feedback_page(quiz_class
     assert main(args) == 0
     before = results.read_text()
     assert main(args + ["--feedback", str(pages)]) == 0
-    assert "2 submission(s) already graded" in capsys.readouterr().err
+    assert ": 2 of 2 submissions; grading the other 0" in capsys.readouterr().err
     assert results.read_text() == before  # nothing regraded, nothing duplicated
     html = sorted(pages.glob("*.html"))
     assert len(html) == 2
@@ -129,7 +134,7 @@ def test_grade_exits_1_on_grader_faults_and_a_rerun_grades_those_again(tmp_path,
 
     monkeypatch.setattr(judge.ZYGOTE, "spawn", broken)
     assert main(["grade", "--assignment", "dropout", str(subs), "--json", str(results)]) == 1
-    assert "2 submission(s) could not be graded because of a grader fault" in capsys.readouterr().err
+    assert "2 submissions could not be graded because of a grader fault" in capsys.readouterr().err
     assert [json.loads(line)["grader_fault"] for line in results.read_text().splitlines()] == [True, True]
     monkeypatch.setattr(judge.ZYGOTE, "spawn", real)
     assert main(["grade", "--assignment", "dropout", str(subs), "--json", str(results)]) == 0
@@ -152,7 +157,8 @@ def test_gradescope_bundle_command(tmp_path, capsys):
         (["feedback", "--course", "{tmp}"], "is not a released course"),
         (["report", "{tmp}/none.jsonl", "-o", "{tmp}/r.html"], "does not exist; write one with: grader grade"),
         (["canvas", "--course", "{tmp}", "-o", "{tmp}/c.csv"], "no gradebook.db"),
-        (["canvas", "-o", "{tmp}/c.csv"], "give either a results file"),
+        (["canvas", "-o", "{tmp}/c.csv"], "give the grades to export: a results file"),
+            (["canvas", "{tmp}/r.jsonl", "--course", "{tmp}", "-o", "{tmp}/c.csv"], "not both"),
         (["grade", "--assignment", "quiz", "{tmp}/empty"], "no submissions found"),
         (["grade", "--assignment", "quiz", "{tmp}", "--jobs", "0"], "--jobs must be at least 1"),
         (["grade", "--assignment", "quiz", "{tmp}", "{tmp}/typo.ipynb", "--json", "{tmp}/r.jsonl"],
@@ -240,3 +246,93 @@ def test_a_folder_of_good_and_broken_submissions_grades_each_and_goes_on(tmp_pat
     renamed = records["renamed.py"]
     assert renamed["status"] == "graded" and renamed["score"] < 10
     assert any("dropout_forward" in t["output"] and "define" in t["output"] for t in renamed["tests"])
+
+
+def test_the_summary_says_how_many_of_how_many_and_which_failed(tmp_path, capsys):
+    (tmp_path / "good.py").write_text(QUIZ_RIGHT)
+    (tmp_path / "broken.ipynb").write_text("{not json")
+    results = tmp_path / "r.jsonl"
+    assert main(["grade", "--assignment", "quiz", str(tmp_path / "good.py"), str(tmp_path / "broken.ipynb"),
+                 "--json", str(results)]) == 0
+    err = capsys.readouterr().err
+    assert f"graded 1 of 2 submissions; 1 could not be graded: {tmp_path / 'broken.ipynb'}; records in {results}" in err
+
+
+def test_only_notebooks_and_py_files_are_submissions(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("forward = 'H = D*Y'\n")
+    assert main(["grade", "--assignment", "quiz", str(tmp_path / "notes.txt")]) == 2
+    err = capsys.readouterr().err
+    assert f"skipping {tmp_path / 'notes.txt'}: only .py and .ipynb files are submissions" in err
+    assert "no submissions found" in err and "Traceback" not in err
+    (tmp_path / "quiz.py").write_text(QUIZ_RIGHT)
+    assert main(["grade", "--assignment", "quiz", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "quiz.py: 2 / " in out and "notes.txt" not in out
+
+
+def test_grade_help_explains_every_option(capsys):
+    with pytest.raises(SystemExit):
+        main(["grade", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "the assignment the submissions are for" in text and "in parallel (default: 1)" in text
+    assert "<student>-<assignment>.html" in text
+
+
+def _session_members(sid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[3]) == sid and fields[0] != "Z":
+                found.append(int(entry))
+    return found
+
+
+def test_ctrl_c_mid_batch_is_one_line_and_keeps_the_records(tmp_path):
+    """SIGINT to the whole process group, as a terminal's Ctrl-C sends it: the grader and every
+    helper get it; only the grader speaks, once, and what was recorded stays."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for i in range(30):
+        (subs / f"s{i:02}.py").write_text(inspect.getsource(reference_dropout))
+    results = tmp_path / "r.jsonl"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "grader.cli", "grade", "--assignment", "dropout", str(subs), "--json", str(results)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    try:
+        while not (results.exists() and results.read_text().count("\n") >= 1):
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines() == ["grader: interrupted; results written so far are kept"], err
+    kept = records(results)
+    assert 1 <= len(kept) < 30 and all(r["status"] == "graded" and r["score"] == 10 for r in kept)
+    deadline = time.monotonic() + 60  # helpers end once the grader is gone; how soon is not the point
+    while _session_members(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _session_members(proc.pid) == []
+
+
+def test_every_option_of_every_command_is_explained_with_its_default():
+    import argparse
+
+    from grader.cli import build_parser
+
+    (subparsers,) = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    for name, parser in subparsers.choices.items():
+        for action in parser._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            assert action.help, f"grader {name} {'/'.join(action.option_strings) or action.dest} has no help"
+            shown = action.default not in (None, False, [], "") and not isinstance(action, argparse._StoreTrueAction)
+            if shown:
+                assert "default" in action.help, f"grader {name} {action.dest}: default {action.default!r} not shown"

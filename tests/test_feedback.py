@@ -105,6 +105,17 @@ def test_write_feedback_never_overwrites(tmp_path):
     assert len({p.name for p in paths}) == 3 and all(p.is_file() for p in paths)
 
 
+def test_pages_are_named_and_headed_by_student(tmp_path):
+    results = [SubmissionResult("course1/submitted/ada/dropout/dropout.ipynb", "dropout"),
+               SubmissionResult("subs/ben/quiz.py", "quiz"), SubmissionResult("carol.ipynb", "conv"),
+               SubmissionResult("subs/../x/<b>.py", "conv")]
+    paths = write_feedback(results, tmp_path / "fb")
+    assert [p.name for p in paths] == ["ada-dropout.html", "ben-quiz.html", "carol-conv.html", "b-conv.html"]
+    assert all(p.parent == tmp_path / "fb" for p in paths)
+    for result, path in zip(results, paths):
+        assert f'<strong id="student">{html.escape(result.student)}</strong>' in path.read_text()
+
+
 # --- nothing hidden leaks ------------------------------------------------------------------------
 
 

@@ -104,11 +104,14 @@ def test_every_readable_submission_is_graded_and_the_failure_named(graded):
     course, paths, _, status, out, err = graded
     assert status == 1, err
     assert f"could not grade 1 submission(s): {BROKEN}/{NAME}." in err
+    # the same sentence grader grade gives for that file, not nbgrader's traceback
+    assert f"{BROKEN}/{NAME}: {NAME}.ipynb is not a valid notebook: it is not JSON" in err and "Traceback" not in err, err
     assert "grades.csv (incomplete)" in out
     autograded = {p.name for p in (course / "autograded").iterdir()}
     assert autograded == set(paths) - {BROKEN}
     rows = (course / "grades.csv").read_text().splitlines()
     assert any(f",{CORRECT}," in r and r.endswith(",10.0,0.0,10.0,10.0") for r in rows), rows
+    assert any(f",{BROKEN}," in r and r.endswith(",,,,10.0") for r in rows), rows  # no grade, not a 0
 
 
 def test_scores_equal_grader_grade_cell_by_cell(graded):

@@ -271,17 +271,15 @@ def test_garbage_on_the_channel_is_a_crash_not_a_reply():
 def test_endless_loop_times_out_then_budget_fails_fast():
     limits = FAST.__class__(**{**FAST.to_json(), "call_seconds": 0.5, "submission_seconds": 1.0})
     with attack("infinite_loop", limits) as student:
-        started = time.monotonic()
         with pytest.raises(StudentTimeout, match="did not finish within 0.5 s"):
             student.call("dropout_forward", np.ones(3), TEST, keep=(1,))
         np.testing.assert_array_equal(student.call("dropout_backward", np.ones(2), None), np.ones(2))
         with pytest.raises(StudentTimeout):
             student.call("dropout_forward", np.ones(3), TEST, keep=(1,))
-        fast = time.monotonic()
+        workers = student._generation
         with pytest.raises(StudentTimeout, match="total time budget"):
             student.call("dropout_backward", np.ones(2), None)
-        assert time.monotonic() - fast < 0.05  # spent budget: no new worker, no waiting
-        assert time.monotonic() - started < 2.0
+        assert student._generation == workers and student._worker is None  # spent budget: no new worker
     wait_no_strays()
 
 
@@ -294,7 +292,10 @@ def test_endless_loop_at_load_times_out():
 
 
 def test_memory_exhaustion_is_contained():
-    with attack("memory_hog") as student:
+    # Filling 512 MiB can take seconds on a loaded machine: the time limits here are far from
+    # binding, so only the memory limit can end the calls (a timeout would fail the match).
+    roomy = FAST.__class__(**{**FAST.to_json(), "call_seconds": 60.0, "submission_seconds": 120.0, "cpu_seconds": 120.0})
+    with attack("memory_hog", roomy) as student:
         with pytest.raises((StudentRaised, StudentCrashed), match="MemoryError|stopped"):
             student.call("dropout_forward", np.ones(3), TEST, keep=(1,))
         with pytest.raises(StudentRaised, match="MemoryError"):
@@ -304,10 +305,8 @@ def test_memory_exhaustion_is_contained():
 
 def test_fork_bomb_is_bounded_and_cleaned_up():
     with attack("fork_bomb") as student:
-        started = time.monotonic()
         with pytest.raises((StudentTimeout, StudentCrashed)):
             student.call("dropout_forward", np.ones(3), TEST, keep=(1,))
-        assert time.monotonic() - started < 5.0
     wait_no_strays()
 
 
@@ -445,12 +444,9 @@ def test_cpu_limit_stops_threads_burning_inside_a_call():
     well within the 8 s wall-clock limit, once the worker used its 1 s of CPU)."""
     with attack("cpu_threads", CPU_LIMITS) as student:
         watch = CpuWatch(student._worker.pid)
-        started = time.monotonic()
-        with pytest.raises(StudentCrashed, match="CPU time"):
+        with pytest.raises(StudentCrashed, match="CPU time"):  # not a timeout: the CPU limit ended it
             student.call("burn")
-        elapsed = time.monotonic() - started
         used = watch.stop()
-    assert elapsed < CPU_LIMITS.call_seconds
     assert used >= 0.8 * CPU_LIMITS.cpu_seconds, used
     wait_no_strays()
 
@@ -462,16 +458,14 @@ def test_cpu_limit_stops_threads_that_outlive_their_call():
     with attack("cpu_threads", CPU_LIMITS) as student:
         watch = CpuWatch(student._worker.pid)
         assert student.call("start_burners", 4) == 4
-        deadline = time.monotonic() + 6.0
-        slowest = 0.0
+        # Ends when the burners have used the 1 s of CPU; the bound only stops a broken limit
+        # from looping forever. A ping that hit the wall-clock limit would raise StudentTimeout.
+        deadline = time.monotonic() + 300.0
         with pytest.raises(StudentCrashed, match="CPU time"):
             while time.monotonic() < deadline:
-                started = time.monotonic()
                 student.call("ping")
-                slowest = max(slowest, time.monotonic() - started)
                 time.sleep(0.02)
         used = watch.stop()
-        assert slowest < 1.0  # no call came near the 8 s wall-clock limit
         assert used >= 0.8 * CPU_LIMITS.cpu_seconds, used
         assert student.call("ping") == 0  # a fresh worker: the burners are gone
     wait_no_strays()

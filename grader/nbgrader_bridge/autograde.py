@@ -14,6 +14,7 @@ from typing import Iterator
 from nbgrader.api import Gradebook
 
 from grader.nbgrader_bridge.commands import NbgraderFailed, run_nbgrader
+from grader.nbgrader_bridge.export import export_grades
 
 GRADES_CSV = "grades.csv"
 
@@ -131,12 +132,29 @@ def failed_submissions(course_dir: Path, found: dict[str, list[str]], stderr: st
     return sorted(failed)
 
 
+def unreadable(course_dir: Path, student: str, assignment: str) -> str | None:
+    """Why ``submitted/<student>/<assignment>/`` holds no readable notebook, in the sentence
+    ``grader grade`` gives for the same file; ``None`` if every notebook there reads."""
+    from grader.extract import ExtractionError, read_notebook
+
+    for path in sorted((Path(course_dir) / "submitted" / student / assignment).glob("*.ipynb")):
+        try:
+            read_notebook(path)
+        except ExtractionError as exc:
+            return str(exc)
+    return None
+
+
 def _incomplete(course_dir: Path, failed: list[tuple[str, str]], errors: list[str], csv_path: Path) -> AutogradeIncomplete:
     names = ", ".join(f"{s}/{a}" for s, a in failed) or "(nbgrader named none)"
-    said = "\n".join(f"  {line}" for line in errors[-20:])
+    # A notebook nbgrader cannot read gets grader grade's one sentence, not nbgrader's traceback.
+    reasons = {(s, a): unreadable(course_dir, s, a) for s, a in failed}
+    said = "\n".join(f"  {s}/{a}: {why}" for (s, a), why in reasons.items() if why)
+    if not failed or not all(reasons.values()):
+        said = "\n".join([*(f"  {line}" for line in said.splitlines()), "nbgrader said:", *(f"  {line}" for line in errors[-20:])])
     return AutogradeIncomplete(
         f"nbgrader could not grade {len(failed) or 'some'} submission(s): {names}. They have no autograded "
-        f"notebook, and their rows in {csv_path.name} are not grades. nbgrader said:\n{said}\n"
+        f"notebook, and their score cells in {csv_path.name} are left empty:\n{said}\n"
         f"Fix those submissions (or, if the grader itself failed, nothing) and run again: "
         f"grader autograde --course {course_dir}; it grades only what is missing.",
         failed,
@@ -177,8 +195,7 @@ def autograde(course_dir: Path, assignment: str | None = None, force: bool = Fal
                 errors = lines[-20:] or [f"(nbgrader exited with status {proc.returncode})"]
             elif not errors:  # nothing failed in nbgrader: it found no notebook to grade there
                 errors = ["(no error: is each submission's notebook named <assignment>.ipynb?)"]
-    csv_path = course_dir / GRADES_CSV
-    run_nbgrader(["export", "--to", str(csv_path)], course_dir)
+    csv_path = export_grades(course_dir, course_dir / GRADES_CSV, ungraded=failed)
     if errors:
         raise _incomplete(course_dir, failed, errors, csv_path)
     return csv_path

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from pathlib import Path
 
 from grader import assignments
 from grader.nbgrader_bridge.commands import run_nbgrader
+from grader.outputs import make_dir, write_bytes, write_text
 
 CONFIG_NAME = "nbgrader_config.py"
 
@@ -81,11 +81,9 @@ def config_text() -> str:
 
 
 def write_config(course_dir: Path) -> Path:
-    """Write ``nbgrader_config.py`` into ``course_dir`` (created if needed)."""
-    course_dir.mkdir(parents=True, exist_ok=True)
-    path = course_dir / CONFIG_NAME
-    path.write_text(config_text(), encoding="utf-8")
-    return path
+    """Write ``nbgrader_config.py`` into ``course_dir`` (created if missing; its parent must exist)."""
+    make_dir(course_dir, "course folder")
+    return write_text(course_dir / CONFIG_NAME, config_text())
 
 
 def gradebook_assignments(db: Path) -> list[str] | None:
@@ -108,9 +106,8 @@ def copy_sources(course_dir: Path, names: list[str]) -> None:
     """Copy each assignment's source notebook to ``source/<a>/<a>.ipynb``."""
     for name in names:
         notebook = assignments.get(name).notebook
-        dest = course_dir / "source" / name
-        dest.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(notebook, dest / notebook.name)
+        dest = make_dir(make_dir(course_dir / "source") / name)
+        write_bytes(dest / notebook.name, notebook.read_bytes())
 
 
 def release(course_dir: Path, names: list[str] | None = None) -> list[Path]:

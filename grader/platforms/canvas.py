@@ -12,14 +12,15 @@ submission's path) and a course's nbgrader gradebook (through :class:`nbgrader.a
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from grader import assignments
 from grader.nbgrader_bridge.course import gradebook_assignments
+from grader.outputs import write_csv
 from grader.platforms import PlatformError
+from grader.results import student_of  # noqa: F401  (where submissions' students are named)
 
 HEADER = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 POINTS_ROW = "    Points Possible"  # exactly as Canvas writes it in its exports
@@ -38,11 +39,6 @@ class StudentGrades:
 
 def _fmt(value: float) -> str:
     return f"{round(float(value), 4):g}"
-
-
-def _cell(value: str) -> str:
-    # Names and ids come from students' folders: keep a spreadsheet from running them as formulas.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def write_canvas_csv(
@@ -68,40 +64,22 @@ def write_canvas_csv(
     if unknown:  # a typo would otherwise quietly create a new Canvas column under the old name
         raise PlatformError(f"no grades for {', '.join(unknown)} to name a column for; the grades are for: "
                             f"{', '.join(names) or 'no assignment'}")
-    path = Path(path)
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow([*HEADER, *(columns.get(a, a) for a in names)])
-        writer.writerow([POINTS_ROW, "", "", "", "", *(_fmt(points_possible[a]) for a in names)])
-        for row in sorted(rows, key=lambda r: r.student):
-            ident = {c: "" for c in ID_COLUMNS}
-            ident[id_column] = row.student
-            if row.canvas_id:
-                ident["ID"] = row.canvas_id
-            writer.writerow(
-                [_cell(row.name or row.student), *(_cell(ident[c]) for c in ID_COLUMNS), _cell(section)]
-                + [_fmt(row.scores[a]) if a in row.scores else "" for a in names]
-            )
-    return path
+    table = [[*HEADER, *(columns.get(a, a) for a in names)]]
+    table.append([POINTS_ROW, "", "", "", "", *(_fmt(points_possible[a]) for a in names)])
+    for row in sorted(rows, key=lambda r: r.student):
+        ident = {c: "" for c in ID_COLUMNS}
+        ident[id_column] = row.student
+        if row.canvas_id:
+            ident["ID"] = row.canvas_id
+        table.append(
+            [row.name or row.student, *(ident[c] for c in ID_COLUMNS), section]
+            + [_fmt(row.scores[a]) if a in row.scores else "" for a in names]
+        )
+    # Names and ids come from students' folders: write_csv keeps them from running as formulas.
+    return write_csv(path, table)
 
 
 # --- from a results file -----------------------------------------------------------------------
-
-
-def student_of(label: str, assignment: str) -> str:
-    """The student a submission path belongs to.
-
-    ``.../<student>/<assignment>/<file>`` (nbgrader's ``submitted/`` layout) gives ``<student>``,
-    ``.../<student>/<assignment>.ipynb`` gives ``<student>``, and otherwise the file's stem
-    (``alice.ipynb`` gives ``alice``).
-    """
-    parts = PurePath(label.replace("\\", "/")).parts
-    stem = PurePath(parts[-1]).stem if parts else label
-    if len(parts) >= 3 and parts[-2] == assignment:
-        return parts[-3]
-    if len(parts) >= 2 and stem == assignment:
-        return parts[-2]
-    return stem
 
 
 def grades_from_records(records: Iterable[dict[str, Any]]) -> tuple[list[StudentGrades], dict[str, float]]:

@@ -14,6 +14,7 @@ Hidden checks (every battery check unless it is marked ``visible``, and every qu
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from grader import assignments
+from grader.outputs import write_bytes, write_text
 from grader.paths import REPO_ROOT
 from grader.platforms import PlatformError
 from grader.results import SubmissionResult
@@ -107,16 +109,14 @@ def build_gradescope_bundle(
     if not (repo_root / "pyproject.toml").is_file():
         raise PlatformError(f"{repo_root} is not the project's source folder (no pyproject.toml); build the bundle from a checkout")
     out_zip = Path(out_zip)
-    out_zip.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_zip.with_name(out_zip.name + ".tmp")
-    with zipfile.ZipFile(tmp, "w") as zf:
+    buffer = io.BytesIO()  # built in memory: a zip seeks back, which a device output cannot
+    with zipfile.ZipFile(buffer, "w") as zf:
         _add(zf, "setup.sh", SETUP_SH.encode(), executable=True)
         script = RUN_AUTOGRADER.format(assignment=assignment, visibility=hidden_visibility)
         _add(zf, "run_autograder", script.encode(), executable=True)
         for path, name in _project_files(repo_root):
             _add(zf, name, path.read_bytes())
-    os.replace(tmp, out_zip)
-    return out_zip
+    return write_bytes(out_zip, buffer.getvalue())
 
 
 # --- per submission, inside Gradescope ---------------------------------------------------------
@@ -223,10 +223,8 @@ def run_autograder(assignment: str, root: Path | None = None, hidden_visibility:
         data = {"score": 0.0, "output": "The autograder itself failed; please tell your instructor.",
                 "stdout_visibility": "hidden", "tests": []}
     out = root / "results" / "results.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name("results.json.tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, out)
+    out.parent.mkdir(parents=True, exist_ok=True)  # Gradescope's own layout under the root
+    write_text(out, json.dumps(data, indent=2, ensure_ascii=False))
     return data
 
 

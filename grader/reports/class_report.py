@@ -8,7 +8,6 @@ per submission for spreadsheets.
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 import statistics
@@ -17,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from grader.outputs import write_csv, write_text
 from grader.reports.feedback import esc, fmt_points, page
 from grader.results import SubmissionResult
 
@@ -245,14 +245,6 @@ def render_class_report(records: Sequence[dict[str, Any]], title: str = "Class r
     return page(title, "\n".join(body))
 
 
-def _cell(value: Any) -> Any:
-    # A spreadsheet would run text starting with these as a formula; student-influenced text
-    # (labels, error messages) must stay text.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def write_class_csv(records: Sequence[dict[str, Any]], path: Path) -> Path:
     """One row per submission: assignment, submission, status, score, max_score, message,
     then one column per check (its points; empty where the check did not run)."""
@@ -260,26 +252,23 @@ def write_class_csv(records: Sequence[dict[str, Any]], path: Path) -> Path:
     for record in records:
         for test in record.get("tests") or []:
             checks.setdefault(str(test.get("name", "")), None)
-    path = Path(path)
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["assignment", "submission", "status", "score", "max_score", "message", *checks])
-        for record in records:
-            points = {str(t.get("name", "")): fmt_points(_num(t.get("score"))) for t in record.get("tests") or []}
-            writer.writerow(
-                [_cell(str(record.get(k, ""))) for k in ("assignment", "submission", "status")]
-                + [fmt_points(_num(record.get("score"))), fmt_points(_num(record.get("max_score")))]
-                + [_cell(str(record.get("message", "")))]
-                + [points.get(name, "") for name in checks]
-            )
-    return path
+    rows = [["assignment", "submission", "status", "score", "max_score", "message", *checks]]
+    for record in records:
+        points = {str(t.get("name", "")): fmt_points(_num(t.get("score"))) for t in record.get("tests") or []}
+        rows.append(
+            [str(record.get(k, "")) for k in ("assignment", "submission", "status")]
+            + [fmt_points(_num(record.get("score"))), fmt_points(_num(record.get("max_score")))]
+            + [str(record.get("message", ""))]
+            + [points.get(name, "") for name in checks]
+        )
+    # Labels and messages are student-influenced: write_csv keeps them from running as formulas.
+    return write_csv(path, rows)
 
 
 def write_class_report(results_path: Path, out_html: Path, csv_path: Path | None = None, title: str | None = None) -> Path:
     """``grader report``: read a results file, write the HTML report (and the CSV if asked)."""
     records = load_records(results_path)
-    out_html = Path(out_html)
-    out_html.write_text(render_class_report(records, title or f"Class report: {Path(results_path).name}"), encoding="utf-8")
+    out_html = write_text(out_html, render_class_report(records, title or f"Class report: {Path(results_path).name}"))
     if csv_path is not None:
         write_class_csv(records, Path(csv_path))
     return out_html

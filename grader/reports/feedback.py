@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from grader import assignments
+from grader.outputs import make_dir, write_text
 from grader.results import SubmissionResult, TestResult
 
 #: Turns the LaTeX of a quiz answer as understood into a SymPy expression (or ``None``).
@@ -226,7 +227,8 @@ def render_feedback(result: SubmissionResult, to_expr: ExprHook | None = None) -
     title = f"Feedback: {_title_of(result.assignment)}"
     parts = [
         f"<h1>{esc(title)}</h1>",
-        f'<p class="sub">Submission <code>{esc(Path(result.submission).name)}</code> '
+        f'<p class="sub">Student <strong id="student">{esc(result.student)}</strong> '
+        f"· submission <code>{esc(Path(result.submission).name)}</code> "
         f"· assignment <code>{esc(result.assignment)}</code></p>",
         f'<p class="score" id="score" data-score="{fmt_points(result.score)}" '
         f'data-max-score="{fmt_points(result.max_score)}">'
@@ -250,20 +252,24 @@ def render_feedback(result: SubmissionResult, to_expr: ExprHook | None = None) -
     return page(title, "\n".join(parts))
 
 
+def _safe_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "submission"
+
+
 def feedback_filename(result: SubmissionResult) -> str:
-    """A safe file name for a submission's page: the label's path, flattened."""
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", result.submission.strip("./\\")).strip("._") or "submission"
-    return f"{stem}.{result.assignment}.html"
+    """The page's file name, ``<student>-<assignment>.html`` (characters a file name cannot
+    safely hold become ``_``): one flat folder the instructor can hand out from."""
+    return f"{_safe_name(result.student)}-{_safe_name(result.assignment)}.html"
 
 
 def write_feedback(results: Iterable[SubmissionResult], out_dir: Path, to_expr: ExprHook | None = None) -> list[Path]:
-    """Write one page per result into ``out_dir`` (created if needed); returns the files written.
+    """Write one page per result into ``out_dir`` (created if missing, in a folder that exists);
+    returns the files written.
 
     Two submissions whose flattened names collide get a numeric suffix rather than one
     overwriting the other.
     """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = make_dir(out_dir, "feedback folder")
     to_expr = to_expr if to_expr is not None else _default_expr_hook()
     written: list[Path] = []
     used: set[str] = set()
@@ -274,7 +280,6 @@ def write_feedback(results: Iterable[SubmissionResult], out_dir: Path, to_expr: 
             n += 1
             name = f"{base}.{n}.html"
         used.add(name)
-        path = out_dir / name
-        path.write_text(render_feedback(result, to_expr), encoding="utf-8")
+        path = write_text(out_dir / name, render_feedback(result, to_expr))
         written.append(path)
     return written

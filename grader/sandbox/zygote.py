@@ -493,6 +493,9 @@ def main(ctrl_fd: int) -> None:
     wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
+    # Ctrl-C reaches the whole process group: it is the judge's to handle (the zygote ends when the
+    # judge hangs up), and workers forked from here must not turn it into a student's error.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     ctrl = socket.socket(fileno=ctrl_fd)
     FACTORY.poller.register(ctrl, select.POLLIN)
     FACTORY.poller.register(wake_r, select.POLLIN)
@@ -515,7 +518,10 @@ def main(ctrl_fd: int) -> None:
                     FACTORY.progress(FACTORY.pending[fd], block=False)
             if ctrl.fileno() not in ready:
                 continue
-            msg, fds, _, _ = socket.recv_fds(ctrl, MAX_REQUEST, 1)
+            try:
+                msg, fds, _, _ = socket.recv_fds(ctrl, MAX_REQUEST, 1)
+            except ConnectionResetError:  # the judge ended with a reply unread (e.g. Ctrl-C): gone all the same
+                return
             if not msg:
                 return
             for fd in fds:
