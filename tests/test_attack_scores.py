@@ -99,7 +99,8 @@ HONEST = {
     "conv_probe_after_backward": hostile_off("conv_probe_after_backward"),  # probes answered by call order
     "conv_probe_pairs": hostile_off("conv_probe_pairs"),  # probes answered by pairing x + d with x - d
     "conv_probe_similar_inputs": hostile_off("conv_probe_similar_inputs"),  # probes answered by similar inputs
-    "cpu_threads": CORRECT,  # without the threads burning CPU
+    "cpu_threads": CORRECT,
+    "dropout_probe_similar_inputs": hostile_off("dropout_probe_similar_inputs", "dropout"),  # probes answered by similar inputs  # without the threads burning CPU
     "detached_child": IDENTITY,  # without the daemon
     "exit_at_load": IDENTITY,  # without the fake result and the exit at load
     "exit_fake_result": NOTHING,  # the function is nothing but the fake result and the exit

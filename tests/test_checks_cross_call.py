@@ -175,3 +175,45 @@ def test_no_check_calls_the_forward_pass_after_the_backward_pass():
             run_battery([check], student, np.random.default_rng())
             if backward in order:
                 assert all(name == backward for name in order[order.index(backward):]), (check.id, order)
+
+
+# ---- dropout: the old numeric-gradient check made seeded probe calls next to the cached one
+
+LEGACY_H = 1e-5
+
+
+def legacy_dropout_numeric_gradient(rng: np.random.Generator) -> Steps:
+    """The old check: central differences of seeded forward calls at x +- h*d (the same seed, so
+    the same mask) against <dx, d>."""
+    seed, p = int(rng.integers(1, 2**31)), 0.6
+    param = dropout._param(p, seed=seed)
+    x = dropout._signed(rng, (4, 6, 5))
+    w = rng.standard_normal(x.shape)
+    directions = rng.standard_normal((4,) + x.shape)
+    probes = [z for d in directions for z in (x + LEGACY_H * d, x - LEGACY_H * d)]
+    replies = yield [dropout.forward_call(x, param, cache=True), *(dropout.forward_call(z, param) for z in probes)]
+    _, cache = dropout.forward_reply(replies[0], x.shape, param)
+    dx = dropout.backward_reply((yield dropout.backward_call(w, cache)), w.shape, param)
+    losses = [float(np.sum(w * dropout.forward_reply(r, x.shape, param)[0])) for r in replies[1:]]
+    numeric = np.array([(a - b) / (2 * LEGACY_H) for a, b in zip(losses[0::2], losses[1::2])])
+    if rel_error(numeric, np.array([float(np.sum(dx * d)) for d in directions])) > 1e-6:
+        raise CheckFailed("does not match")
+
+
+def _dropout_outcome(source: str) -> list[tuple[str, float]]:
+    results = run_battery(dropout.BATTERY.checks, InProcessStudent.from_source(source), np.random.default_rng())
+    return [(r.status, r.score) for r in results]
+
+
+def test_the_dropout_probe_attack_beat_the_old_check_and_gains_nothing_now():
+    legacy = Battery()
+    legacy.check("legacy numeric gradient", 1, "legacy")(legacy_dropout_numeric_gradient)
+    for hostile, expected in ((True, "passed"), (False, "failed")):  # positive control, then its twin
+        student = InProcessStudent.from_source(attack_source("dropout_probe_similar_inputs", hostile))
+        assert run_battery(legacy.checks, student, np.random.default_rng())[0].status == expected
+    attacked = _dropout_outcome(attack_source("dropout_probe_similar_inputs"))
+    honest = _dropout_outcome(attack_source("dropout_probe_similar_inputs", hostile=False))
+    assert attacked == honest
+    ids = [c.id for c in dropout.BATTERY.checks]
+    assert attacked[ids.index("backward_scales_by_inverse_p")][0] == "failed"
+    assert sum(score for _, score in attacked) == pytest.approx(9.5)  # the wrong scale costs that check only
