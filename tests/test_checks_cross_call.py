@@ -217,3 +217,46 @@ def test_the_dropout_probe_attack_beat_the_old_check_and_gains_nothing_now():
     ids = [c.id for c in dropout.BATTERY.checks]
     assert attacked[ids.index("backward_scales_by_inverse_p")][0] == "failed"
     assert sum(score for _, score in attacked) == pytest.approx(9.5)  # the wrong scale costs that check only
+
+
+# A backward pass that ignores its cache and takes the mask of the k-th train-mode forward call
+# (first in, first out): right whenever backward calls come in the order of their forward calls.
+FIFO_MASKS = '''
+import numpy as np
+_queue = []
+
+def dropout_forward(x, dropout_param):
+    p, mode = dropout_param["p"], dropout_param["mode"]
+    if mode != "train":
+        return x.copy(), mode
+    mask = (np.random.rand(*x.shape) < p) / p
+    _queue.append(mask)
+    return x * mask, mode
+
+def dropout_backward(dout, cache):
+    return dout.copy() if cache != "train" else dout * _queue.pop(0)
+'''
+
+
+def legacy_reuse_check(rng: np.random.Generator) -> Steps:
+    """The old check: two forward passes, then their backward passes in the same order."""
+    xs = [dropout._signed(rng, (50, 100)) for _ in range(2)]
+    douts = [dropout._signed(rng, x.shape) for x in xs]
+    param = dropout._param(0.6)
+    replies = yield [dropout.forward_call(x, param, cache=True) for x in xs]
+    passes = [dropout.forward_reply(r, x.shape, param) for x, r in zip(xs, replies)]
+    replies = yield [dropout.backward_call(d, cache) for d, (_, cache) in zip(douts, passes)]
+    for (out, _), d, r in zip(passes, douts, replies):
+        if not np.array_equal(dropout.backward_reply(r, d.shape, param) != 0, out != 0):
+            raise CheckFailed("another mask")
+
+
+def test_a_backward_pass_that_ignores_its_cache_must_guess_the_hidden_order():
+    legacy = Battery()
+    legacy.check("legacy reuse", 1, "legacy")(legacy_reuse_check)
+    reuse = dropout.BATTERY.by_id("backward_reuses_forward_mask")
+    rng = np.random.default_rng()
+    for _ in range(5):  # a fresh student each time, as in grading
+        assert run_battery(legacy.checks, InProcessStudent.from_source(FIFO_MASKS), rng)[0].status == "passed"
+        assert run_battery([reuse], InProcessStudent.from_source(FIFO_MASKS), rng)[0].status == "failed"
+    assert 1 / np.prod(np.arange(1, dropout.MASK_CALLS // 2 + 1, dtype=float)) < 1e-9  # the written bound

@@ -44,6 +44,7 @@ no unit of a check's inputs with probability at most 0.6^2500; each check says i
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -257,10 +258,32 @@ def keep_rate_matches_p(rng: np.random.Generator) -> Steps:
             )
         raise CheckFailed(
             f"with p = {p}, train mode kept {rate:.1%} of units; it should keep about {p:.0%} "
-            "(p is the probability of KEEPING a unit). Usual causes: comparing the wrong way "
-            "(rand > p keeps a fraction 1 - p), or a normal draw (np.random.randn) instead of a "
-            "uniform one (np.random.rand)"
+            f"(p is the probability of KEEPING a unit). {_rate_causes(p, rate)}"
         )
+
+
+def _rate_causes(p: float, rate: float) -> str:
+    """The usual causes of keeping a fraction ``rate`` at ``p``: only those that fit it."""
+    causes = []
+    if abs(rate - (1 - p)) <= RATE_TOL:
+        causes.append("comparing the wrong way (rand > p, or rand < 1 - p, keeps a fraction 1 - p)")
+    randn_rate = 0.5 * (1 + math.erf(p / math.sqrt(2)))  # P(N(0, 1) < p)
+    if abs(rate - randn_rate) <= RATE_TOL:
+        causes.append(f"a normal draw (np.random.randn < p keeps {randn_rate:.0%}) instead of a uniform one")
+    if not causes:
+        return "Keep a unit where a uniform draw is below p: np.random.rand(*x.shape) < p."
+    return "Usual cause: " + ", or ".join(causes) + "; use np.random.rand(*x.shape) < p."
+
+
+def _scale_causes(p: float, factor: float) -> str:
+    """The usual cause of scaling kept units by ``factor`` at ``p``, if one fits it."""
+    for wrong, cause in ((p, "multiplying by p instead of dividing by it"),
+                         (1.0, "not scaling at all (vanilla dropout, which rescales at test time instead)"),
+                         (1 / (1 - p), "dividing by 1 - p (p is the probability of KEEPING a unit)"),
+                         (1 / p**2, "dividing by p twice")):
+        if abs(factor - wrong) <= RTOL * wrong:
+            return f" Usual cause: {cause}."
+    return ""
 
 
 @BATTERY.check("train mode scales kept units by exactly 1/p", 0.75, "test_train_mode")
@@ -280,10 +303,10 @@ def kept_units_scaled_by_inverse_p(rng: np.random.Generator) -> Steps:
             raise CheckFailed(f"with p = {p}, train mode dropped every unit; it should keep a fraction p")
         factor = out[kept] / x[kept]
         if not _close(factor, 1.0 / p):
+            median = float(np.median(factor))
             raise CheckFailed(
-                f"with p = {p}, train mode multiplied kept units by {np.median(factor):.4g}; inverted "
-                f"dropout scales them by exactly 1/p = {1 / p:.4g} (not by p, not by 1/(1 - p), not left "
-                "unscaled)"
+                f"with p = {p}, train mode multiplied kept units by {median:.4g}; inverted dropout scales "
+                f"them by exactly 1/p = {1 / p:.4g}.{_scale_causes(p, median)}"
             )
 
 
@@ -327,10 +350,14 @@ def expectation_is_preserved(rng: np.random.Generator) -> Steps:
                 f"(E[out] = x), keeping about {p:.0%} of the units and scaling them by 1/p. "
                 + WHOLE_INPUT_HINT
             )
+        kept = out != 0
+        factor = float(np.median(out[kept] / c)) if kept.any() else 0.0
+        cause = _scale_causes(p, factor) if abs(factor - 1 / p) > RTOL / p else (
+            " Its kept units are scaled by 1/p, so the mask keeps the wrong fraction of units "
+            f"({np.mean(kept):.0%} instead of about {p:.0%}).")
         raise CheckFailed(
             f"with p = {p}, the average train-mode output was {ratio:.2f} times the input; inverted "
-            "dropout keeps it equal on average (E[out] = x). Usual causes: forgetting to divide "
-            "kept units by p, or a mask that keeps the wrong fraction of units"
+            f"dropout keeps it equal on average (E[out] = x).{cause}"
         )
 
 
@@ -396,11 +423,19 @@ def keep_all_when_p_is_1(rng: np.random.Generator) -> Steps:
         return
     dropped = int(np.count_nonzero(out == 0))
     if dropped:  # the causes differ with what was seen: units dropped, or all kept but rescaled
+        share = dropped / x.size
+        randn_drops = 0.5 * (1 - math.erf(1 / math.sqrt(2)))  # P(N(0, 1) >= 1)
+        if share == 1:
+            cause = "comparing the wrong way (rand > p and rand < 1 - p are never true at p = 1)"
+        elif abs(share - randn_drops) <= RATE_TOL:
+            cause = f"a normal draw (np.random.randn < 1 drops {randn_drops:.0%}) instead of a uniform one"
+        elif share <= RATE_TOL:
+            cause = "changing p (e.g. capping it below 1 to avoid a division by zero)"
+        else:
+            cause = "a mask that can drop a unit even at p = 1; keep a unit where np.random.rand(*x.shape) < p"
         raise CheckFailed(
             f"with p = 1, train mode dropped {dropped} of {x.size} units; p is the probability of KEEPING a "
-            "unit, so p = 1 keeps all of them. Usual causes: a mask that can drop a unit even at p = 1 "
-            "(a normal draw, np.random.randn, or comparing the wrong way, rand > p), or changing p "
-            "(e.g. capping it below 1)"
+            f"unit, so p = 1 keeps all of them. Usual cause: {cause}"
         )
     factor = out / x
     if _close(factor, factor.flat[0]):
