@@ -323,3 +323,12 @@ def test_rel_error_never_lets_non_finite_or_overflowing_values_pass():
         assert rel_error(np.array([bad]), np.array([1.0])) == np.inf
         assert rel_error(np.array([1.0]), np.array([bad])) == np.inf
     assert rel_error(np.array([1e-20]), np.array([0.0])) == pytest.approx(1e-20 / 1e-12)  # the tiny floor
+
+
+def test_code_that_assumes_an_even_division_is_told_so():
+    mutant = next(m for m in catalogue.MUTANTS if m.name == "assert_even_division")
+    result = run_check(conv.BATTERY.by_id("output_shape_rounds_down"), InProcessStudent.from_source(mutant.source(reference)),
+                       np.random.default_rng())
+    assert result.status == "error"
+    assert result.output == (f"conv_forward_naive raised AssertionError {conv.ROUNDING_CASES[0].describe()}. "
+                             + conv.ROUNDING_HINT)

@@ -27,15 +27,16 @@ class CheckFailed(Exception):
     say what went wrong and the usual cause, never the hidden inputs."""
 
 
-def value_in_case(reply: Reply, case: str) -> Any:
+def value_in_case(reply: Reply, case: str, hint: str = "") -> Any:
     """``reply.get()``, but a student error (raised, timed out, crashed, bad reply) ends with
     ``case``, the public parameters of the call that caused it (shapes, pad, stride, p), as a
-    failed check's message does. A missing function is not about any case and stays as it is."""
+    failed check's message does, then with ``hint`` if given (what is special about the case).
+    A missing function is not about any case and stays as it is."""
     error = reply.error
     if error is None or isinstance(error, MissingFunction):
         return reply.get()
     named = copy.copy(error)  # same class, so the same status; the reply keeps its own error
-    named.args = (f"{error} {case}",)
+    named.args = (f"{str(error).rstrip()} {case}" + (f". {hint}" if hint else ""),)
     raise named from None
 
 

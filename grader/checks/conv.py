@@ -145,10 +145,10 @@ def _forward_call(x: np.ndarray, w: np.ndarray, b: np.ndarray, param: dict[str, 
     return Call(FORWARD, (x, w, b, param), keep=(1,) if cache else (), drop=() if cache else (1,), echo=echo)
 
 
-def _forward_reply(reply: Reply, case: Case) -> tuple[np.ndarray, Handle | None]:
+def _forward_reply(reply: Reply, case: Case, hint: str = "") -> tuple[np.ndarray, Handle | None]:
     """``out`` (any shape, validated as a float array) and the cache Handle of a forward reply
-    (None if it was dropped); a student error names the case."""
-    value = value_in_case(reply, case.describe())
+    (None if it was dropped); a student error names the case (and ends with ``hint``)."""
+    value = value_in_case(reply, case.describe(), hint)
     return _out_array(value), value[1]
 
 
@@ -270,10 +270,12 @@ ROUNDING_CASES = (
 )
 
 
-def _shapes(rng: np.random.Generator, cases: tuple[Case, ...]) -> Steps:
+def _shapes(rng: np.random.Generator, cases: tuple[Case, ...], hint: str = "") -> Steps:
+    """Forward calls for ``cases``; each output must have the formula's shape. ``hint`` ends the
+    message when the student's code fails on a case (its own error, not a wrong shape)."""
     replies = yield [_forward_call(*case.draw(rng)) for case in cases]
     for case, reply in zip(cases, replies):
-        out, _ = _forward_reply(reply, case)
+        out, _ = _forward_reply(reply, case, hint)
         _check_out_shape(out, case)
 
 
@@ -289,12 +291,18 @@ def output_shape_non_square(rng: np.random.Generator) -> Steps:
     yield from _shapes(rng, NON_SQUARE_SHAPE_CASES)
 
 
+ROUNDING_HINT = (
+    "Here the stride does not divide H + 2*pad - HH evenly: do not assume it does; the output size "
+    "rounds down, Hout = 1 + (H + 2*pad - HH) // stride, leaving out the last partial window"
+)
+
+
 @BATTERY.check("output size rounds down when the stride does not divide evenly", 0.5, "test_forward_shape")
 def output_shape_rounds_down(rng: np.random.Generator) -> Steps:
     """The only check whose cases do not divide evenly: the forward pass must accept them and
     return Hout = 1 + (H + 2*pad - HH) // stride (the last partial window is left out). Code that
     assumes an even division (as cs231n's asserts) loses these points and no others."""
-    yield from _shapes(rng, ROUNDING_CASES)
+    yield from _shapes(rng, ROUNDING_CASES, ROUNDING_HINT)
 
 
 # ----------------------------------------------------------------------------------------------
