@@ -84,12 +84,23 @@ def without_huge(name: str, assignment: str = "dropout") -> Twin:
     return Twin(code.replace(hostile, "HUGE = 1.0"), assignment)
 
 
+def hostile_off(name: str, assignment: str = "conv") -> Twin:
+    """The attack ``name`` itself with its one switch, ``HOSTILE = True``, turned off."""
+    code = (ATTACKS / f"{name}.py").read_text()
+    assert code.count("HOSTILE = True") == 1, f"{name}.py must define HOSTILE = True exactly once"
+    return Twin(code.replace("HOSTILE = True", "HOSTILE = False"), assignment)
+
+
 HONEST = {
     "array_interface": IDENTITY,  # the Pretender wraps x itself
     "builtins_abs": ZEROS,  # without patching abs, max, all
     "channel_garbage": ZEROS,  # without scribbling on file descriptors
     "conv_overflow_gradient": without_huge("conv_overflow_gradient", "conv"),
-    "cpu_threads": CORRECT,  # without the threads burning CPU
+    "conv_probe_after_backward": hostile_off("conv_probe_after_backward"),  # probes answered by call order
+    "conv_probe_pairs": hostile_off("conv_probe_pairs"),  # probes answered by pairing x + d with x - d
+    "conv_probe_similar_inputs": hostile_off("conv_probe_similar_inputs"),  # probes answered by similar inputs
+    "cpu_threads": CORRECT,
+    "dropout_probe_similar_inputs": hostile_off("dropout_probe_similar_inputs", "dropout"),  # probes answered by similar inputs  # without the threads burning CPU
     "detached_child": IDENTITY,  # without the daemon
     "exit_at_load": IDENTITY,  # without the fake result and the exit at load
     "exit_fake_result": NOTHING,  # the function is nothing but the fake result and the exit

@@ -11,7 +11,7 @@ import pytest
 from grader.checks import conv
 from grader.checks.base import run_battery, run_check
 from grader.checks.gradients import numeric_gradient, rel_error
-from grader.student import InProcessStudent
+from grader.student import InProcessStudent, Reply, StudentTimeout
 from solutions import conv as reference
 from solutions.mutants import conv as catalogue
 from test_check_runner import RecordingStudent
@@ -23,7 +23,7 @@ UNSEEDED_RUNS = {"reference": 200}
 ALTERNATIVE_RUNS = 20
 ALL_CASES = (
     conv.SQUARE_SHAPE_CASES + conv.NON_SQUARE_SHAPE_CASES + (conv.PLAIN_CASE, conv.UNCHANGED_CASE)
-    + conv.PAD_CASES + conv.STRIDE_CASES + conv.BACKWARD_SHAPE_CASES + conv.GRADIENT_CASES
+    + conv.PAD_CASES + conv.STRIDE_CASES + conv.BACKWARD_SHAPE_CASES + conv.GRADIENT_CASES + conv.ROUNDING_CASES
 )
 ARRAY_REPR = (re.compile(r"array\("), re.compile(r"\[\[?\s*-?\d+\.\d+(e[+-]?\d+)?\s+-?\d+\.\d+"))
 
@@ -92,6 +92,11 @@ def test_required_configurations_are_covered():
     assert any(c.pad > 0 for c in values) and any(c.stride == 2 for c in values)
     for case in ALL_CASES:  # small enough for a student's slow loops
         assert case.N <= 2 and case.C <= 3 and case.H <= 7 and case.W <= 7 and case.F <= 3
+    # the stride divides evenly everywhere but in the rounding check, whose cases all round
+    assert all(case.divides for case in ALL_CASES if case not in conv.ROUNDING_CASES)
+    assert not any(case.divides for case in conv.ROUNDING_CASES)
+    # the padding check has no stride, the stride check no padding: one mistake, one check
+    assert {c.stride for c in conv.PAD_CASES} == {1} and {c.pad for c in conv.STRIDE_CASES} == {0}
 
 
 # --- correct code scores full marks -----------------------------------------------------------------
@@ -130,7 +135,7 @@ def test_reference_battery_is_cheap():
 
 
 FORWARD_CHECKS = [
-    "output_shape_matches_formula", "output_shape_non_square", "forward_computes_cross_correlation",
+    "output_shape_matches_formula", "output_shape_non_square", "output_shape_rounds_down", "forward_computes_cross_correlation",
     "forward_zero_pads_every_side", "forward_applies_stride", "forward_leaves_inputs_unchanged",
 ]
 GRADIENT_CHECKS = ["dx_matches_numeric_gradient", "dw_matches_numeric_gradient", "db_matches_numeric_gradient"]
@@ -138,7 +143,8 @@ GRADIENT_CHECKS = ["dx_matches_numeric_gradient", "dw_matches_numeric_gradient",
 
 @pytest.mark.parametrize("check_id", IDS)
 def test_each_check_needs_one_round_trip_per_dependent_step(check_id):
-    """Forward checks: one round; backward checks: forward then backward; the fallback a third."""
+    """Forward checks: one round; backward checks: forward then backward, never a third (no probe
+    calls after the backward pass: see test_checks_cross_call.py)."""
     assert set(FORWARD_CHECKS + GRADIENT_CHECKS + ["backward_shapes_match_inputs"]) == set(IDS)
     student = RecordingStudent.from_source(REF)
     assert run_check(conv.BATTERY.by_id(check_id), student, np.random.default_rng()).status == "passed"
@@ -146,7 +152,8 @@ def test_each_check_needs_one_round_trip_per_dependent_step(check_id):
     consistent = RecordingStudent.from_source(next(m for m in catalogue.MUTANTS if m.name == "flipped_kernel_everywhere").source(reference))
     result = run_check(conv.BATTERY.by_id(check_id), consistent, np.random.default_rng())
     if check_id in ("dx_matches_numeric_gradient", "dw_matches_numeric_gradient"):
-        assert result.status == "passed" and consistent.rounds == 3  # passed through the fallback
+        assert result.status == "failed" and "true convolution" in result.output
+    assert consistent.rounds == student.rounds
 
 
 # --- every mutant is caught where it should be ----------------------------------------------------
@@ -162,18 +169,62 @@ def test_mutant_fails_its_named_check(mutant):
         assert not any(p.search(r.output) for p in ARRAY_REPR), r.output
 
 
-@pytest.mark.parametrize("name", ["flipped_kernel_everywhere", "stride_ignored_everywhere", "missing_bias", "flipped_kernel"])
-def test_a_forward_mistake_is_charged_to_the_forward_values_only(name):
-    """Gradient checks accept the true gradient, or one consistent with the student's own forward."""
+ONE_PROPERTY = [
+    "flipped_kernel", "missing_bias", "bias_of_first_filter", "padding_on_one_side", "edge_padding",
+    "reflect_padding", "stride_ignored_forward", "db_first_image_only",
+    "dx_assigned_not_accumulated", "crop_without_offset", "dw_assigned_not_accumulated", "dw_reset_per_image",
+]
+
+
+@pytest.mark.parametrize("name", ONE_PROPERTY)
+def test_a_mistake_costs_the_check_of_the_property_it_breaks_only(name):
+    """A missing bias or a flipped filter does not fail the padding, stride or inputs-unchanged
+    checks; a padding mistake does not fail the stride check; a forward-only mistake costs no
+    gradient check (the backward pass is judged on the cache's inputs)."""
     mutant = next(m for m in catalogue.MUTANTS if m.name == name)
-    assert _lost_groups(_run(mutant.source(reference))) == {"test_forward_values"}
+    assert _lost(_run(mutant.source(reference))) == {mutant.caught_by}
+
+
+@pytest.mark.parametrize("name", catalogue.EVEN_DIVISION_ONLY)
+def test_even_division_costs_the_rounding_check_only(name):
+    """Correct code that assumes the stride divides evenly (cs231n's asserts) loses 0.5 of 10."""
+    mutant = next(m for m in catalogue.MUTANTS if m.name == name)
+    results = _run(mutant.source(reference))
+    assert _lost(results) == {"output_shape_rounds_down"}
+    assert sum(r.score for r in results) == pytest.approx(9.5)
+
+
+@pytest.mark.parametrize("name", ["flipped_kernel_everywhere", "stride_ignored_everywhere"])
+def test_a_mistake_shared_by_both_passes_costs_both(name):
+    """Gradients are judged against the correct layer only, never against the student's own
+    forward pass (a submission could choose what its gradient is compared with)."""
+    mutant = next(m for m in catalogue.MUTANTS if m.name == name)
+    assert _lost(_run(mutant.source(reference))) == {
+        mutant.caught_by, "dx_matches_numeric_gradient", "dw_matches_numeric_gradient"}
+
+
+def test_student_errors_name_the_case_that_raised():
+    source = REF.replace("    ### BEGIN SOLUTION\n    Hout", "    if pad == 2:\n        raise ValueError('boom')\n    ### BEGIN SOLUTION\n    Hout", 1)
+    assert source != REF
+    result = run_check(conv.BATTERY.by_id("forward_zero_pads_every_side"), InProcessStudent.from_source(source),
+                       np.random.default_rng())
+    assert result.status == "error", result.output
+    assert result.output.startswith("conv_forward_naive raised ValueError: boom ")
+    assert result.output.endswith(conv.PAD_CASES[1].describe()) and "pad 2, stride 1" in result.output
+    timeout = StudentTimeout("conv_backward_naive did not finish within 1 s")
+    with pytest.raises(StudentTimeout) as raised:  # same class, so the same status ("timeout")
+        conv._backward_reply(Reply(error=timeout), conv.GRADIENT_CASES[1])
+    assert str(raised.value) == f"{timeout} {conv.GRADIENT_CASES[1].describe()}" and str(timeout).endswith("1 s")
+    missing = run_check(conv.BATTERY.by_id("dx_matches_numeric_gradient"),
+                        InProcessStudent.from_source(REF.split("def conv_backward_naive")[0]), np.random.default_rng())
+    assert missing.output == "the submission does not define a function named conv_backward_naive"
 
 
 def test_consistent_but_wrong_pair_stays_within_the_call_budget():
     student = RecordingStudent.from_source(next(m for m in catalogue.MUTANTS if m.name == "flipped_kernel_everywhere").source(reference))
     run_battery(CHECKS, student)
-    assert student.calls <= 80
-    assert student.rounds == 3  # the fallback's forward calls of every case and check share one round
+    assert student.calls <= 60
+    assert student.rounds == 2
 
 
 # --- stubs and malformed replies -------------------------------------------------------------------
@@ -230,10 +281,10 @@ FLIPPED_EVERYWHERE = next(m for m in catalogue.MUTANTS if m.name == "flipped_ker
 @pytest.mark.parametrize(
     "source,check_id,status,words",
     [
-        # case 1 passes only through the fallback (third round), case 2 has a badly shaped dx
+        # case 1's dx is a flipped kernel's, case 2's is badly shaped: case 1 is reported
         (FLIPPED_EVERYWHERE.replace(catalogue.CROP, catalogue.CROP + " if pad == 0 else dxp"),
-         "dx_matches_numeric_gradient", "failed", "dx of shape"),
-        # case 1's dx is wrong (found only by its fallback), case 3's backward raises: case 1 is reported
+         "dx_matches_numeric_gradient", "failed", "true convolution (the filter flipped) " + conv.GRADIENT_CASES[0].describe()),
+        # case 1's dx is wrong, case 3's backward raises: case 1 is reported
         (REF.replace("return dx, dw, db", "assert not (pad == 0 and stride == 2)\n    return 2 * dx, dw, db"),
          "dx_matches_numeric_gradient", "failed", "dx is wrong " + conv.GRADIENT_CASES[0].describe()),
         # case 2's forward reply is unusable, case 1's backward reply too: case 1's backward is reported
@@ -247,7 +298,7 @@ FLIPPED_EVERYWHERE = next(m for m in catalogue.MUTANTS if m.name == "flipped_ker
         (REF.replace("return dx, dw, db", "return (dx if pad == 0 and stride == 1 else 3 * dx), dw, db"),
          "dx_matches_numeric_gradient", "failed", "dx is wrong " + conv.GRADIENT_CASES[1].describe()),
     ],
-    ids=["fallback-then-shape", "fallback-before-error", "backward-before-forward", "first-forward", "second-case"],
+    ids=["flipped-then-shape", "wrong-before-error", "backward-before-forward", "first-forward", "second-case"],
 )
 def test_the_first_failing_case_in_order_is_reported(source, check_id, status, words):
     """Calls of later cases are made early, but cases are judged in order, as when made one by one."""
@@ -272,3 +323,12 @@ def test_rel_error_never_lets_non_finite_or_overflowing_values_pass():
         assert rel_error(np.array([bad]), np.array([1.0])) == np.inf
         assert rel_error(np.array([1.0]), np.array([bad])) == np.inf
     assert rel_error(np.array([1e-20]), np.array([0.0])) == pytest.approx(1e-20 / 1e-12)  # the tiny floor
+
+
+def test_code_that_assumes_an_even_division_is_told_so():
+    mutant = next(m for m in catalogue.MUTANTS if m.name == "assert_even_division")
+    result = run_check(conv.BATTERY.by_id("output_shape_rounds_down"), InProcessStudent.from_source(mutant.source(reference)),
+                       np.random.default_rng())
+    assert result.status == "error"
+    assert result.output == (f"conv_forward_naive raised AssertionError {conv.ROUNDING_CASES[0].describe()}. "
+                             + conv.ROUNDING_HINT)

@@ -184,3 +184,57 @@ def test_a_layer_that_drops_nothing_earns_only_what_it_really_does():
     for r in nothing_dropped:
         _assert_clean(r.output)
     assert sum(r.score for r in results) == 3.5
+
+
+def _outputs(source: str) -> dict[str, str]:
+    by_id = {c.name: c.id for c in BATTERY.checks}
+    with np.errstate(all="ignore"):
+        return {by_id[r.name]: r.output for r in _run(source) if r.status != "passed"}
+
+
+def _mutant(name: str) -> str:
+    return next(m for m in MUTANTS if m.name == name).source(reference)
+
+
+@pytest.mark.parametrize(
+    "name, check_id, fits, does_not_fit",
+    [
+        ("randn_mask", "keep_all_when_p_is_1", "normal draw", ("1 - p", "capping", "wrong way")),
+        ("capped_p", "keep_all_when_p_is_1", "capping", ("normal draw", "wrong way")),
+        ("greater_than_p", "keep_all_when_p_is_1", "wrong way", ("normal draw", "capping")),
+        ("drop_probability", "keep_all_when_p_is_1", "by 1 - p", ("normal draw", "capping")),
+        ("randn_mask", "keep_rate_matches_p", "normal draw", ("wrong way",)),
+        ("greater_than_p", "keep_rate_matches_p", "wrong way", ("normal draw",)),
+        ("no_rescale", "kept_units_scaled_by_inverse_p", "not scaling at all", ("instead of dividing", "1 - p")),
+        ("scale_by_p", "kept_units_scaled_by_inverse_p", "instead of dividing", ("not scaling", "1 - p")),
+        ("scale_by_one_minus_p", "kept_units_scaled_by_inverse_p", "dividing by 1 - p", ("not scaling",)),
+        ("no_rescale", "expectation_is_preserved", "not scaling at all", ("wrong fraction",)),
+        ("greater_than_p", "expectation_is_preserved", "wrong fraction", ("not scaling",)),
+    ],
+)
+def test_messages_list_only_causes_that_fit_what_was_seen(name, check_id, fits, does_not_fit):
+    output = _outputs(_mutant(name))[check_id]
+    assert fits in output, output
+    assert not any(words in output for words in does_not_fit), output
+
+
+def test_a_non_finite_output_away_from_p_1_is_not_blamed_on_1_minus_p():
+    output = _outputs(_forward_returning("out * np.nan, cache"))["keep_rate_matches_p"]
+    assert "NaN or infinite" in output and "1 - p" not in output
+
+
+def test_student_errors_name_the_call_that_raised():
+    source = inspect.getsource(reference).replace("dx = dout * mask", "raise RuntimeError('boom')")
+    output = _outputs(source)["backward_scales_by_inverse_p"]
+    assert output == ("dropout_backward raised RuntimeError: boom "
+                      "(in the backward pass after train mode, p = 0.25, x of shape (100, 100))")
+    seeded = _outputs(_forward_returning("out, cache if 'seed' not in dropout_param else 1 / 0"))
+    assert "(train mode, p = 0.6, x of shape (50, 100), with a seed)" in seeded["same_seed_same_output"]
+
+
+def test_vanilla_dropout_passes_no_check_whose_name_promises_1_over_p():
+    """A layer that never scales (consistently, in both passes) must not pass a check named for 1/p."""
+    failed = _outputs(_mutant("no_rescale"))
+    for check in BATTERY.checks:
+        if "1/p" in check.name:
+            assert check.id in failed, check.name

@@ -190,3 +190,15 @@ def test_independence_bounds():
     q_min, a, b = 2 * 0.2 * 0.8, 0.032, 0.02
     assert ratio * (q_min + 2 * b) <= q_min - a
     assert axes * math.exp(-2 * pairs * a**2) + len(shapes) * 2 * math.exp(-2 * 2 * pairs * b**2) < BOUND
+
+
+def test_mask_following_bounds():
+    """_own_masks: a backward pass ignoring its cache guesses the hidden order of M >= 13 distinct
+    masks (1/M!); masks drawn over only some axes still get 26 of their own on every run."""
+    own = checks.MASK_CALLS // 2
+    assert 1 / math.factorial(own) < BOUND
+    assert min(checks.MASK_SHAPE) >= 50  # every axis, so every subset of axes, has >= 50 draws
+    pairs = math.comb(checks.MASK_CALLS, 2)
+    agree = checks.MASK_P**2 + (1 - checks.MASK_P) ** 2  # two independent draws agree
+    assert pairs * agree**50 < BOUND
+    assert pairs * agree ** math.prod(checks.MASK_SHAPE) < BOUND  # a correct mask

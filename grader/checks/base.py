@@ -11,6 +11,7 @@ yields (two or three), not one per call.
 
 from __future__ import annotations
 
+import copy
 import inspect
 from dataclasses import dataclass
 from typing import Any, Callable, Generator, Iterable, Union
@@ -18,12 +19,25 @@ from typing import Any, Callable, Generator, Iterable, Union
 import numpy as np
 
 from grader.results import TestResult
-from grader.student import Call, HandleLost, Reply, Student, StudentError
+from grader.student import Call, HandleLost, MissingFunction, Reply, Student, StudentError
 
 
 class CheckFailed(Exception):
     """The property a check tests does not hold. ``str(exc)`` is shown to the student:
     say what went wrong and the usual cause, never the hidden inputs."""
+
+
+def value_in_case(reply: Reply, case: str, hint: str = "") -> Any:
+    """``reply.get()``, but a student error (raised, timed out, crashed, bad reply) ends with
+    ``case``, the public parameters of the call that caused it (shapes, pad, stride, p), as a
+    failed check's message does, then with ``hint`` if given (what is special about the case).
+    A missing function is not about any case and stays as it is."""
+    error = reply.error
+    if error is None or isinstance(error, MissingFunction):
+        return reply.get()
+    named = copy.copy(error)  # same class, so the same status; the reply keeps its own error
+    named.args = (f"{str(error).rstrip()} {case}" + (f". {hint}" if hint else ""),)
+    raise named from None
 
 
 #: What a check yields: one call (it is sent one Reply) or a list of them (a list of Replies).

@@ -26,20 +26,30 @@ random. The rate and expectation checks therefore use inputs with a single row o
 independent draw per unit or one draw for the whole input, and the independence check compares
 neighbours against the keep rate actually observed; see each check.
 
+No cross-call verdicts beyond the one the layer needs. The mask is the student's own random draw,
+so a backward check reads which units were kept off the output of the very forward call whose
+cache the backward pass gets; nothing else of a forward reply enters a backward verdict. The
+gradient's scale is judged against 1/p, never against the forward pass's own factor (a submission
+could pick that factor on the one call whose cache the backward pass gets, as a stateful one did
+with the conv checks' probe calls: see grader/checks/conv.py), and no probe calls are made (an
+earlier numeric-gradient check made extra seeded forward calls whose outputs the backward pass
+could read instead of its cache). That the kept units can only come from the cache is made
+certain up to 1/13! by :func:`_own_masks`.
+
 Properties of the mask (expectation, seeding, the backward pass's reuse and scale, the numeric
 gradient) are only credited to a layer that drops units in train mode (``_require_drops``): an
 identity "dropout" has them vacuously and must not collect their points. A correct layer drops
-no unit of the checks' inputs with probability at most 0.6^120 < 1e-26; each check says its own.
+no unit of a check's inputs with probability at most 0.6^2500; each check says its own.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
-from grader.checks.base import Battery, CheckFailed, Steps
-from grader.checks.gradients import central_difference, central_probes, rel_error
+from grader.checks.base import Battery, CheckFailed, Steps, value_in_case
 from grader.plain import describe
 from grader.student import RNG_FINGERPRINT, Call, Reply
 
@@ -82,7 +92,15 @@ def _param(p: float, mode: str = "train", seed: int | None = None) -> dict[str, 
     return param
 
 
-def _array(name: str, value: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
+def _case(param: dict[str, Any], shape: tuple[int, ...], pass_: str = "forward") -> str:
+    """Student-facing words for a call's public parameters (mode, p, shape, whether seeded)."""
+    words = f"{param['mode']} mode, p = {param['p']:g}, x of shape {shape}"
+    if "seed" in param:
+        words += ", with a seed"
+    return f"(in the backward pass after {words})" if pass_ == "backward" else f"({words})"
+
+
+def _array(name: str, value: Any, shape: tuple[int, ...], what: str, p: float) -> np.ndarray:
     """``value`` as a finite array of ``shape``, or a student-facing :class:`CheckFailed`."""
     if not isinstance(value, np.ndarray):
         raise CheckFailed(f"{name} returned a {describe(value)} as {what}, expected a numpy array")
@@ -92,9 +110,9 @@ def _array(name: str, value: Any, shape: tuple[int, ...], what: str) -> np.ndarr
             "it must have the input's shape"
         )
     if not np.all(np.isfinite(value)):
+        cause = "by 1 - p, which is 0 at p = 1" if p == 1 else "or an overflow"
         raise CheckFailed(
-            f"{name} returned NaN or infinite values in {what} (usually a division by zero, "
-            "e.g. by 1 - p when p = 1)"
+            f"{name} returned NaN or infinite values in {what} at p = {p:g} (usually a division by zero, {cause})"
         )
     return value
 
@@ -105,12 +123,13 @@ def forward_call(x: np.ndarray, param: dict[str, Any], echo: bool = False, cache
     return Call(FORWARD, (x, param), keep=(1,) if cache else (), drop=() if cache else (1,), echo=echo)
 
 
-def forward_reply(reply: Reply, shape: tuple[int, ...]) -> tuple[np.ndarray, Any]:
-    """The validated ``out`` (for an input of ``shape``) and the cache Handle of a forward call."""
-    value = reply.get()
+def forward_reply(reply: Reply, shape: tuple[int, ...], param: dict[str, Any]) -> tuple[np.ndarray, Any]:
+    """The validated ``out`` (for an input of ``shape`` and ``dropout_param`` ``param``) and the
+    cache Handle of a forward call; a student error names the call's parameters."""
+    value = value_in_case(reply, _case(param, shape))
     if len(value) != 2:
         raise CheckFailed(f"{FORWARD} should return (out, cache), got a tuple of {len(value)} items")
-    return _array(FORWARD, value[0], shape, "out"), value[1]
+    return _array(FORWARD, value[0], shape, "out", param["p"]), value[1]
 
 
 def backward_call(dout: np.ndarray, cache: Any) -> Call:
@@ -118,9 +137,10 @@ def backward_call(dout: np.ndarray, cache: Any) -> Call:
     return Call(BACKWARD, (dout, cache))
 
 
-def backward_reply(reply: Reply, shape: tuple[int, ...]) -> np.ndarray:
-    """The validated ``dx`` of a backward call whose ``dout`` had ``shape``."""
-    return _array(BACKWARD, reply.get(), shape, "dx")
+def backward_reply(reply: Reply, shape: tuple[int, ...], param: dict[str, Any]) -> np.ndarray:
+    """The validated ``dx`` of a backward call whose ``dout`` had ``shape``, after a forward call
+    with ``param``; a student error names the call's parameters."""
+    return _array(BACKWARD, value_in_case(reply, _case(param, shape, "backward")), shape, "dx", param["p"])
 
 
 def _close(a: np.ndarray, b: np.ndarray | float) -> bool:
@@ -158,7 +178,7 @@ def output_shape_and_dtype_match_input(rng: np.random.Generator) -> Steps:
             cases += [(x, mode) for mode in ("train", "test")]
     replies = yield [forward_call(x, _param(0.6, mode)) for x, mode in cases]
     for (x, mode), reply in zip(cases, replies):
-        out, _ = forward_reply(reply, x.shape)
+        out, _ = forward_reply(reply, x.shape, _param(0.6, mode))
         if out.dtype != x.dtype:
             raise CheckFailed(
                 f"in {mode} mode, {FORWARD} turned a {x.dtype} input of {x.ndim} dimension(s) "
@@ -173,7 +193,7 @@ def input_is_unchanged(rng: np.random.Generator) -> Steps:
     cases = [(mode, _signed(rng, (20, 30))) for mode in ("train", "test")]
     replies = yield [forward_call(x, _param(0.6, mode), echo=True) for mode, x in cases]
     for (mode, x), reply in zip(cases, replies):
-        reply.get()  # the reply itself is not graded here, but a student error still ends the check
+        value_in_case(reply, _case(_param(0.6, mode), x.shape))  # not graded here, but a student error ends the check
         x_after = reply.after[0]
         if not (isinstance(x_after, np.ndarray) and x_after.shape == x.shape and np.array_equal(x_after, x)):
             raise CheckFailed(
@@ -226,7 +246,7 @@ def keep_rate_matches_p(rng: np.random.Generator) -> Steps:
     shapes = [_one_row_or_column(i, RATE_UNITS) for i in range(len(UNEVEN_P))]
     replies = yield [forward_call(x.reshape(shape), _param(p)) for p, (shape, _) in zip(UNEVEN_P, shapes)]
     for p, (shape, described), reply in zip(UNEVEN_P, shapes, replies):
-        out, _ = forward_reply(reply, shape)
+        out, _ = forward_reply(reply, shape, _param(p))
         rate = np.count_nonzero(out) / out.size
         if abs(rate - p) <= RATE_TOL:
             continue
@@ -238,10 +258,32 @@ def keep_rate_matches_p(rng: np.random.Generator) -> Steps:
             )
         raise CheckFailed(
             f"with p = {p}, train mode kept {rate:.1%} of units; it should keep about {p:.0%} "
-            "(p is the probability of KEEPING a unit). Usual causes: comparing the wrong way "
-            "(rand > p keeps a fraction 1 - p), or a normal draw (np.random.randn) instead of a "
-            "uniform one (np.random.rand)"
+            f"(p is the probability of KEEPING a unit). {_rate_causes(p, rate)}"
         )
+
+
+def _rate_causes(p: float, rate: float) -> str:
+    """The usual causes of keeping a fraction ``rate`` at ``p``: only those that fit it."""
+    causes = []
+    if abs(rate - (1 - p)) <= RATE_TOL:
+        causes.append("comparing the wrong way (rand > p, or rand < 1 - p, keeps a fraction 1 - p)")
+    randn_rate = 0.5 * (1 + math.erf(p / math.sqrt(2)))  # P(N(0, 1) < p)
+    if abs(rate - randn_rate) <= RATE_TOL:
+        causes.append(f"a normal draw (np.random.randn < p keeps {randn_rate:.0%}) instead of a uniform one")
+    if not causes:
+        return "Keep a unit where a uniform draw is below p: np.random.rand(*x.shape) < p."
+    return "Usual cause: " + ", or ".join(causes) + "; use np.random.rand(*x.shape) < p."
+
+
+def _scale_causes(p: float, factor: float) -> str:
+    """The usual cause of scaling kept units by ``factor`` at ``p``, if one fits it."""
+    for wrong, cause in ((p, "multiplying by p instead of dividing by it"),
+                         (1.0, "not scaling at all (vanilla dropout, which rescales at test time instead)"),
+                         (1 / (1 - p), "dividing by 1 - p (p is the probability of KEEPING a unit)"),
+                         (1 / p**2, "dividing by p twice")):
+        if abs(factor - wrong) <= RTOL * wrong:
+            return f" Usual cause: {cause}."
+    return ""
 
 
 @BATTERY.check("train mode scales kept units by exactly 1/p", 0.75, "test_train_mode")
@@ -255,16 +297,16 @@ def kept_units_scaled_by_inverse_p(rng: np.random.Generator) -> Steps:
     x = _signed(rng, N_UNITS)
     replies = yield [forward_call(x, _param(p)) for p in UNEVEN_P]
     for p, reply in zip(UNEVEN_P, replies):
-        out, _ = forward_reply(reply, x.shape)
+        out, _ = forward_reply(reply, x.shape, _param(p))
         kept = out != 0
         if not kept.any():
             raise CheckFailed(f"with p = {p}, train mode dropped every unit; it should keep a fraction p")
         factor = out[kept] / x[kept]
         if not _close(factor, 1.0 / p):
+            median = float(np.median(factor))
             raise CheckFailed(
-                f"with p = {p}, train mode multiplied kept units by {np.median(factor):.4g}; inverted "
-                f"dropout scales them by exactly 1/p = {1 / p:.4g} (not by p, not by 1/(1 - p), not left "
-                "unscaled)"
+                f"with p = {p}, train mode multiplied kept units by {median:.4g}; inverted dropout scales "
+                f"them by exactly 1/p = {1 / p:.4g}.{_scale_causes(p, median)}"
             )
 
 
@@ -296,7 +338,7 @@ def expectation_is_preserved(rng: np.random.Generator) -> Steps:
         cases.append((p, shape, described, float(rng.uniform(1.0, 2.0))))
     replies = yield [forward_call(np.full(shape, c), _param(p)) for p, shape, _, c in cases]
     for (p, shape, described, c), reply in zip(cases, replies):
-        out, _ = forward_reply(reply, shape)
+        out, _ = forward_reply(reply, shape, _param(p))
         ratio = float(np.mean(out)) / c
         if abs(ratio - 1.0) <= EXPECTATION_TOL:
             _require_drops(p, "effect on the expected value", out)
@@ -308,10 +350,14 @@ def expectation_is_preserved(rng: np.random.Generator) -> Steps:
                 f"(E[out] = x), keeping about {p:.0%} of the units and scaling them by 1/p. "
                 + WHOLE_INPUT_HINT
             )
+        kept = out != 0
+        factor = float(np.median(out[kept] / c)) if kept.any() else 0.0
+        cause = _scale_causes(p, factor) if abs(factor - 1 / p) > RTOL / p else (
+            " Its kept units are scaled by 1/p, so the mask keeps the wrong fraction of units "
+            f"({np.mean(kept):.0%} instead of about {p:.0%}).")
         raise CheckFailed(
             f"with p = {p}, the average train-mode output was {ratio:.2f} times the input; inverted "
-            "dropout keeps it equal on average (E[out] = x). Usual causes: forgetting to divide "
-            "kept units by p, or a mask that keeps the wrong fraction of units"
+            f"dropout keeps it equal on average (E[out] = x).{cause}"
         )
 
 
@@ -345,7 +391,7 @@ def units_dropped_independently(rng: np.random.Generator) -> Steps:
     values = _signed(rng, (INDEPENDENCE_UNITS,))  # one draw for both inputs, reshaped
     replies = yield [forward_call(values.reshape(shape), _param(0.5)) for shape in INDEPENDENCE_SHAPES]
     for shape, reply in zip(INDEPENDENCE_SHAPES, replies):
-        out, _ = forward_reply(reply, shape)
+        out, _ = forward_reply(reply, shape, _param(0.5))
         kept = out != 0
         rate = float(np.mean(kept))
         expected = 2.0 * rate * (1.0 - rate)
@@ -372,12 +418,35 @@ def units_dropped_independently(rng: np.random.Generator) -> Steps:
 def keep_all_when_p_is_1(rng: np.random.Generator) -> Steps:
     """p = 1 keeps every unit with factor 1/1: the output equals the input."""
     x = _signed(rng, (50, 40))
-    out, _ = forward_reply((yield forward_call(x, _param(1.0))), x.shape)
-    if not _close(out, x):
+    out, _ = forward_reply((yield forward_call(x, _param(1.0))), x.shape, _param(1.0))
+    if _close(out, x):
+        return
+    dropped = int(np.count_nonzero(out == 0))
+    if dropped:  # the causes differ with what was seen: units dropped, or all kept but rescaled
+        share = dropped / x.size
+        randn_drops = 0.5 * (1 - math.erf(1 / math.sqrt(2)))  # P(N(0, 1) >= 1)
+        if share == 1:
+            cause = "comparing the wrong way (rand > p and rand < 1 - p are never true at p = 1)"
+        elif abs(share - randn_drops) <= RATE_TOL:
+            cause = f"a normal draw (np.random.randn < 1 drops {randn_drops:.0%}) instead of a uniform one"
+        elif share <= RATE_TOL:
+            cause = "changing p (e.g. capping it below 1 to avoid a division by zero)"
+        else:
+            cause = "a mask that can drop a unit even at p = 1; keep a unit where np.random.rand(*x.shape) < p"
         raise CheckFailed(
-            "with p = 1, train mode should keep every unit and return the input unchanged; usual causes: "
-            "dividing by 1 - p, or changing p (e.g. capping it below 1) to avoid a division by zero"
+            f"with p = 1, train mode dropped {dropped} of {x.size} units; p is the probability of KEEPING a "
+            f"unit, so p = 1 keeps all of them. Usual cause: {cause}"
         )
+    factor = out / x
+    if _close(factor, factor.flat[0]):
+        raise CheckFailed(
+            f"with p = 1, train mode kept every unit but multiplied it by {factor.flat[0]:.4g}, not by 1/p = 1. "
+            "Usual causes: scaling by something other than 1/p, or changing p (e.g. capping it below 1)"
+        )
+    raise CheckFailed(
+        "with p = 1, train mode kept every unit but changed their values unevenly; it should return the "
+        "input unchanged (the mask keeps every unit and 1/p = 1)"
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -389,7 +458,7 @@ def keep_all_when_p_is_1(rng: np.random.Generator) -> Steps:
 def test_mode_is_identity(rng: np.random.Generator) -> Steps:
     """Inverted dropout does all its scaling in train mode, so test mode is the identity."""
     x = _signed(rng, (40, 50))
-    out, _ = forward_reply((yield forward_call(x, _param(0.3, "test"))), x.shape)
+    out, _ = forward_reply((yield forward_call(x, _param(0.3, "test"))), x.shape, _param(0.3, "test"))
     if not _close(out, x):
         raise CheckFailed(
             "test mode should return x unchanged: inverted dropout already rescales in train mode, so "
@@ -404,7 +473,7 @@ def test_mode_draws_nothing(rng: np.random.Generator) -> Steps:
     # One list: its calls are made in order, with nothing of another check in between.
     before, reply, after = yield [RNG_FINGERPRINT, forward_call(x, _param(0.6, "test")), RNG_FINGERPRINT]
     fingerprint = before.get()
-    forward_reply(reply, x.shape)
+    forward_reply(reply, x.shape, _param(0.6, "test"))
     if after.get() != fingerprint:
         raise CheckFailed(
             f"{FORWARD} drew random numbers in test mode; draw the mask only in the train branch, so "
@@ -427,10 +496,10 @@ def same_seed_same_output(rng: np.random.Generator) -> Steps:
     x = _signed(rng, (50, 100))
     seeds = (0, _seed(rng))
     replies = yield [forward_call(x, _param(0.6, seed=seed)) for seed in seeds for _ in range(2)]
-    for i in range(len(seeds)):
-        first, _ = forward_reply(replies[2 * i], x.shape)
+    for i, seed in enumerate(seeds):
+        first, _ = forward_reply(replies[2 * i], x.shape, _param(0.6, seed=seed))
         _require_drops(0.6, "seeding", first)
-        second, _ = forward_reply(replies[2 * i + 1], x.shape)
+        second, _ = forward_reply(replies[2 * i + 1], x.shape, _param(0.6, seed=seed))
         if not np.array_equal(first, second):
             raise CheckFailed(
                 'two train-mode calls with the same dropout_param["seed"] gave different outputs; when a '
@@ -454,8 +523,8 @@ def different_seeds_differ(rng: np.random.Generator) -> Steps:
     seed = _seed(rng)
     other = seed + int(rng.integers(1, 1000))
     replies = yield [forward_call(x, _param(0.6, seed=seed)), forward_call(x, _param(0.6, seed=other))]
-    first, _ = forward_reply(replies[0], x.shape)
-    second, _ = forward_reply(replies[1], x.shape)
+    first, _ = forward_reply(replies[0], x.shape, _param(0.6, seed=seed))
+    second, _ = forward_reply(replies[1], x.shape, _param(0.6, seed=other))
     _require_drops(0.6, "dependence on the seed", first, second)
     if np.array_equal(first, second):
         raise CheckFailed(
@@ -475,8 +544,8 @@ def unseeded_calls_differ(rng: np.random.Generator) -> Steps:
     """
     x = _signed(rng, (50, 100))
     replies = yield [forward_call(x, _param(0.6)) for _ in range(2)]
-    first, _ = forward_reply(replies[0], x.shape)
-    second, _ = forward_reply(replies[1], x.shape)
+    first, _ = forward_reply(replies[0], x.shape, _param(0.6))
+    second, _ = forward_reply(replies[1], x.shape, _param(0.6))
     _require_drops(0.6, "fresh draws", first, second)
     if np.array_equal(first, second):
         raise CheckFailed(
@@ -489,60 +558,109 @@ def unseeded_calls_differ(rng: np.random.Generator) -> Steps:
 # test_backward
 # ----------------------------------------------------------------------------------------------
 
+#: Forward calls per mask-following check: half unseeded, half with distinct seeds, so that a
+#: layer whose masks repeat only without a seed (default_seed) or only with one (constant_seed)
+#: still gives MASK_CALLS // 2 calls a mask of their own (see _own_masks).
+MASK_CALLS = 26
+MASK_P = 0.6
+#: Input of the mask-following checks: every axis, and so every mask drawn over only some axes
+#: (per row, per column, shared by the samples), has at least 50 independent draws. Both checks
+#: use it, so a mask kept in a global (the last forward call's) fits and is told what is wrong.
+MASK_SHAPE = (50, 50)
 
-@BATTERY.check("dropout_backward uses the mask of its own forward pass", 0.75, "test_backward")
-def backward_reuses_forward_mask(rng: np.random.Generator) -> Steps:
-    """dx is nonzero exactly where out is, for each of two forward passes run before either backward.
 
-    A fresh mask (agreeing with probability 0.52 per unit) or the mask of the latest forward pass
-    fails on 5,000 units with probability 1 - 0.52^5000. False failure: only if a correct layer
-    drops none of the 10,000 units (0.6^10000; a mask drawn per row: 0.6^100).
+def _own_masks(rng: np.random.Generator, shape: tuple[int, ...], what: str) -> Steps:
+    """MASK_CALLS train-mode forward calls on inputs of ``shape`` (one yield), then one backward
+    call per cache in a random order (a second yield); returns ``[(x, out, dout, dx, param)]``
+    in forward order.
+
+    Why: a backward pass is judged on which units of ITS forward call were kept, so it must not be
+    able to get that from anything but its cache. The calls look alike (same shape and p), each
+    must get a mask of its own, and the backward calls come in an order drawn here: a backward pass
+    that ignores its cache (a mask kept in a global, the mask of the k-th forward call, a mask its
+    forward pass could predict) must guess which of the M >= MASK_CALLS // 2 distinct masks
+    belongs to which backward call, and guesses all of them right with probability at most
+    1/M! <= 1/13! < 1e-9 (the order is uniform and hidden).
+    False failure: a correct layer drops no unit of a call (2,500+ units at p = 0.6) with
+    probability 0.6^2500, and two of its masks are equal with probability 0.52^2500 each.
+    Same verdict every run for masks drawn over only some axes (catalogued as row_mask,
+    column_mask, shared_sample_mask, channel_mask): each has >= 50 independent draws per call, so
+    two calls share a mask with probability <= 0.52^50 each, < 2.1e-12 for all 325 pairs: they
+    always get 26 masks of their own and are judged on what their backward pass does with them.
     """
-    xs = [_signed(rng, (50, 100)) for _ in range(2)]
-    douts = [_signed(rng, x.shape) for x in xs]  # out has x's shape once validated
-    # Both forward passes before either backward: a mask kept in a global belongs to the last one.
-    replies = yield [forward_call(x, _param(0.6), cache=True) for x in xs]
-    passes = [forward_reply(reply, x.shape) for x, reply in zip(xs, replies)]
-    _require_drops(0.6, "use in the backward pass", *(out for out, _ in passes))
-    replies = yield [backward_call(dout, cache) for dout, (_, cache) in zip(douts, passes)]
-    for (out, _), dout, reply in zip(passes, douts, replies):
-        dx = backward_reply(reply, dout.shape)
+    seeds = [_seed(rng) for _ in range(MASK_CALLS // 2)]
+    params = [_param(MASK_P) for _ in range(MASK_CALLS - len(seeds))]
+    params += [_param(MASK_P, seed=seed) for seed in sorted(set(seeds))]
+    xs = [_signed(rng, shape) for _ in params]
+    douts = [_signed(rng, shape) for _ in params]  # out has x's shape once validated
+    replies = yield [forward_call(x, param, cache=True) for x, param in zip(xs, params)]
+    passes = [forward_reply(reply, shape, param) for reply, param in zip(replies, params)]
+    outs = [out for out, _ in passes]
+    _require_drops(MASK_P, what, *outs)
+    masks = [(out != 0).tobytes() for out in outs]
+    own = sum(masks.count(m) == 1 for m in masks)
+    if own < MASK_CALLS // 2:
+        raise CheckFailed(
+            f"train mode gave the same mask to different calls ({own} of {len(outs)} calls with p = {MASK_P} "
+            f"had a mask of their own), so no backward pass could show it uses its own call's mask; this "
+            f"check counts once every call draws a fresh mask, whether or not dropout_param has a seed"
+        )
+    order = rng.permutation(len(params))
+    replies = yield [backward_call(douts[i], passes[i][1]) for i in order]
+    dxs: list[Any] = [None] * len(params)
+    for i, reply in zip(order, replies):  # judged in forward order below, validated here in call order
+        dxs[i] = backward_reply(reply, shape, params[i])
+    return list(zip(xs, outs, douts, dxs, params))
+
+
+@BATTERY.check(
+    "dropout_backward lets the gradient through exactly the units its own forward pass kept", 0.75, "test_backward"
+)
+def backward_reuses_forward_mask(rng: np.random.Generator) -> Steps:
+    """dx is nonzero exactly where out is, for each of 26 forward passes on (50, 50) inputs made
+    before any backward pass, with the backward passes in a random order (:func:`_own_masks`).
+
+    False failure: see :func:`_own_masks`. A fresh mask (agreeing with probability 0.52 per unit)
+    or another call's mask fails on 2,500 units with probability 1 - 0.52^2500.
+    """
+    for _, out, _, dx, param in (yield from _own_masks(rng, MASK_SHAPE, "use in the backward pass")):
         if not np.array_equal(dx != 0, out != 0):
             raise CheckFailed(
                 f"{BACKWARD} let gradient through units that the forward pass dropped (or blocked units it "
-                "kept); use the mask stored in the cache by the same forward call, not a new draw or a "
-                "global variable"
+                f"kept) {_case(param, dx.shape, 'backward')}; use the mask stored in the cache by the same "
+                "forward call, not a new draw or a global variable"
             )
 
 
-@BATTERY.check("dropout_backward scales kept gradients by the forward pass's factor 1/p", 0.5, "test_backward")
+@BATTERY.check("dropout_backward scales the gradient of kept units by 1/p", 0.5, "test_backward")
 def backward_scales_by_inverse_p(rng: np.random.Generator) -> Steps:
-    """Where the unit was kept, dx / dout equals the forward pass's out / x (1/p when it is correct).
+    """Where the forward pass kept the unit and dx is nonzero, dx / dout is 1/p (p = 0.25, so p,
+    1/p, 1/(1 - p) and 1/p^2 all differ).
 
-    Compared with the student's own forward factor, so a wrong forward scale is graded once, in
-    train mode; p = 0.25 makes p, 1/p, 1/(1 - p) and 1/p^2 all differ. It needs some unit kept:
-    a correct mask drops all 10,000 with probability 0.75^10000, a mask drawn per row (100 rows)
-    or shared by the samples (100 columns) with probability 0.75^100 < 1e-12, so such a mask
-    passes here every time (50 rows would fail it about once in 2 million runs). It also needs
-    some unit dropped. False failure: a correct layer drops all 10,000 units with probability
-    0.75^10000 or keeps all of them with probability 0.25^10000.
+    Judged against 1/p, never against the forward pass's own factor: a submission could choose
+    that factor on the one call whose cache the backward pass gets (see grader/checks/conv.py).
+    So a scale mistake shared by both passes costs this check and the train-mode scale checks.
+    It needs some unit kept and some dropped. False failure: a correct layer drops all 10,000
+    units with probability 0.75^10000 or keeps all of them with probability 0.25^10000; a mask
+    drawn per row (100 rows) or shared by the samples (100 columns) keeps some unit with
+    probability >= 1 - 0.75^100 > 1 - 1e-12.
     """
     p = 0.25
     x = _signed(rng, (100, 100))
     dout = _signed(rng, x.shape)
-    out, cache = forward_reply((yield forward_call(x, _param(p), cache=True)), x.shape)
+    out, cache = forward_reply((yield forward_call(x, _param(p), cache=True)), x.shape, _param(p))
     _require_drops(p, "scale in the backward pass", out)
-    dx = backward_reply((yield backward_call(dout, cache)), dout.shape)
+    dx = backward_reply((yield backward_call(dout, cache)), dout.shape, _param(p))
     kept = (out != 0) & (dx != 0)
     if not kept.any():
         raise CheckFailed(f"{BACKWARD} blocked the gradient of every unit the forward pass kept")
-    forward_factor, backward_factor = out[kept] / x[kept], dx[kept] / dout[kept]
-    if not _close(backward_factor, forward_factor):
+    factor = dx[kept] / dout[kept]
+    if not _close(factor, 1.0 / p):
         raise CheckFailed(
-            f"with p = {p}, {BACKWARD} multiplied the gradient of kept units by {np.median(backward_factor):.4g} "
-            f"but the forward pass multiplied the units by {np.median(forward_factor):.4g}; the gradient must "
-            "use the same factor, 1/p (if you store a 0/1 mask, divide by p in the backward pass too; if "
-            "you store the scaled mask, do not divide again)"
+            f"with p = {p}, {BACKWARD} multiplied the gradient of kept units by {np.median(factor):.4g}; the "
+            f"gradient of inverted dropout scales them by 1/p = {1 / p:.4g}, as the forward pass scales the "
+            "units (if you store a 0/1 mask, divide by p in the backward pass too; if you store the scaled "
+            "mask, do not divide again)"
         )
 
 
@@ -551,45 +669,27 @@ def backward_test_mode_is_identity(rng: np.random.Generator) -> Steps:
     """Test mode is the identity, so its gradient is dout itself."""
     x = _signed(rng, (30, 40))
     dout = _signed(rng, (30, 40))
-    _, cache = forward_reply((yield forward_call(x, _param(0.3, "test"), cache=True)), x.shape)
-    if not _close(backward_reply((yield backward_call(dout, cache)), dout.shape), dout):
+    param = _param(0.3, "test")
+    _, cache = forward_reply((yield forward_call(x, param, cache=True)), x.shape, param)
+    if not _close(backward_reply((yield backward_call(dout, cache)), dout.shape, param), dout):
         raise CheckFailed(f"in test mode, {BACKWARD} should return dout unchanged (test mode is the identity)")
 
 
-GRAD_TOL = 1e-6
-#: Step of the central differences.
-H = 1e-5
-
-
-@BATTERY.check("dropout_backward matches a numeric gradient of dropout_forward (fixed seed)", 0.75, "test_backward")
+@BATTERY.check("dropout_backward returns dout times its forward pass's mask", 0.75, "test_backward")
 def numeric_gradient_matches(rng: np.random.Generator) -> Steps:
-    """With a fixed seed, L(x) = sum(w * forward(x)) is linear; its central differences along four
-    random directions must match <dropout_backward(w), d> to a relative error of 1e-6.
-
-    The layer must drop some unit of this seed on a (4, 6, 5) input or a larger (50, 100) one
-    (an identity layer has an exact gradient too). False failure: a correct layer drops none of
-    the 5,120 units with probability 0.6^5120; a mask drawn per row (54 rows) 0.6^54 < 1e-11.
+    """For each of 26 forward passes on (50, 50) inputs (:func:`_own_masks`), dx is 0 where the
+    unit was dropped and dout times one common factor where it was kept: the gradient of the layer
+    up to its scale, which backward_scales_by_inverse_p grades (so a scale mistake is not charged
+    twice here). An earlier version compared dx with central differences of extra seeded forward
+    calls; the backward pass could read those calls' outputs (same seed, same mask) instead of its
+    cache, so no probe calls are made now. False failure: see :func:`_own_masks`.
     """
-    seed, p = _seed(rng), 0.6
-    x = _signed(rng, (4, 6, 5))
-    w = rng.standard_normal(x.shape)
-    larger = _signed(rng, (50, 100))
-    directions = rng.standard_normal((4,) + x.shape)
-    probes = central_probes(x, directions, H)  # every evaluation of L in the first yield
-    # The larger input goes last: it matters only if the seeded call dropped nothing (~1e-27 when
-    # correct), and a student's error on it must not stand in for the replies of the other calls.
-    param = _param(p, seed=seed)
-    replies = yield [forward_call(x, param, cache=True), *(forward_call(z, param) for z in [*probes, larger])]
-    out, cache = forward_reply(replies[0], x.shape)
-    if not np.any(out == 0):  # a seed that drops none of these 120 units: ask the larger input
-        _require_drops(p, "gradient", forward_reply(replies[-1], larger.shape)[0])
-    dx = backward_reply((yield backward_call(w, cache)), w.shape)
-    losses = [float(np.sum(w * forward_reply(reply, x.shape)[0])) for reply in replies[1:-1]]
-    numeric = np.array([central_difference(plus, minus, H) for plus, minus in zip(losses[0::2], losses[1::2])])
-    analytic = np.array([float(np.sum(dx * d)) for d in directions])
-    if rel_error(numeric, analytic) > GRAD_TOL:
-        raise CheckFailed(
-            f"{BACKWARD} does not match a numeric gradient of {FORWARD} computed with a fixed seed: dx "
-            "should be dout times the forward pass's mask, scaled by 1/p (this check also needs "
-            f'{FORWARD} to honour dropout_param["seed"])'
-        )
+    for x, out, dout, dx, param in (yield from _own_masks(rng, MASK_SHAPE, "gradient")):
+        kept = out != 0
+        factor = dx[kept] / dout[kept]
+        if not (np.all(dx[~kept] == 0) and _close(factor, float(np.median(factor))) and np.all(factor != 0)):
+            raise CheckFailed(
+                f"{BACKWARD} did not return dout times the forward pass's mask {_case(param, x.shape, 'backward')}: "
+                "dx must be 0 where the unit was dropped and dout times the same scale 1/p wherever it was "
+                "kept (the local gradient is the mask; the chain rule multiplies it by dout)"
+            )

@@ -1,8 +1,8 @@
-"""Numeric gradient tools for checks (central differences, relative error)."""
+"""Gradient tools: the scale-free relative error checks compare with, and a numeric gradient for tests."""
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from typing import Callable
 
 import numpy as np
 
@@ -27,22 +27,6 @@ def rel_error(a: np.ndarray, b: np.ndarray) -> float:
         return 0.0
     a, b = a / scale, b / scale
     return float(np.max(np.abs(a - b)) / max(float(np.max(np.abs(a) + np.abs(b))), TINY / scale))
-
-
-def central_probes(x: np.ndarray, directions: Iterable[np.ndarray], h: float) -> list[np.ndarray]:
-    """The points ``x + h d`` and ``x - h d`` for each direction ``d``, in that order: where a
-    function must be evaluated for :func:`central_difference` along each direction (all of
-    them up front, so a check can ask the student for every value in one batch)."""
-    return [z for d in directions for z in (x + h * d, x - h * d)]
-
-
-def central_difference(plus: float, minus: float, h: float) -> float:
-    """Derivative along ``d`` from ``f(x + h d)`` and ``f(x - h d)``.
-
-    Exact up to rounding for functions that are linear in ``x`` (both layers here are),
-    and costs two evaluations instead of two per element.
-    """
-    return (plus - minus) / (2.0 * h)
 
 
 def numeric_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-5) -> np.ndarray:

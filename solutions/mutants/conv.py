@@ -87,6 +87,21 @@ MUTANTS: list[Mutant] = [
            ((HOUT, "Hout = 1 + (H + 2 * pad - HH) / stride"),), "output_shape_matches_formula"),
     Mutant("height_width_swapped", "Wout computed from H and HH",
            ((WOUT, "Wout = 1 + (H + 2 * pad - HH) // stride"),), "output_shape_non_square"),
+    # correct wherever the stride divides evenly (every case but the rounding check's): they must
+    # lose that one check only (test_checks_conv.test_even_division_costs_the_rounding_check_only)
+    Mutant("assert_even_division", "asserts the stride divides evenly, as cs231n's own code does",
+           ((HOUT, "assert (H + 2 * pad - HH) % stride == 0 and (W + 2 * pad - WW) % stride == 0\n    " + HOUT),),
+           "output_shape_rounds_down"),
+    Mutant("float_division_checked", "true division, refusing an output size that is not whole",
+           ((HOUT, "Hout = 1 + (H + 2 * pad - HH) / stride"),
+            (WOUT, "Wout = 1 + (W + 2 * pad - WW) / stride\n"
+                   "    if not (Hout.is_integer() and Wout.is_integer()):\n"
+                   "        raise ValueError(\"the stride does not fit the padded input\")\n"
+                   "    Hout, Wout = int(Hout), int(Wout)")),
+           "output_shape_rounds_down"),
+    Mutant("output_size_rounded_up", "rounds the output size up: a last, partial window that does not fit",
+           ((HOUT, "Hout = 1 - (-(H + 2 * pad - HH) // stride)"), (WOUT, "Wout = 1 - (-(W + 2 * pad - WW) // stride)")),
+           "output_shape_rounds_down"),
     # --- backward shapes -----------------------------------------------------------------------
     Mutant("db_over_wrong_axes", "db summed over filters instead of images: shape (N,)",
            ((DB, "db = np.sum(dout, axis=(1, 2, 3))"),), "backward_shapes_match_inputs"),
@@ -204,6 +219,17 @@ def conv_backward_naive(dout, cache):
     db = dout.sum(axis=3).sum(axis=2).sum(axis=0)
     return dx, dw, db
 '''
+
+#: im2col that refuses strides which do not divide evenly (like cs231n's fast layers).
+IM2COL_EVEN_ONLY_SOURCE = IM2COL_SOURCE.replace(
+    "    Hout = (H + 2 * pad - HH) // stride + 1\n",
+    "    assert (H + 2 * pad - HH) % stride == 0, \"width does not work\"\n"
+    "    assert (W + 2 * pad - WW) % stride == 0, \"height does not work\"\n"
+    "    Hout = (H + 2 * pad - HH) // stride + 1\n", 1)
+MUTANTS.append(Mutant("im2col_even_division_only", "im2col asserting the stride divides evenly",
+                      caught_by="output_shape_rounds_down", source_text=IM2COL_EVEN_ONLY_SOURCE))
+#: The mutants above that are correct wherever the stride divides evenly.
+EVEN_DIVISION_ONLY = ("assert_even_division", "float_division_checked", "output_size_rounded_up", "im2col_even_division_only")
 
 ALTERNATIVES: list[Mutant] = [
     Mutant("vectorised_over_filters", "einsum over all filters at once for each window",
