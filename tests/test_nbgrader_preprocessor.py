@@ -116,7 +116,7 @@ def test_cell_without_checks_and_orphan_checks_score_nothing_and_say_so():
 
 @pytest.mark.parametrize("failure", ["exception", "fault record"])
 def test_grader_faults_are_raised_for_nbgrader_not_scored_zero(monkeypatch, failure):
-    def boom(nb, assignment, label):
+    def boom(nb, assignment, label, limits=None):
         if failure == "exception":
             raise RuntimeError("engine exploded")
         return fault_result(label, assignment, "could not start a sandbox worker")
@@ -133,7 +133,7 @@ def test_grader_faults_are_raised_for_nbgrader_not_scored_zero(monkeypatch, fail
 def test_preprocessor_grades_a_copy_and_labels_it(monkeypatch):
     seen = {}
 
-    def fake(nb, assignment, label):
+    def fake(nb, assignment, label, limits=None):
         seen.update(nb=nb, assignment=assignment, label=label)
         nb.cells.clear()  # whatever the engine does to its input must not reach nbgrader
         return SubmissionResult(label, assignment)
@@ -204,7 +204,7 @@ def test_repair_leaves_a_sound_notebook_as_it_is():
 def test_sandbox_grade_grades_the_notebook_as_submitted_with_the_repair_notes(monkeypatch):
     seen = {}
 
-    def fake(nb, assignment, label):
+    def fake(nb, assignment, label, limits=None):
         seen["nb"] = nb
         return SubmissionResult(label, assignment, notes=["from the engine"])
 
