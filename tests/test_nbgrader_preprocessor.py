@@ -189,9 +189,13 @@ def test_repair_restores_one_of_each_cell_in_order_and_says_what_it_did():
     assert len(copies) == 2 and "nbgrader" not in copies[1].metadata, "the student's second answer cell stays"
     restored = nb.cells[[c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells].index(tests[2])]
     assert restored.source == known[tests[2]].source and restored.outputs == []
-    assert len(notes) == 2
+    assert len(notes) == 3
     assert f"autograder cell {tests[-1]!r} appears 2 times" in notes[0]
     assert f"autograder cell {tests[2]!r} was missing" in notes[1]
+    # the pasted copy whose metadata was emptied is the student's cell now: its markers are text
+    defused = [i for i, c in enumerate(nb.cells, start=1) if "BEGIN_HIDDEN TESTS" in c.source]
+    assert len(defused) == 1 and "nbgrader" not in nb.cells[defused[0] - 1].metadata
+    assert f"cell(s) {defused[0]} hold nbgrader's hidden-test markers" in notes[2]
 
 
 def test_repair_leaves_a_sound_notebook_as_it_is():

@@ -12,8 +12,8 @@ gradebook (the trusted record ``nbgrader generate_assignment`` made of the sourc
 * nbgrader metadata with an unknown, missing or malformed ``grade_id``, or on a cell of another
   type than the course's cell of that ``grade_id``, is removed (points a student claims count nowhere);
 * a missing autograder cell is put back from the gradebook, where it stood in the source;
-* nbgrader region markers (``### BEGIN HIDDEN TESTS`` ...) in any cell but the course's locked
-  cells become plain text, so a student's copy of one cannot stop ``generate_feedback``.
+* hidden-test markers (``### BEGIN HIDDEN TESTS``) in any cell but the course's locked cells
+  become plain text, so a student's copy of one cannot stop ``generate_feedback``.
 
 A submission that ``grader autograde`` would have refused before nbgrader saw it (a link, too
 large, an unsafe student id: a run of nbgrader itself) is kept as refused and scored 0 with the
@@ -155,13 +155,14 @@ def source_order(path: Path, known: dict[str, TrustedCell]) -> list[str]:
     return order + [gid for gid in known if gid not in order]
 
 
-#: nbgrader's region markers (its default delimiters). In a cell that is not the course's own, the
-#: student's copy of one made ``ClearHiddenTests`` stop ``generate_feedback`` for the class.
-_MARKER = re.compile(r"\b(BEGIN|END) (SOLUTION|HIDDEN TESTS|MARK SCHEME)\b")
+#: nbgrader's hidden-test markers (its default delimiters): in a cell that is not a grade cell, a
+#: student's copy of one made ``ClearHiddenTests`` stop ``generate_feedback`` for the class. (No
+#: step of autograde or feedback reads the SOLUTION or MARK SCHEME markers.)
+_MARKER = re.compile(r"\b(BEGIN|END) (HIDDEN TESTS)\b")
 
 
 def defuse_markers(cell: Any) -> bool:
-    """Turn nbgrader region markers in ``cell``'s source into plain text (``BEGIN_HIDDEN TESTS``);
+    """Turn hidden-test markers in ``cell``'s source into plain text (``BEGIN_HIDDEN TESTS``);
     True if there were any."""
     source = cell.get("source", "")
     text = "".join(source) if isinstance(source, list) else str(source)
@@ -208,9 +209,9 @@ def repair(nb: Any, known: dict[str, TrustedCell], order: list[str]) -> list[str
                          "copy was put back and graded")
     defused = [i for i, c in enumerate(kept, start=1) if not _course_locked(c, known) and defuse_markers(c)]
     if defused:
-        notes.append(f"cell(s) {', '.join(map(str, defused))} hold nbgrader region markers (BEGIN/END SOLUTION, "
-                     "HIDDEN TESTS or MARK SCHEME), which only the course's own cells may use; they are shown "
-                     "as plain text (BEGIN_SOLUTION) in the feedback and have no effect")
+        notes.append(f"cell(s) {', '.join(map(str, defused))} hold nbgrader's hidden-test markers (BEGIN/END "
+                     "HIDDEN TESTS), which only the course's own test cells may use; they are shown as plain "
+                     "text (BEGIN_HIDDEN TESTS) in the feedback and have no effect")
     nb.cells = kept
     return notes
 
