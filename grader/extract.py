@@ -101,8 +101,12 @@ def read_submission(path: Path) -> bytes:
         if exc.errno == errno.ELOOP:  # O_NOFOLLOW met a link (to a file or a folder)
             check_file_status(path, os.lstat(path))
         raise ExtractionError(f"cannot read {path.name}: {exc.strerror or exc}") from None
-    with os.fdopen(fd, "rb") as fh:
+    try:
         check_file_status(path, os.fstat(fd))
+    except ExtractionError:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "rb") as fh:
         data = fh.read(MAX_SUBMISSION_BYTES + 1)
     if len(data) > MAX_SUBMISSION_BYTES:  # grew since fstat
         raise too_large(path, len(data))
