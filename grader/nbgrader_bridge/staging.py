@@ -13,6 +13,7 @@ never sees them, and grades what it was shown exactly as it would have graded ``
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import stat
@@ -51,11 +52,12 @@ def stage_submission(src: Path, dest: Path) -> None:
                 check_folder(here / name)
             for name in sorted(files):
                 (target / name).write_bytes(read_submission(here / name))
-    except OSError as exc:
+    except (OSError, ExtractionError) as exc:
         shutil.rmtree(dest, ignore_errors=True)
-        raise ExtractionError(f"{src.name} could not be read ({exc.strerror or exc})") from None
-    except ExtractionError:
-        shutil.rmtree(dest, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            dest.parent.rmdir()  # the student's folder, unless another assignment of theirs is in it
+        if isinstance(exc, OSError):
+            raise ExtractionError(f"{src.name} could not be read ({exc.strerror or exc})") from None
         raise
 
 
