@@ -117,6 +117,7 @@ def test_nbgraders_page_runs_student_script_and_the_safe_page_holds_none(hostile
     assert "cdn" in raw.lower() and "mathjax" in raw.lower()
     safe = safe_notebook_page(raw, "dropout")
     assert live_markup(safe) == []
+    assert not any(mark in safe for mark in TITLE_SCRIPTS)  # not even as text
     page = Page(safe)
     assert page.tags("head")[:3] == ["html", "head", "meta"] and page.elements[3][1].get("content") == CSP
     assert "mathjax" not in safe.lower() and "example.com" not in safe.split("<body>", 1)[1].replace(

@@ -35,6 +35,7 @@ def _class(course, secret):
     (linked / "dropout.ipynb").symlink_to(secret)
     leaky = _submit(course, "leaky")
     (leaky / "notes.txt").symlink_to(secret)  # nbgrader would copy the file it names into autograded/
+    (course / "submitted" / "linked-student").symlink_to(course / "submitted" / "ada", target_is_directory=True)
     (course / "submitted" / "linker").mkdir()
     (course / "submitted" / "linker" / "dropout").symlink_to(course / "submitted" / "ada" / "dropout")
     big = _submit(course, "big", files={})
@@ -63,13 +64,14 @@ def test_only_checked_submissions_are_staged_and_each_refusal_names_its_folder(t
             if path.is_file():
                 assert path.read_bytes() == (course / "submitted" / path.relative_to(stage.folder)).read_bytes()
         refused = "\n".join(stage.refused)
-        assert len(stage.refused) == 8
+        assert len(stage.refused) == 9
     assert not (course / STAGING).exists(), "the staging folder goes when grading is done"
     assert refusal("*") in stage.refused and refusal("=2+5") in stage.refused
     for student, why in [
         ("mallory", "dropout.ipynb is a symbolic link, not a file"),
         ("leaky", "notes.txt is a symbolic link, not a file"),
         ("linker", "dropout is a symbolic link, not a file"),
+        ("linked-student", "linked-student is a symbolic link, not a file"),
         ("big", "dropout.ipynb is too large (5.0 MB; submissions are limited to 5 MB)"),
         ("piped", "dropout.ipynb is not a regular file"),
         ("nested", "link is a symbolic link, not a file"),
