@@ -11,6 +11,7 @@ is free of live markup.
 
 import copy
 import hashlib
+import os
 
 import nbformat
 import pytest
@@ -137,3 +138,22 @@ def test_feedback_for_the_class_has_no_live_markup_and_math_offline(graded):
         assert "<math" in text and "$\\frac" not in text and "mathjax" not in text.lower()
     assert "BEGIN_HIDDEN TESTS" in by_student["marker"].read_text()
     assert "hidden-test markers" in by_student["marker"].read_text()
+
+
+def test_no_process_of_the_class_is_left_running(graded):
+    """nbgrader, the sandbox's zygote and workers (the endless loops included) are all gone:
+    nothing is left with its working folder in the course or the course in its command line."""
+    import time
+
+    from test_attack_scores import processes
+
+    course = str(graded[0])
+
+    def left():
+        return sorted(f"{pid} {name} {cwd}" for pid, (_, name, cwd, cmdline) in processes().items()
+                      if pid != os.getpid() and (cwd.startswith(course) or course.encode() in cmdline))
+
+    deadline = time.monotonic() + 30  # a bound on the wait for reaping, not on how fast it is
+    while left() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert left() == []

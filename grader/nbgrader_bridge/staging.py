@@ -44,7 +44,7 @@ def stage_submission(src: Path, dest: Path) -> None:
     anything that is not a regular file or folder, or a file over the submission size limit."""
     try:
         check_folder(src)
-        for folder, dirs, files in os.walk(src):  # never enters linked folders
+        for folder, dirs, files in os.walk(src, onerror=_raise):  # never enters linked folders
             here = Path(folder)
             target = dest / here.relative_to(src)
             target.mkdir(parents=True, exist_ok=True)
@@ -59,6 +59,10 @@ def stage_submission(src: Path, dest: Path) -> None:
         if isinstance(exc, OSError):
             raise ExtractionError(f"{src.name} could not be read ({exc.strerror or exc})") from None
         raise
+
+
+def _raise(error: OSError) -> None:
+    raise error  # os.walk would skip an unreadable folder in silence
 
 
 def check_folder(path: Path) -> None:
