@@ -157,3 +157,20 @@ def test_no_process_of_the_class_is_left_running(graded):
     while left() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert left() == []
+
+
+def test_bare_nbgrader_autograde_scores_the_link_zero_with_grader_grades_message(graded):
+    """Run by nbgrader itself (e.g. the formgrader's Autograde button), without ``grader autograde``
+    before it: the link to the source notebook is refused inside the pipeline, with 0 points."""
+    from grader.grading import grade_submission
+    from grader.nbgrader_bridge.commands import run_nbgrader
+
+    course = graded[0]
+    link = course / "submitted" / "mallory" / NAME / f"{NAME}.ipynb"
+    run_nbgrader(["autograde", NAME, "--student=mallory"], course)
+    assert _scores(course)["mallory"] == 0
+    message = grade_submission(link, NAME).message
+    assert "is a symbolic link, not a file" in message
+    autograded = nbformat.read(str(course / "autograded" / "mallory" / NAME / f"{NAME}.ipynb"), as_version=4)
+    outputs = [o for c in autograded.cells for o in c.get("outputs", []) if o.get("output_type") == "display_data"]
+    assert outputs and all(message in o["data"]["text/plain"] for o in outputs)
