@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, TextIO
 
 from grader import grading_version
+from grader.extract import ExtractionError, read_submission
 from grader.grading import content_hash, fault_result, grade_submission
 from grader.outputs import append_text, check_file, open_output
 from grader.results import SubmissionResult
@@ -47,6 +48,15 @@ def belongs_elsewhere(relative: Path, assignment: str | None) -> bool:
     return assignment not in names and bool(names & (set(ASSIGNMENTS) - {assignment}))
 
 
+def _is_candidate(entry: Path) -> bool:
+    """A folder entry to grade: a submission file, or anything with a submission's name (or a link
+    to a folder) that is not a regular file, so grading refuses it with a record instead of
+    passing it by in silence (a link to the course's notebook must not vanish unremarked)."""
+    if entry.is_symlink():
+        return entry.suffix in SUFFIXES or entry.is_dir()
+    return entry.suffix in SUFFIXES and not entry.is_dir()
+
+
 def collect(paths: Iterable[str], assignment: str | None = None) -> list[Item]:
     """Expand files and folders (recursively) into submissions, in a stable order.
 
@@ -54,7 +64,9 @@ def collect(paths: Iterable[str], assignment: str | None = None) -> list[Item]:
     ``grader grade`` command refuses missing paths before it gets here. Files
     found inside a folder that are named for another assignment are left out (see
     :func:`belongs_elsewhere`); files given by name are graded if they are notebooks or ``.py``
-    files, and skipped otherwise (the command says so).
+    files, and skipped otherwise (the command says so). Links inside a folder are
+    never followed (``rglob`` does not enter linked folders): a link with a submission's name and
+    a link to a folder are returned themselves, and grading refuses them.
     """
     items: list[Item] = []
     for given in paths:
@@ -63,8 +75,7 @@ def collect(paths: Iterable[str], assignment: str | None = None) -> list[Item]:
             found = sorted(
                 p
                 for p in path.rglob("*")
-                if p.is_file()
-                and p.suffix in SUFFIXES
+                if _is_candidate(p)
                 and not (set(p.relative_to(path).parts) & SKIP_DIRS)
                 and not belongs_elsewhere(p.relative_to(path), assignment)
             )
@@ -76,8 +87,8 @@ def collect(paths: Iterable[str], assignment: str | None = None) -> list[Item]:
 
 def _digest(path: Path) -> str:
     try:
-        return content_hash(path.read_bytes())
-    except OSError:
+        return content_hash(read_submission(path))  # never follows a link nor blocks on a pipe
+    except ExtractionError:
         return ""
 
 

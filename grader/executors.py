@@ -17,8 +17,9 @@ from typing import Any, Callable, Iterator
 
 from grader import grading_version
 from grader.batch import Item
-from grader.extract import MAX_SUBMISSION_BYTES
+from grader.extract import ExtractionError, read_submission
 from grader.grading import fault_result, grade_submission
+from grader.nbgrader_bridge.student_ids import refused_path
 from grader.results import SubmissionResult
 
 #: Submissions sent to the cluster but not yet returned, per worker thread: enough to keep every
@@ -70,11 +71,11 @@ def worker_version() -> str:
 
 def _read(item: Item) -> bytes | None:
     """The submission's bytes, or None when the client must grade it itself (unreadable, too big)."""
+    if refused_path(item.path):  # graded here, where its submitted/ folder shows
+        return None
     try:
-        if item.path.stat().st_size > MAX_SUBMISSION_BYTES:
-            return None
-        return item.path.read_bytes()
-    except OSError:
+        return read_submission(item.path)  # a link or a pipe is refused, not shipped as its target
+    except ExtractionError:
         return None
 
 

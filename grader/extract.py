@@ -9,8 +9,11 @@ import cell cannot change what is graded. Cells the student added are reported, 
 from __future__ import annotations
 
 import ast
+import errno
 import functools
 import json
+import os
+import stat
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,17 +63,59 @@ def _nbgrader(cell: Any) -> dict:
     return meta if isinstance(meta, dict) else {}
 
 
-def read_text(path: Path) -> str:
-    """Read a submission file as UTF-8 text with size and encoding errors made clear."""
+def _refusal(path: Path, reason: str) -> ExtractionError:
+    return ExtractionError(f"{path.name} {reason}")
+
+
+def too_large(path: Path, size: int) -> ExtractionError:
+    """The error for a submission over :data:`MAX_SUBMISSION_BYTES` (shared with the nbgrader path)."""
+    return _refusal(
+        path,
+        f"is too large ({size / 1e6:.1f} MB; submissions are limited to {MAX_SUBMISSION_BYTES / 1e6:g} MB): "
+        "clear the cell outputs (Kernel > Restart & Clear Output) and resubmit",
+    )
+
+
+def check_file_status(path: Path, st: os.stat_result) -> None:
+    """Refuse what a submission file must not be: a link, anything but a regular file, too large.
+
+    ``st`` is the ``lstat`` (or the ``fstat`` of a descriptor opened without following links)."""
+    if stat.S_ISLNK(st.st_mode):
+        raise _refusal(path, "is a symbolic link, not a file: submissions must be files, not links")
+    if stat.S_ISDIR(st.st_mode):
+        raise _refusal(path, "is a folder, not a submission file")
+    if not stat.S_ISREG(st.st_mode):
+        raise _refusal(path, "is not a regular file (a pipe, socket or device?): submissions must be files")
+    if st.st_size > MAX_SUBMISSION_BYTES:
+        raise too_large(path, st.st_size)
+
+
+def read_submission(path: Path) -> bytes:
+    """The bytes of a submission file, never following a link (a submission that is a symbolic link
+    to the course's own notebook would otherwise be graded as that notebook), never blocking on a
+    pipe and never reading more than the size limit. Raises :class:`ExtractionError`."""
+    path = Path(path)
     try:
-        data = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
+        if exc.errno == errno.ELOOP:  # O_NOFOLLOW met a link (to a file or a folder)
+            check_file_status(path, os.lstat(path))
         raise ExtractionError(f"cannot read {path.name}: {exc.strerror or exc}") from None
-    if len(data) > MAX_SUBMISSION_BYTES:
-        raise ExtractionError(
-            f"{path.name} is too large ({len(data) / 1e6:.1f} MB; submissions are limited to "
-            f"{MAX_SUBMISSION_BYTES / 1e6:g} MB): clear the cell outputs (Kernel > Restart & Clear Output) and resubmit"
-        )
+    try:
+        check_file_status(path, os.fstat(fd))
+    except ExtractionError:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "rb") as fh:
+        data = fh.read(MAX_SUBMISSION_BYTES + 1)
+    if len(data) > MAX_SUBMISSION_BYTES:  # grew since fstat
+        raise too_large(path, len(data))
+    return data
+
+
+def read_text(path: Path) -> str:
+    """Read a submission file as UTF-8 text with link, size and encoding errors made clear."""
+    data = read_submission(path)
     if not data.strip():
         raise ExtractionError(f"{path.name} is empty")
     try:

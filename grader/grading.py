@@ -16,8 +16,10 @@ from grader.extract import (
     code_from_notebook,
     extract_answers,
     extract_code,
+    read_submission,
     nbformat,  # imported there, without the slow grammar build (see grader.extract)
 )
+from grader.nbgrader_bridge.student_ids import refused_path
 from grader.results import SubmissionResult
 
 
@@ -105,9 +107,13 @@ def grade_submission(
     assignment = assignments.get(assignment_name)
     label = label if label is not None else str(source if isinstance(source, Path) else "<notebook>")
     try:
-        data = source.read_bytes() if isinstance(source, Path) else nbformat.writes(source).encode()
-    except OSError as exc:
-        return error_result(label, assignment, f"cannot read {source}: {exc.strerror or exc}")
+        # A link, a pipe or an oversized file is refused here, before anything reads it.
+        data = read_submission(source) if isinstance(source, Path) else nbformat.writes(source).encode()
+    except ExtractionError as exc:
+        return error_result(label, assignment, str(exc))
+    refused = refused_path(source) if isinstance(source, Path) else None
+    if refused:  # an nbgrader submitted/ tree: the same refusal as in `grader autograde`
+        return error_result(label, assignment, refused)
     digest = content_hash(data)
     try:
         extracted = _extract(source, assignment)

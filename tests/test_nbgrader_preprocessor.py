@@ -116,7 +116,7 @@ def test_cell_without_checks_and_orphan_checks_score_nothing_and_say_so():
 
 @pytest.mark.parametrize("failure", ["exception", "fault record"])
 def test_grader_faults_are_raised_for_nbgrader_not_scored_zero(monkeypatch, failure):
-    def boom(nb, assignment, label):
+    def boom(nb, assignment, label, limits=None):
         if failure == "exception":
             raise RuntimeError("engine exploded")
         return fault_result(label, assignment, "could not start a sandbox worker")
@@ -133,7 +133,7 @@ def test_grader_faults_are_raised_for_nbgrader_not_scored_zero(monkeypatch, fail
 def test_preprocessor_grades_a_copy_and_labels_it(monkeypatch):
     seen = {}
 
-    def fake(nb, assignment, label):
+    def fake(nb, assignment, label, limits=None):
         seen.update(nb=nb, assignment=assignment, label=label)
         nb.cells.clear()  # whatever the engine does to its input must not reach nbgrader
         return SubmissionResult(label, assignment)
@@ -189,9 +189,13 @@ def test_repair_restores_one_of_each_cell_in_order_and_says_what_it_did():
     assert len(copies) == 2 and "nbgrader" not in copies[1].metadata, "the student's second answer cell stays"
     restored = nb.cells[[c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells].index(tests[2])]
     assert restored.source == known[tests[2]].source and restored.outputs == []
-    assert len(notes) == 2
+    assert len(notes) == 3
     assert f"autograder cell {tests[-1]!r} appears 2 times" in notes[0]
     assert f"autograder cell {tests[2]!r} was missing" in notes[1]
+    # the pasted copy whose metadata was emptied is the student's cell now: its markers are text
+    defused = [i for i, c in enumerate(nb.cells, start=1) if "BEGIN_HIDDEN TESTS" in c.source]
+    assert len(defused) == 1 and "nbgrader" not in nb.cells[defused[0] - 1].metadata
+    assert f"cell(s) {defused[0]} hold nbgrader's hidden-test markers" in notes[2]
 
 
 def test_repair_leaves_a_sound_notebook_as_it_is():
@@ -204,7 +208,7 @@ def test_repair_leaves_a_sound_notebook_as_it_is():
 def test_sandbox_grade_grades_the_notebook_as_submitted_with_the_repair_notes(monkeypatch):
     seen = {}
 
-    def fake(nb, assignment, label):
+    def fake(nb, assignment, label, limits=None):
         seen["nb"] = nb
         return SubmissionResult(label, assignment, notes=["from the engine"])
 
@@ -217,3 +221,88 @@ def test_sandbox_grade_grades_the_notebook_as_submitted_with_the_repair_notes(mo
     first = _text(autograder_cells(out)[0])
     assert first.index("autograder cell 'x' was missing") < first.index("from the engine")
     assert sanitize.take(resources) is None, "handed over once"
+
+
+# --- student-added cells with nbgrader markers or claimed points never break autograde/feedback --
+
+
+def _hostile_cells(nb, tests):
+    """Cells a student might add: claimed points, a copied grade_id on a cell of the wrong type,
+    hidden-test and solution markers in a new cell and in an answer cell."""
+    answer = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution"))
+    answer.source += "\n# ### BEGIN HIDDEN TESTS (unbalanced: no end)"
+    nb.cells += [
+        nbformat.v4.new_code_cell("assert True", metadata={"nbgrader": {
+            "grade": True, "solution": False, "locked": True, "points": 1000, "grade_id": "my_bonus",
+            "schema_version": 3}}),
+        nbformat.v4.new_markdown_cell("I deserve it", metadata={"nbgrader": {
+            "grade": True, "solution": False, "locked": False, "points": 50, "grade_id": tests[0], "schema_version": 3}}),
+        nbformat.v4.new_code_cell("### BEGIN HIDDEN TESTS\nassert 1\n### END HIDDEN TESTS\n### BEGIN SOLUTION\n"),
+        nbformat.v4.new_code_cell("x = 1", metadata={"nbgrader": {"grade": True, "points": 5}}),
+    ]
+
+
+def _feedback_steps(nb):
+    """nbgrader's own checks that stopped a run on such cells: metadata validation and the
+    feedback step's ClearHiddenTests (run as generate_feedback runs them)."""
+    from nbgrader.preprocessors import CheckCellMetadata, ClearHiddenTests
+
+    MetadataValidator().validate_nb(nb)
+    CheckCellMetadata().preprocess(nb, {})
+    ClearHiddenTests().preprocess(copy.deepcopy(nb), {})
+
+
+def test_student_cells_with_markers_or_claimed_points_never_break_nbgrader():
+    source = _notebook()
+    known = _known(source)
+    nb = copy.deepcopy(source)
+    for cell in nb.cells:  # as released: no solution in the answer cells
+        if cell.metadata.nbgrader.get("solution"):
+            cell.source = "# YOUR CODE HERE"
+    _hostile_cells(nb, _ids(source))
+    with pytest.raises(Exception):  # what stopped stock nbgrader (and grader feedback) for the class
+        _feedback_steps(copy.deepcopy(nb))
+
+    notes = repair(nb, known, list(known))
+
+    _feedback_steps(nb)
+    graded = [c.metadata.nbgrader for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    assert sum(m["points"] for m in graded) == sum(k.points for k in known.values() if k.grade), "no claimed points"
+    assert [m["grade_id"] for m in graded] == [g for g in known if known[g].grade]
+    assert [c.cell_type for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == _ids(source)[0]] == ["code"]
+    assert any("hidden-test markers" in n for n in notes)
+    assert not any("BEGIN HIDDEN TESTS" in c.source for c in nb.cells if "nbgrader" not in c.metadata
+                   or not c.metadata.nbgrader.get("grade"))
+
+
+def test_a_refused_submission_scores_zero_in_nbgrader_with_grader_grades_message(tmp_path, monkeypatch):
+    """Run by nbgrader itself (no ``grader autograde`` before it): a linked or oversized notebook,
+    or an unsafe student id, gets 0 and the sentence ``grader grade`` gives for the same file."""
+    from grader.extract import MAX_SUBMISSION_BYTES
+    from grader.grading import grade_submission as real_grade
+    from grader.nbgrader_bridge.student_ids import refusal
+
+    monkeypatch.setattr(preprocessor, "grade_submission", lambda *a, **k: pytest.fail("a refused notebook was graded"))
+    folder = tmp_path / "submitted" / "mallory" / "dropout"
+    folder.mkdir(parents=True)
+    (folder / "dropout.ipynb").symlink_to(assignments.get("dropout").notebook)
+    big = tmp_path / "big"
+    big.mkdir()
+    with (big / "dropout.ipynb").open("wb") as fh:
+        fh.truncate(MAX_SUBMISSION_BYTES + 1)
+    cases = [
+        (folder, "mallory", real_grade(folder / "dropout.ipynb", "dropout").message),
+        (big, "big", real_grade(big / "dropout.ipynb", "dropout").message),
+        (tmp_path, "=2+5", refusal("=2+5")),
+    ]
+    for where, student, message in cases:
+        resources = {"nbgrader": {"student": student, "assignment": "dropout", "notebook": "dropout",
+                                  "db_url": "unused"}, "metadata": {"path": str(where)}}
+        assert sanitize.refusal(resources) == message and message
+        sanitize.remember(resources, sanitize.Submitted(_notebook(), refused=sanitize.refusal(resources)))
+        out, _ = SandboxGrade().preprocess(_notebook(), resources)
+        assert set(_grades(out).values()) == {0.0}
+        assert all(message in _text(c) for c in autograder_cells(out))
+    plain = {"nbgrader": {"student": "ada", "notebook": "dropout"}, "metadata": {"path": str(tmp_path)}}
+    (tmp_path / "dropout.ipynb").write_text("{}")
+    assert sanitize.refusal(plain) == ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 import threading
 import time
@@ -15,6 +16,8 @@ from nbgrader.api import Gradebook
 
 from grader.nbgrader_bridge.commands import NbgraderFailed, run_nbgrader
 from grader.nbgrader_bridge.export import export_grades
+from grader.nbgrader_bridge.staging import staged
+from grader.sandbox.limits import Limits
 
 GRADES_CSV = "grades.csv"
 
@@ -162,14 +165,45 @@ def _incomplete(course_dir: Path, failed: list[tuple[str, str]], errors: list[st
     )
 
 
-def autograde(course_dir: Path, assignment: str | None = None, force: bool = False) -> Path:
+#: Bounds on one ``nbgrader autograde`` run, which grades the whole class in one process: the
+#: sandbox bounds each submission (``Limits.submission_seconds``: loading plus every call), so the
+#: run gets its start-up plus that bound and some slack per submission, never one fixed time for
+#: the class (30 endless loops at 60 s each once used up nbgrader's 1800 s and lost every grade).
+NBGRADER_START_SECONDS = 120.0
+PER_SUBMISSION_SLACK_SECONDS = 30.0
+
+
+def run_seconds(submissions: int, limits: Limits | None = None) -> float:
+    """The time one ``nbgrader autograde`` run of ``submissions`` submissions may take."""
+    per = (limits or Limits()).submission_seconds + PER_SUBMISSION_SLACK_SECONDS
+    return NBGRADER_START_SECONDS + submissions * per
+
+
+def limit_options(limits: Limits | None) -> list[str]:
+    """nbgrader command-line options handing ``limits`` to :class:`SandboxGrade` (none: defaults)."""
+    if limits is None:
+        return []
+    from grader.nbgrader_bridge.preprocessor import LIMIT_TRAITS
+
+    return [f"--SandboxGrade.{name}={getattr(limits, name)!r}" for name in LIMIT_TRAITS]
+
+
+def _timed_out(exc: subprocess.TimeoutExpired) -> subprocess.CompletedProcess:
+    said = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else (exc.stderr or "")
+    line = (f"[AutogradeApp | ERROR] grader: nbgrader autograde did not finish within {exc.timeout:g} s "
+            "(the per-submission time bounds of the whole class) and was stopped; this is a grader fault")
+    return subprocess.CompletedProcess(exc.cmd, -9, "", f"{said}\n{line}\n")
+
+
+def autograde(course_dir: Path, assignment: str | None = None, force: bool = False, limits: Limits | None = None) -> Path:
     """Autograde ``submitted/`` into the gradebook and write ``grades.csv`` in the course folder.
 
     One ``nbgrader autograde`` call grades every student. nbgrader skips submissions already
     in ``autograded/`` unless their ``timestamp.txt`` is newer; ``force`` regrades everything.
     Returns the CSV path. Raises ``NbgraderFailed`` if the course has not been released, and
     :class:`AutogradeIncomplete` (after writing the CSV for the others) if nbgrader could not
-    grade some submission (e.g. not a notebook, or a fault of the grader).
+    grade some submission (e.g. not a notebook, or a fault of the grader). ``limits`` replace
+    the sandbox's default limits for each submission (and so bound the run, see :func:`run_seconds`).
     """
     course_dir = Path(course_dir).resolve()
     with gradebook(course_dir) as gb:
@@ -177,16 +211,27 @@ def autograde(course_dir: Path, assignment: str | None = None, force: bool = Fal
     found = submissions(course_dir, assignment)
     for name in sorted(set(found) - known):
         print(f"grader: skipping submitted/*/{name}: no such assignment in the gradebook (release it first)", file=sys.stderr)
-    students = sorted({s for name, ids in found.items() if name in known for s in ids})
-    register_students(course_dir, students)
     failed: list[tuple[str, str]] = []
     errors: list[str] = []
-    graded = {name: ids for name, ids in found.items() if name in known}
+    # nbgrader is shown a checked copy of submitted/: links, oversized notebooks and unsafe
+    # student folder names are refused here, before it sees them (see staging.py).
+    with staged(course_dir, {name: ids for name, ids in found.items() if name in known}) as stage:
+        for message in stage.refused:
+            print(f"grader: {message}", file=sys.stderr)
+        graded = stage.accepted
+        register_students(course_dir, sorted({s for ids in graded.values() for s in ids}))
+        if graded:
+            # One call for the whole class ("*" is globbed by nbgrader): start-up costs ~3 s a call.
+            target = assignment or "*"
+            args = ["autograde", target, f"--CourseDirectory.submitted_directory={stage.folder}"]
+            args += limit_options(limits) + (["--force"] if force else [])
+            count = sum(len(ids) for ids in graded.values())
+            try:
+                with folder_progress(course_dir / "autograded", count):
+                    proc = run_nbgrader(args, course_dir, check=False, timeout=run_seconds(count, limits))
+            except subprocess.TimeoutExpired as exc:  # a grader fault: say so, keep the grades made
+                proc = _timed_out(exc)
     if graded:
-        # One call for the whole class ("*" is globbed by nbgrader): start-up costs ~3 s a call.
-        target = assignment or "*"
-        with folder_progress(course_dir / "autograded", sum(len(ids) for ids in graded.values())):
-            proc = run_nbgrader(["autograde", target] + (["--force"] if force else []), course_dir, check=False)
         failed = failed_submissions(course_dir, graded, proc.stderr or "")
         if proc.returncode != 0 or failed:
             lines = (proc.stderr or "").splitlines()

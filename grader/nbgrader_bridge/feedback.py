@@ -6,6 +6,7 @@ from pathlib import Path
 
 from grader.nbgrader_bridge.autograde import folder_progress, subfolders
 from grader.nbgrader_bridge.commands import run_nbgrader
+from grader.reports.sanitize import safe_notebook_page
 
 
 def _autograded(course_dir: Path) -> list[str]:
@@ -17,7 +18,9 @@ def feedback(course_dir: Path, assignment: str | None = None) -> list[Path]:
     """Generate ``feedback/<student>/<assignment>/<assignment>.html``; returns the files written.
 
     The pages show each autograder cell's check list and score as written by the sandboxed
-    autograde step. Raises ``NbgraderFailed`` if nbgrader fails.
+    autograde step. Each page nbgrader writes is then rebuilt safe to open offline
+    (:func:`~grader.reports.sanitize.safe_notebook_page`: the student's HTML sanitized, math as
+    MathML, no script). Raises ``NbgraderFailed`` if nbgrader fails.
     """
     course_dir = Path(course_dir).resolve()
     graded = _autograded(course_dir)
@@ -27,4 +30,13 @@ def feedback(course_dir: Path, assignment: str | None = None) -> list[Path]:
         # "*" (nbgrader globs it) saves ~3 s of start-up per assignment
         with folder_progress(course_dir / "feedback", total):
             run_nbgrader(["generate_feedback", assignment or "*", "--force"], course_dir)
-    return sorted(p for name in names for p in (course_dir / "feedback").glob(f"*/{name}/*.html"))
+    pages = sorted(p for name in names for p in (course_dir / "feedback").glob(f"*/{name}/*.html"))
+    for page in pages:
+        make_safe(page)
+    return pages
+
+
+def make_safe(page: Path) -> None:
+    """Rewrite one of nbgrader's feedback pages with :func:`safe_notebook_page` (idempotent)."""
+    text = page.read_text(encoding="utf-8", errors="replace")
+    page.write_text(safe_notebook_page(text, title=page.stem), encoding="utf-8")

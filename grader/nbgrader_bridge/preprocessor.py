@@ -18,10 +18,15 @@ from typing import Any
 
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Float
 
 from grader.nbgrader_bridge.sanitize import take
 from grader.reports.feedback import checks_fragment, esc
 from grader.results import SubmissionResult, TestResult
+from grader.sandbox.limits import Limits
+
+#: The sandbox limits :class:`SandboxGrade` takes from nbgrader's configuration or command line.
+LIMIT_TRAITS = ("call_seconds", "load_seconds", "submission_seconds", "cpu_seconds")
 
 MARKS = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "timeout": "TIMEOUT"}
 
@@ -127,11 +132,11 @@ def write_failure(nb: Any, message: str, notes: list[str] | None = None) -> None
         set_outputs(cell, f"{header}Course grader: 0 / {_number(_points(cell))} points: {message}", 0.0)
 
 
-def grade_submission(nb: Any, assignment: str, label: str) -> SubmissionResult:
+def grade_submission(nb: Any, assignment: str, label: str, limits: Limits | None = None) -> SubmissionResult:
     """Indirection so unit tests can replace the grading engine (imported lazily: it is heavy)."""
     from grader.grading import grade_submission as grade
 
-    return grade(nb, assignment, label=label)
+    return grade(nb, assignment, label=label, limits=limits)
 
 
 class GraderFault(RuntimeError):
@@ -142,7 +147,22 @@ class GraderFault(RuntimeError):
 
 
 class SandboxGrade(NbGraderPreprocessor):
-    """nbgrader preprocessor: score the submission with the course grader's sandboxed judge."""
+    """nbgrader preprocessor: score the submission with the course grader's sandboxed judge.
+
+    Each submission is bounded by the sandbox's limits (nothing runs in a Jupyter kernel, so no
+    ``ExecutePreprocessor`` timeout applies); ``grader autograde`` may set them per run, e.g.
+    ``--SandboxGrade.submission_seconds=20`` (0 keeps the grader's default)."""
+
+    call_seconds = Float(0.0, help="wall-clock seconds per call of a student function").tag(config=True)
+    load_seconds = Float(0.0, help="wall-clock seconds to load the student's code").tag(config=True)
+    submission_seconds = Float(0.0, help="wall-clock seconds for loading plus every call").tag(config=True)
+    cpu_seconds = Float(0.0, help="CPU seconds of each worker process").tag(config=True)
+
+    def limits(self) -> Limits | None:
+        """The configured limits over the grader's defaults, or ``None`` if none is configured."""
+        given = {name: getattr(self, name) for name in LIMIT_TRAITS}
+        given = {name: value for name, value in given.items() if value > 0}
+        return Limits(**given) if given else None
 
     def preprocess(self, nb: Any, resources: dict) -> tuple[Any, dict]:
         info = resources.get("nbgrader", {})
@@ -152,8 +172,12 @@ class SandboxGrade(NbGraderPreprocessor):
         # grades what `grader grade` grades; nbgrader's sanitized copy only receives the results.
         submitted = take(resources)
         graded = submitted.notebook if submitted is not None else copy.deepcopy(nb)
+        if submitted is not None and submitted.refused:  # as `grader grade` refuses the same file
+            write_failure(nb, submitted.refused)
+            self.log.warning("%s: not graded: %s", label, submitted.refused)
+            return nb, resources
         try:
-            result = grade_submission(graded, assignment, label)
+            result = grade_submission(graded, assignment, label, self.limits())
         except Exception as exc:
             raise GraderFault(f"{label}: the grader failed ({type(exc).__name__}: {str(exc)[:300]})") from exc
         if result.grader_fault:

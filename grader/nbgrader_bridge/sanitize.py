@@ -9,8 +9,15 @@ gradebook (the trusted record ``nbgrader generate_assignment`` made of the sourc
 * the first cell of each known ``grade_id`` gets the trusted nbgrader metadata back;
 * later copies of a course cell (locked: autograder, setup and text cells) are removed; later
   copies of a solution cell stay as plain cells (the student's code is kept visible);
-* nbgrader metadata with an unknown, missing or malformed ``grade_id`` is removed;
-* a missing autograder cell is put back from the gradebook, where it stood in the source.
+* nbgrader metadata with an unknown, missing or malformed ``grade_id``, or on a cell of another
+  type than the course's cell of that ``grade_id``, is removed (points a student claims count nowhere);
+* a missing autograder cell is put back from the gradebook, where it stood in the source;
+* hidden-test markers (``### BEGIN HIDDEN TESTS``) in any cell but the course's locked cells
+  become plain text, so a student's copy of one cannot stop ``generate_feedback``.
+
+A submission that ``grader autograde`` would have refused before nbgrader saw it (a link, too
+large, an unsafe student id: a run of nbgrader itself) is kept as refused and scored 0 with the
+same one-sentence reason ``grader grade`` gives.
 
 The student's files under ``submitted/`` are never changed (nbgrader works on a copy). Each
 repair becomes a note for the student. The notebook *as submitted* is handed to
@@ -22,6 +29,8 @@ in one process, one notebook after the other), so the judge grades exactly what
 from __future__ import annotations
 
 import copy
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,15 +39,20 @@ import nbformat
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from grader.extract import ExtractionError, check_file_status
+from grader.nbgrader_bridge.student_ids import refusal as student_refusal
+
 SCHEMA_VERSION = 3
 
 
 @dataclass
 class Submitted:
-    """A notebook as the student submitted it, and the notes on what sanitizing repaired."""
+    """A notebook as the student submitted it, the notes on what sanitizing repaired, and why it
+    must not be graded at all (``refused``: a link, too large, an unsafe student id), if it must not."""
 
     notebook: Any
     notes: list[str] = field(default_factory=list)
+    refused: str = ""
 
 
 #: (assignment, student, notebook) -> what RestoreGradeCells saw, until SandboxGrade takes it.
@@ -141,6 +155,22 @@ def source_order(path: Path, known: dict[str, TrustedCell]) -> list[str]:
     return order + [gid for gid in known if gid not in order]
 
 
+#: nbgrader's hidden-test markers (its default delimiters): in a cell that is not a grade cell, a
+#: student's copy of one made ``ClearHiddenTests`` stop ``generate_feedback`` for the class. (No
+#: step of autograde or feedback reads the SOLUTION or MARK SCHEME markers.)
+_MARKER = re.compile(r"\b(BEGIN|END) (HIDDEN TESTS)\b")
+
+
+def defuse_markers(cell: Any) -> bool:
+    """Turn hidden-test markers in ``cell``'s source into plain text (``BEGIN_HIDDEN TESTS``);
+    True if there were any."""
+    source = cell.get("source", "")
+    text = "".join(source) if isinstance(source, list) else str(source)
+    defused = _MARKER.sub(r"\1_\2", text)
+    cell["source"] = defused
+    return defused != text
+
+
 def _grade_id(cell: Any) -> Any:
     meta = cell.get("metadata", {}).get("nbgrader")
     return meta.get("grade_id") if isinstance(meta, dict) else None
@@ -155,8 +185,8 @@ def repair(nb: Any, known: dict[str, TrustedCell], order: list[str]) -> list[str
             kept.append(cell)
             continue
         gid = _grade_id(cell)
-        if not isinstance(gid, str) or gid not in known:
-            del cell.metadata["nbgrader"]  # not a cell of the course: an ordinary cell
+        if not isinstance(gid, str) or gid not in known or cell.get("cell_type") != known[gid].cell_type:
+            del cell.metadata["nbgrader"]  # not a cell of the course (or a code cell posing as text): an ordinary cell
             kept.append(cell)
             continue
         copies[gid] = copies.get(gid, 0) + 1
@@ -177,8 +207,19 @@ def repair(nb: Any, known: dict[str, TrustedCell], order: list[str]) -> list[str
             _insert(kept, known[gid].new_cell(int(nb.get("nbformat_minor", 5))), gid, order)
             notes.append(f"autograder cell {gid!r} was missing from the notebook (deleted?); the course's "
                          "copy was put back and graded")
+    defused = [i for i, c in enumerate(kept, start=1) if not _course_locked(c, known) and defuse_markers(c)]
+    if defused:
+        notes.append(f"cell(s) {', '.join(map(str, defused))} hold nbgrader's hidden-test markers (BEGIN/END "
+                     "HIDDEN TESTS), which only the course's own test cells may use; they are shown as plain "
+                     "text (BEGIN_HIDDEN TESTS) in the feedback and have no effect")
     nb.cells = kept
     return notes
+
+
+def _course_locked(cell: Any, known: dict[str, TrustedCell]) -> bool:
+    """A locked course cell: nbgrader overwrites its source with the gradebook's."""
+    gid = _grade_id(cell)
+    return isinstance(gid, str) and gid in known and known[gid].locked
 
 
 def _insert(cells: list[Any], new: Any, gid: str, order: list[str]) -> None:
@@ -208,13 +249,33 @@ def _source_notebook(preprocessor: NbGraderPreprocessor, assignment: str, notebo
         return None
 
 
+def refusal(resources: dict) -> str:
+    """Why the submission nbgrader is converting must not be graded (as ``grader autograde`` would
+    have refused it before nbgrader saw it), or ``""``: for runs of nbgrader without the grader."""
+    info = resources.get("nbgrader", {})
+    message = student_refusal(str(info.get("student", "")))
+    if message:
+        return message
+    folder = resources.get("metadata", {}).get("path")
+    if not folder:
+        return ""
+    path = Path(folder) / f"{info.get('notebook')}.ipynb"
+    try:
+        check_file_status(path, os.lstat(path))
+    except ExtractionError as exc:
+        return str(exc)
+    except OSError:
+        return ""
+    return ""
+
+
 class RestoreGradeCells(NbGraderPreprocessor):
     """nbgrader sanitizing preprocessor: restore a submission's nbgrader cells by ``grade_id``
     (duplicates dropped, deleted autograder cells put back) before nbgrader checks them."""
 
     def preprocess(self, nb: Any, resources: dict) -> tuple[Any, dict]:
         info = resources["nbgrader"]
-        submitted = Submitted(copy.deepcopy(nb))
+        submitted = Submitted(copy.deepcopy(nb), refused=refusal(resources))
         known = trusted_cells(info["db_url"], info["notebook"], info["assignment"])
         path = _source_notebook(self, info["assignment"], info["notebook"])
         order = source_order(path, known) if path is not None else list(known)

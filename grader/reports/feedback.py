@@ -76,16 +76,31 @@ CSS = PAGE_CSS + table_css()
 
 
 # MathML elements and attributes a page may carry; anything else drops the MathML (the LaTeX
-# is still shown), so a crafted answer cannot smuggle markup into the page.
-_MATHML_TAGS = {
+# is still shown), so a crafted answer cannot smuggle markup into the page. (No ``href``: MathML
+# allows links on any element.)
+MATHML_TAGS = {
     "math", "mrow", "mi", "mn", "mo", "ms", "mtext", "mspace", "mfrac", "msqrt", "mroot", "msub",
     "msup", "msubsup", "munder", "mover", "munderover", "mfenced", "mtable", "mtr", "mtd",
     "mstyle", "mpadded", "mphantom", "menclose",
 }
-_MATHML_ATTRS = {
+MATHML_ATTRS = {
     "display", "mathvariant", "stretchy", "fence", "separator", "separators", "open", "close",
     "linethickness", "lspace", "rspace", "accent", "accentunder", "notation", "columnalign",
+    "width", "height", "depth", "form", "columnlines", "rowlines", "frame", "rowalign",
+    "columnspacing", "rowspacing", "displaystyle", "scriptlevel", "movablelimits", "minsize",
+    "maxsize", "symmetric", "largeop",
 }
+
+#: Every feedback page's Content-Security-Policy: no script at all (inline, remote or in an
+#: attribute), nothing loaded from the network, no form or base URL a page's content could add.
+#: Pages need no script: math is MathML, rendered before the page is written.
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+
+
+def csp_meta() -> str:
+    """The ``<meta>`` element carrying :data:`CSP` (first in ``<head>``, before any content)."""
+    return f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+
 _ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]*);")
 
 
@@ -104,9 +119,8 @@ def page(title: str, body: str) -> str:
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        # No network: forbid every external load, even if a future edit adds one by mistake.
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-        "style-src 'unsafe-inline'; img-src data:\">\n"
+        # No network, no script: forbid them, even if a future edit adds one by mistake.
+        f"{csp_meta()}\n"
         f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
     )
 
@@ -128,10 +142,11 @@ def _entity(match: re.Match[str]) -> str:
     return html.escape(char) if char != match.group(0) else ""
 
 
-def safe_mathml(markup: str) -> str | None:
+def safe_mathml(markup: str, display: str = "inline") -> str | None:
     """Re-serialise MathML after checking it holds only whitelisted elements and attributes.
 
     Returns ``None`` when the markup is not well-formed or has anything else in it.
+    ``display`` is ``"inline"`` or ``"block"`` (a formula on its own line).
     """
     text = _ENTITY.sub(_entity, markup)
     try:
@@ -140,14 +155,14 @@ def safe_mathml(markup: str) -> str | None:
         return None
     for node in root.iter():
         tag = node.tag.split("}")[-1] if isinstance(node.tag, str) else ""
-        if tag not in _MATHML_TAGS or any(a.split("}")[-1] not in _MATHML_ATTRS for a in node.attrib):
+        if tag not in MATHML_TAGS or any(a.split("}")[-1] not in MATHML_ATTRS for a in node.attrib):
             return None
         node.tag = tag
     if root.tag != "math":
         wrapper = ET.Element("math")
         wrapper.append(root)
         root = wrapper
-    root.set("display", "inline")
+    root.set("display", "block" if display == "block" else "inline")
     return ET.tostring(root, encoding="unicode").replace("<math ", '<math xmlns="http://www.w3.org/1998/Math/MathML" ', 1)
 
 

@@ -1,0 +1,176 @@
+"""Hostile submissions with honest twins through the real ``grader autograde`` and ``grader feedback``.
+
+One class, one autograde run, one feedback run: honest students and, beside them, a notebook that
+is a link to the course's source notebook, student folders named ``*`` and ``=2+5`` (holding a
+correct notebook), a notebook over the size limit, a notebook with student cells claiming points
+and carrying hidden-test markers, one with script in its markdown, and endless loops (run with a
+small load limit so the suite stays fast). Every honest student is graded, every attack scores no
+more than its twin, ``grades.csv`` is written and holds no refused folder, and every feedback page
+is free of live markup.
+"""
+
+import copy
+import hashlib
+import os
+
+import nbformat
+import pytest
+
+from grader.extract import MAX_SUBMISSION_BYTES
+from grader.nbgrader_bridge.autograde import autograde, read_scores
+from grader.nbgrader_bridge.course import release
+from grader.nbgrader_bridge.feedback import feedback
+from grader.nbgrader_bridge.staging import STAGING
+from grader.nbgrader_bridge.student_ids import refusal
+from grader.sandbox.limits import Limits
+from test_feedback_sanitize import HOSTILE_MARKDOWN, live_markup
+from test_nbgrader_e2e import _reference_notebook
+from test_nbgrader_preprocessor import _hostile_cells
+
+pytestmark = pytest.mark.e2e
+
+NAME = "dropout"
+LOOPS = ("loop-1", "loop-2", "loop-3")
+#: The loops never finish loading; honest code loads in a fraction of this.
+LIMITS = Limits(load_seconds=5.0)
+
+
+def _write(course, student, nb):
+    folder = course / "submitted" / student / NAME
+    folder.mkdir(parents=True)
+    path = folder / f"{NAME}.ipynb"
+    if isinstance(nb, bytes):
+        path.write_bytes(nb)
+    else:
+        nbformat.write(nb, str(path))
+    return path
+
+
+def _digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    import contextlib
+    import io
+
+    course = tmp_path_factory.mktemp("hostile")
+    release(course, [NAME])
+    good = _reference_notebook(course, NAME)
+    released = nbformat.read(str(course / "release" / NAME / f"{NAME}.ipynb"), as_version=4)
+    _write(course, "ada", good)  # the honest twin of every attack that carries a correct notebook
+    _write(course, "dan", released)  # the honest twin of the attacks that carry none (0 points)
+    _write(course, "zz-last", good)  # graded after every attack
+    source = course / "source" / NAME / f"{NAME}.ipynb"
+    link = course / "submitted" / "mallory" / NAME
+    link.mkdir(parents=True)
+    (link / f"{NAME}.ipynb").symlink_to(source)
+    _write(course, "*", good)
+    _write(course, "=2+5", good)
+    big = copy.deepcopy(good)
+    big.cells.append(nbformat.v4.new_markdown_cell("x" * (MAX_SUBMISSION_BYTES + 1)))
+    _write(course, "big", big)
+    marked = copy.deepcopy(good)
+    _hostile_cells(marked, [c.metadata.nbgrader["grade_id"] for c in good.cells
+                            if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata.nbgrader.get("solution")])
+    _write(course, "marker", marked)
+    xss = copy.deepcopy(good)
+    xss.cells.insert(1, nbformat.v4.new_markdown_cell(HOSTILE_MARKDOWN))
+    _write(course, "xss", xss)
+    for student in LOOPS:
+        loop = copy.deepcopy(good)
+        answer = next(c for c in loop.cells if c.metadata.get("nbgrader", {}).get("solution"))
+        answer.source = "while True:\n    pass\n" + answer.source
+        _write(course, student, loop)
+    before = _digest(source)
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        csv_path = autograde(course, limits=LIMITS)
+    pages = feedback(course)
+    return course, csv_path, pages, err.getvalue(), before
+
+
+def _scores(course):
+    return {s.student: s.score for s in read_scores(course)}
+
+
+def test_every_honest_student_is_graded_and_every_attack_scores_no_more_than_its_twin(graded):
+    course = graded[0]
+    scores = _scores(course)
+    full = scores["ada"]
+    assert full > 0 and scores["zz-last"] == full and scores["dan"] == 0
+    assert scores["marker"] == full and scores["xss"] == full, "the same solutions as ada, nothing more"
+    for loop in LOOPS:
+        assert scores[loop] == 0 <= scores["dan"]
+    for refused in ("mallory", "*", "=2+5", "big"):
+        assert refused not in scores  # never shown to nbgrader: no grade, no row, no student
+    assert set(scores) == {"ada", "dan", "zz-last", "marker", "xss", *LOOPS}
+
+
+def test_refusals_are_one_sentence_each_naming_the_folder(graded):
+    said = graded[3]
+    assert f"grader: {refusal('*')}" in said and f"grader: {refusal('=2+5')}" in said
+    assert "grader: submitted/mallory/dropout was not graded: dropout.ipynb is a symbolic link, not a file" in said
+    assert "grader: submitted/big/dropout was not graded: dropout.ipynb is too large (" in said
+
+
+def test_grades_csv_is_written_without_refused_folders_and_nothing_escaped(graded):
+    course, csv_path, _, _, before = graded
+    rows = csv_path.read_text().splitlines()
+    assert rows[0].startswith("assignment,")
+    students = {row.split(",")[3] for row in rows[1:]}  # assignment,duedate,timestamp,student_id,...
+    assert {"ada", "dan", "zz-last", "marker", "xss", *LOOPS} <= students
+    assert not any(s.startswith(("=", "+", "-", "@")) or "*" in s for s in students)
+    assert _digest(course / "source" / NAME / f"{NAME}.ipynb") == before
+    assert not (course / STAGING).exists()
+    assert sorted(p.name for p in (course / "autograded").iterdir()) == sorted(["ada", "dan", "zz-last", "marker", "xss", *LOOPS])
+    assert not [p for p in course.rglob("*") if p.is_symlink() and "submitted" not in p.parts]
+
+
+def test_feedback_for_the_class_has_no_live_markup_and_math_offline(graded):
+    course, _, pages, _, _ = graded
+    by_student = {p.parts[-3]: p for p in pages}
+    assert set(by_student) == {"ada", "dan", "zz-last", "marker", "xss", *LOOPS}
+    for student, page in by_student.items():
+        text = page.read_text(encoding="utf-8")
+        assert live_markup(text) == [], student
+        assert "<math" in text and "$\\frac" not in text and "mathjax" not in text.lower()
+    assert "BEGIN_HIDDEN TESTS" in by_student["marker"].read_text()
+    assert "hidden-test markers" in by_student["marker"].read_text()
+
+
+def test_no_process_of_the_class_is_left_running(graded):
+    """nbgrader, the sandbox's zygote and workers (the endless loops included) are all gone:
+    nothing is left with its working folder in the course or the course in its command line."""
+    import time
+
+    from test_attack_scores import processes
+
+    course = str(graded[0])
+
+    def left():
+        return sorted(f"{pid} {name} {cwd}" for pid, (_, name, cwd, cmdline) in processes().items()
+                      if pid != os.getpid() and (cwd.startswith(course) or course.encode() in cmdline))
+
+    deadline = time.monotonic() + 30  # a bound on the wait for reaping, not on how fast it is
+    while left() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert left() == []
+
+
+def test_bare_nbgrader_autograde_scores_the_link_zero_with_grader_grades_message(graded):
+    """Run by nbgrader itself (e.g. the formgrader's Autograde button), without ``grader autograde``
+    before it: the link to the source notebook is refused inside the pipeline, with 0 points."""
+    from grader.grading import grade_submission
+    from grader.nbgrader_bridge.commands import run_nbgrader
+
+    course = graded[0]
+    link = course / "submitted" / "mallory" / NAME / f"{NAME}.ipynb"
+    run_nbgrader(["autograde", NAME, "--student=mallory"], course)
+    assert _scores(course)["mallory"] == 0
+    message = grade_submission(link, NAME).message
+    assert "is a symbolic link, not a file" in message
+    autograded = nbformat.read(str(course / "autograded" / "mallory" / NAME / f"{NAME}.ipynb"), as_version=4)
+    outputs = [o for c in autograded.cells for o in c.get("outputs", []) if o.get("output_type") == "display_data"]
+    assert outputs and all(message in o["data"]["text/plain"] for o in outputs)
