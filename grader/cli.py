@@ -152,19 +152,18 @@ def _course(args: argparse.Namespace) -> Path:
     if not (course / "gradebook.db").is_file() or not (course / "nbgrader_config.py").is_file():
         raise UserError(f"{course} is not a released course (no gradebook.db or nbgrader_config.py); run: grader release --course {course}")
     from grader.assignments import ASSIGNMENTS
-    from grader.nbgrader_bridge.course import config_text, gradebook_assignments
+    from grader.nbgrader_bridge.course import gradebook_assignments
+    from grader.nbgrader_bridge.instructor_config import config_status
 
-    config = (course / "nbgrader_config.py").read_text(encoding="utf-8", errors="replace")
-    if "grader.nbgrader_bridge" not in config:
-        raise UserError(f"{course}/nbgrader_config.py was not written by grader release (another course?); "
-                        "release this course into a new folder with: grader release --course NEW_FOLDER")
-    if config != config_text():  # an older grader's (or edited): newer repairs may be missing
-        print(f"grader: warning: {course}/nbgrader_config.py is not what this grader writes (an older "
-              f"version, or edited); `grader release --course {course}` rewrites it", file=sys.stderr)
+    problem, warnings = config_status(course)
+    if problem:
+        raise UserError(problem)
     ours = set(gradebook_assignments(course / "gradebook.db") or ()) & set(ASSIGNMENTS)
     if not ours:
         raise UserError(f"the gradebook in {course} holds none of this course's assignments ({', '.join(ASSIGNMENTS)}): "
                         "it belongs to another course; release this one into a new folder with: grader release --course NEW_FOLDER")
+    for warning in warnings:  # only about the grader's generated part: the instructor's settings are theirs
+        print(f"grader: warning: {warning}", file=sys.stderr)
     return course
 
 

@@ -35,8 +35,14 @@ AUTOGRADE_PREPROCESSORS = (
     "nbgrader.preprocessors.CheckCellMetadata",
 )
 
+#: The file ``grader release`` writes and rewrites: the grader's own nbgrader settings. The
+#: course's ``nbgrader_config.py`` is the instructor's (course id, exchange, late penalties...);
+#: it loads this file first, so a setting of the instructor's wins and none is ever dropped.
+GENERATED_NAME = "grader_nbgrader_config.py"
+
 CONFIG_TEMPLATE = '''\
-# nbgrader configuration written by `grader release`. Run every nbgrader command from this folder.
+# Written by `grader release`, which rewrites it: do not edit. Your own nbgrader settings go in
+# nbgrader_config.py, which loads this file. Run every nbgrader command from this folder.
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
 # Sanitizing: duplicated, deleted or garbled nbgrader cells of a submission are restored from the
@@ -51,20 +57,45 @@ c.Autograde.autograde_preprocessors = [
 {preprocessors}
 ]
 
-# Feedback: nbgrader's default, without the hidden-test region in the students' pages.
+# Feedback: nbgrader's default, without the hidden-test region and the cells' raw scores.
 c.GenerateFeedback.preprocessors = [
 {feedback}
 ]
 '''
 
+#: The line of the instructor's ``nbgrader_config.py`` that brings in the grader's settings.
+LOAD_LINE = f'load_subconfig("{GENERATED_NAME}")  # noqa: F821 (the grader\'s settings; keep this line)'
 
-#: nbgrader's default ``GenerateFeedback.preprocessors`` plus ``ClearHiddenTests``: the hidden
-#: region (restored by autograde) only holds the stock-nbgrader guard, which would puzzle students.
+INSTRUCTOR_TEMPLATE = f'''\
+# nbgrader configuration of this course: yours to edit. `grader release` never rewrites this file.
+# The grader's own settings are in {GENERATED_NAME} (rewritten by `grader release`); the line
+# below loads them first, so a setting of yours further down wins. Add the settings nbgrader's
+# exchange needs here, e.g.:
+#   c.CourseDirectory.course_id = "dl101"
+#   c.Exchange.root = "/srv/nbgrader/exchange"
+#   c.LateSubmissionPlugin.penalty_method = "zero"
+c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
+{{load}}
+'''
+
+
+#: nbgrader's default ``GenerateFeedback.preprocessors`` plus ``ClearHiddenTests`` (the hidden
+#: region, restored by autograde, only holds the stock-nbgrader guard, which would puzzle
+#: students) and ``DropScoreOutputs`` (each autograder cell's score output, which nbgrader reads
+#: during autograde, would show as a stray ``Out[ ]: 2`` under the check table).
 FEEDBACK_PREPROCESSORS = (
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
+    "grader.nbgrader_bridge.clean_feedback.DropScoreOutputs",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 )
+
+#: The settings the generated file makes (section, name) and their values.
+GENERATED_SETTINGS = {
+    ("Autograde", "sanitize_preprocessors"): SANITIZE_PREPROCESSORS,
+    ("Autograde", "autograde_preprocessors"): AUTOGRADE_PREPROCESSORS,
+    ("GenerateFeedback", "preprocessors"): FEEDBACK_PREPROCESSORS,
+}
 
 
 def _list(names: tuple[str, ...]) -> str:
@@ -72,7 +103,7 @@ def _list(names: tuple[str, ...]) -> str:
 
 
 def config_text() -> str:
-    """The text of the course's ``nbgrader_config.py``."""
+    """The text of the generated ``grader_nbgrader_config.py``."""
     return CONFIG_TEMPLATE.format(
         sanitize=_list(SANITIZE_PREPROCESSORS),
         preprocessors=_list(AUTOGRADE_PREPROCESSORS),
@@ -80,11 +111,25 @@ def config_text() -> str:
     )
 
 
+def instructor_config_text() -> str:
+    """The instructor's ``nbgrader_config.py`` as ``grader release`` first writes it."""
+    return INSTRUCTOR_TEMPLATE.format(load=LOAD_LINE)
+
+
 def write_config(course_dir: Path) -> Path:
-    """Write ``nbgrader_config.py`` into ``course_dir`` (created if needed)."""
+    """Write the grader's ``grader_nbgrader_config.py`` into ``course_dir`` (created if needed),
+    and the instructor's ``nbgrader_config.py`` if there is none (an old grader's one-file config
+    is migrated, see :mod:`~grader.nbgrader_bridge.instructor_config`). Returns the generated file."""
+    from grader.nbgrader_bridge.instructor_config import migrate
+
     course_dir.mkdir(parents=True, exist_ok=True)
-    path = course_dir / CONFIG_NAME
+    path = course_dir / GENERATED_NAME
     path.write_text(config_text(), encoding="utf-8")
+    mine = course_dir / CONFIG_NAME
+    if not mine.exists():
+        mine.write_text(instructor_config_text(), encoding="utf-8")
+    else:
+        migrate(mine)
     return path
 
 
