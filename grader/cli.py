@@ -120,7 +120,7 @@ def _cmd_canvas(args: argparse.Namespace) -> int:
         if not sep or not assignment.strip() or not column.strip():
             raise UserError(f"--column takes ASSIGNMENT=COLUMN (e.g. dropout='Dropout (4321)'), not {given!r}")
         columns[assignment.strip()] = column.strip()
-    options = {"id_column": args.id_column, "columns": columns, "section": args.section}
+    options = {"id_column": args.id_column, "columns": columns, "section": args.section, "ungraded": args.ungraded}
     if args.results:
         path = canvas_csv_from_results(Path(args.results), Path(args.output), **options)
     else:
@@ -201,7 +201,7 @@ def _cmd_feedback(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     from grader.assignments import ASSIGNMENTS
-    from grader.platforms.canvas import ID_COLUMNS
+    from grader.platforms.canvas import ID_COLUMNS, UNGRADED
     from grader.platforms.gradescope import VISIBILITIES
 
     parser = argparse.ArgumentParser(
@@ -270,6 +270,11 @@ def build_parser() -> argparse.ArgumentParser:
              "assignment 4321 instead of creating a new one (repeatable)",
     )
     p.add_argument("--section", default="", help="value of the Section column for every row")
+    p.add_argument(
+        "--ungraded", default="blank", choices=UNGRADED,
+        help="a submission that could not be graded: leave its cell empty, so Canvas keeps its grade "
+             "(blank, the default), or write 0 (zero); a warning names them either way",
+    )
     p.set_defaults(func=_cmd_canvas)
 
     p = sub.add_parser("check-solutions", help="references score full marks, mutants lose points, quiz keys re-derived")
