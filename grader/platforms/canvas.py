@@ -21,12 +21,13 @@ import csv
 import re
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from grader import assignments
 from grader.nbgrader_bridge.course import gradebook_assignments
 from grader.platforms import PlatformError
+from grader.reports.class_report import student_of  # one reading of who a submission is, for both
 
 HEADER = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 POINTS_ROW = "    Points Possible"  # exactly as Canvas writes it in its exports
@@ -140,22 +141,6 @@ def write_canvas_csv(
 
 
 # --- from a results file -----------------------------------------------------------------------
-
-
-def student_of(label: str, assignment: str) -> str:
-    """The student a submission path belongs to.
-
-    ``.../<student>/<assignment>/<file>`` (nbgrader's ``submitted/`` layout) gives ``<student>``,
-    ``.../<student>/<assignment>.ipynb`` gives ``<student>``, and otherwise the file's stem
-    (``alice.ipynb`` gives ``alice``).
-    """
-    parts = PurePath(label.replace("\\", "/")).parts
-    stem = PurePath(parts[-1]).stem if parts else label
-    if len(parts) >= 3 and parts[-2] == assignment:
-        return parts[-3]
-    if len(parts) >= 2 and stem == assignment:
-        return parts[-2]
-    return stem
 
 
 def grades_from_records(records: Iterable[dict[str, Any]]) -> tuple[list[StudentGrades], dict[str, float]]:
