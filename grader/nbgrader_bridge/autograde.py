@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import re
 import sys
-import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from nbgrader.api import Gradebook
 
+from grader.nbgrader_bridge import rerun
 from grader.nbgrader_bridge.commands import NbgraderFailed, run_nbgrader
+from grader.nbgrader_bridge.progress import fresh_files, watch
 
 GRADES_CSV = "grades.csv"
 
@@ -74,38 +73,6 @@ def read_scores(course_dir: Path) -> list[Score]:
     return sorted(rows, key=lambda r: (r.student, r.assignment))
 
 
-@contextmanager
-def folder_progress(root: Path, total: int) -> Iterator[None]:
-    """A progress bar (on a terminal only) counting the ``root/<student>/<assignment>/`` folders
-    nbgrader writes while it runs (``autograded/``, ``feedback/``): one per finished submission."""
-    from grader.batch import progress
-
-    bar = progress(total)
-    if bar.disable:
-        yield
-        return
-    start, done = time.time() - 1.0, threading.Event()
-
-    def watch() -> None:
-        while not done.wait(0.5):
-            fresh = sum(
-                1
-                for student in subfolders(root)
-                for folder in subfolders(student)
-                if folder.stat().st_mtime >= start
-            )
-            bar.update(max(0, min(fresh, total) - bar.n))
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    try:
-        yield
-    finally:
-        done.set()
-        watcher.join()
-        bar.close()
-
-
 class AutogradeIncomplete(NbgraderFailed):
     """nbgrader graded the class but not every submission; ``grades.csv`` was written anyway.
 
@@ -149,6 +116,9 @@ def autograde(course_dir: Path, assignment: str | None = None, force: bool = Fal
 
     One ``nbgrader autograde`` call grades every student. nbgrader skips submissions already
     in ``autograded/`` unless their ``timestamp.txt`` is newer; ``force`` regrades everything.
+    When nothing is left to grade by that rule, nbgrader is not started at all (nor ``nbgrader
+    export``, if ``grades.csv`` is newer than the gradebook); if the grading code changed since
+    the class was autograded, a note says that ``force`` would regrade it.
     Returns the CSV path. Raises ``NbgraderFailed`` if the course has not been released, and
     :class:`AutogradeIncomplete` (after writing the CSV for the others) if nbgrader could not
     grade some submission (e.g. not a notebook, or a fault of the grader).
@@ -160,15 +130,21 @@ def autograde(course_dir: Path, assignment: str | None = None, force: bool = Fal
     for name in sorted(set(found) - known):
         print(f"grader: skipping submitted/*/{name}: no such assignment in the gradebook (release it first)", file=sys.stderr)
     students = sorted({s for name, ids in found.items() if name in known for s in ids})
-    register_students(course_dir, students)
     failed: list[tuple[str, str]] = []
     errors: list[str] = []
     graded = {name: ids for name, ids in found.items() if name in known}
-    if graded:
+    todo = [(s, a) for a, ids in graded.items() for s in ids] if force else rerun.pending(course_dir, graded)
+    if graded and not todo and rerun.code_changed(course_dir) and (course_dir / rerun.STAMP).exists():
+        print("grader: the grading code changed since this class was autograded; only new submissions are graded "
+              f"(grader autograde --course {course_dir} --force regrades every submission with it)", file=sys.stderr)
+    if todo:
+        register_students(course_dir, students)
         # One call for the whole class ("*" is globbed by nbgrader): start-up costs ~3 s a call.
         target = assignment or "*"
-        with folder_progress(course_dir / "autograded", sum(len(ids) for ids in graded.values())):
+        since = time.time() - 1.0  # file times can lag the clock by a tick
+        with watch("autograde", "submission", len(todo), fresh_files(course_dir / "autograded", "*/*/*.ipynb", since)):
             proc = run_nbgrader(["autograde", target] + (["--force"] if force else []), course_dir, check=False)
+        rerun.stamp(course_dir)
         failed = failed_submissions(course_dir, graded, proc.stderr or "")
         if proc.returncode != 0 or failed:
             lines = (proc.stderr or "").splitlines()
@@ -178,7 +154,8 @@ def autograde(course_dir: Path, assignment: str | None = None, force: bool = Fal
             elif not errors:  # nothing failed in nbgrader: it found no notebook to grade there
                 errors = ["(no error: is each submission's notebook named <assignment>.ipynb?)"]
     csv_path = course_dir / GRADES_CSV
-    run_nbgrader(["export", "--to", str(csv_path)], course_dir)
+    if todo or not rerun.export_is_current(course_dir, csv_path):
+        run_nbgrader(["export", "--to", str(csv_path)], course_dir)
     if errors:
         raise _incomplete(course_dir, failed, errors, csv_path)
     return csv_path

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import time
 from pathlib import Path
 
 from grader import assignments
 from grader.nbgrader_bridge.commands import run_nbgrader
+from grader.nbgrader_bridge.progress import fresh_files, watch
 
 CONFIG_NAME = "nbgrader_config.py"
 
@@ -172,6 +174,8 @@ def release(course_dir: Path, names: list[str] | None = None) -> list[Path]:
     sources = {p.name for p in (course_dir / "source").iterdir() if p.is_dir()}
     # One nbgrader call per assignment costs ~3 s of start-up; one glob call does them all.
     batches = [["*"]] if sources == set(names) else [[name] for name in names]
-    for batch in batches:
-        run_nbgrader(["generate_assignment", *batch, "--force"], course_dir)
+    counter = fresh_files(course_dir / "release", "*/*.ipynb", time.time() - 1.0)
+    with watch("release", "assignment", len(names), counter):
+        for batch in batches:
+            run_nbgrader(["generate_assignment", *batch, "--force"], course_dir)
     return [course_dir / "release" / name / f"{name}.ipynb" for name in names]
