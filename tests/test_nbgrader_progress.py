@@ -206,3 +206,13 @@ def test_pending_follows_nbgraders_rule(tmp_path):
     place("autograded", "untimed", None)
     found = {"quiz": ["same", "newer", "never", "untimed"]}
     assert rerun.pending(tmp_path, found) == [("never", "quiz"), ("newer", "quiz")]
+
+
+@pytest.mark.parametrize("text", [
+    "2026-01-10 10:00:00.000000 UTC", "2026-01-10 10:00:00 America/New_York", "2026-01-10 10:00:00",
+    "2026-01-10T10:00:00+02:00", "2026-01-10 10:00:00 3600",
+])
+def test_timestamps_are_read_as_nbgrader_reads_them(text):
+    from nbgrader.utils import parse_utc
+
+    assert rerun.parse_utc(text) == parse_utc(text)

@@ -7,12 +7,15 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-
-from nbgrader.api import Gradebook
+from typing import TYPE_CHECKING
 
 from grader.nbgrader_bridge import rerun
 from grader.nbgrader_bridge.commands import NbgraderFailed, run_nbgrader
+from grader.nbgrader_bridge.course import gradebook_assignments
 from grader.nbgrader_bridge.progress import fresh_files, watch
+
+if TYPE_CHECKING:  # importing nbgrader takes seconds: a re-run with nothing new never does
+    from nbgrader.api import Gradebook
 
 GRADES_CSV = "grades.csv"
 
@@ -34,6 +37,8 @@ def db_url(course_dir: Path) -> str:
 
 def gradebook(course_dir: Path) -> Gradebook:
     """Open the course gradebook; it must exist already (``grader release`` creates it)."""
+    from nbgrader.api import Gradebook
+
     if not (Path(course_dir) / "gradebook.db").is_file():
         raise NbgraderFailed(f"{course_dir} has no gradebook.db; run: grader release --course {course_dir}")
     return Gradebook(db_url(course_dir))
@@ -124,8 +129,10 @@ def autograde(course_dir: Path, assignment: str | None = None, force: bool = Fal
     grade some submission (e.g. not a notebook, or a fault of the grader).
     """
     course_dir = Path(course_dir).resolve()
-    with gradebook(course_dir) as gb:
-        known = {a.name for a in gb.assignments}
+    names = gradebook_assignments(course_dir / "gradebook.db")  # read without importing nbgrader
+    if names is None:
+        raise NbgraderFailed(f"{course_dir} has no nbgrader gradebook.db; run: grader release --course {course_dir}")
+    known = set(names)
     found = submissions(course_dir, assignment)
     for name in sorted(set(found) - known):
         print(f"grader: skipping submitted/*/{name}: no such assignment in the gradebook (release it first)", file=sys.stderr)
