@@ -64,6 +64,7 @@ def watch(what: str, unit: str, total: int, count: Callable[[], int], stream: Te
             n = done()
             if bar is not None:
                 bar.update(n - bar.n)
+                bar.refresh()  # the elapsed time keeps moving while nbgrader starts up
             else:
                 print(f"grader: {what}: {n}/{total} {unit}(s) done ({time.monotonic() - started:.0f} s)",
                       file=stream, flush=True)
