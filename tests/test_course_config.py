@@ -225,3 +225,12 @@ def test_feedback_pages_lose_the_score_output_but_keep_the_check_table():
     assert [o.output_type for o in cell.outputs] == ["display_data"]
     assert cell.outputs[0].data["text/html"] == "<table>checks</table>"
     assert [o.output_type for o in solution.outputs] == ["execute_result"]  # a student's own output stays
+
+
+def test_a_config_the_loading_line_would_break_is_put_back(tmp_path, capsys):
+    course = tmp_path
+    mine = 'from __future__ import annotations\nc = get_config()\nc.Exchange.root = "/srv/exchange"\n'
+    (course / CONFIG_NAME).write_text(mine)
+    write_config(course)
+    assert (course / CONFIG_NAME).read_text() == mine
+    assert "was left as it is" in capsys.readouterr().err

@@ -142,8 +142,11 @@ def migrate(path: Path) -> str | None:
         done = (f"{path} was an older grader's config: the grader's settings moved to {GENERATED_NAME}, "
                 f"which it now loads, and every setting of yours was kept")
     path.write_text(new, encoding="utf-8")
-    after = _settings(load(path))
-    lost = sorted(f"c.{s}.{k}" for (s, k), v in before.items() if (s, k) not in GENERATED_SETTINGS and after.get((s, k)) != v)
+    try:
+        after = _settings(load(path))
+        lost = sorted(f"c.{s}.{k}" for (s, k), v in before.items() if (s, k) not in GENERATED_SETTINGS and after.get((s, k)) != v)
+    except ConfigUnreadable:  # e.g. a `from __future__` line that must stay first
+        lost = ["what it loads (the new file could not be loaded)"]
     if lost:  # never silently change an instructor's setting: put the old file back
         path.write_bytes(backup.read_bytes())
         done = (f"warning: {path} was left as it is: moving the grader's settings out would change "
