@@ -16,7 +16,7 @@ from nbgrader.api import Gradebook
 from grader import grading_version
 from grader.nbgrader_bridge import autograde as bridge
 from grader.nbgrader_bridge import course as course_module
-from grader.nbgrader_bridge import progress, rerun
+from grader.nbgrader_bridge import rerun
 from grader.nbgrader_bridge.autograde import GRADES_CSV, autograde
 from grader.nbgrader_bridge.progress import fresh_files, watch
 
