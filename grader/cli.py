@@ -163,7 +163,7 @@ def _cmd_canvas(args: argparse.Namespace) -> int:
         if not sep or not assignment.strip() or not column.strip():
             raise UserError(f"--column takes ASSIGNMENT=COLUMN (e.g. dropout='Dropout (4321)'), not {given!r}")
         columns[assignment.strip()] = column.strip()
-    options = {"id_column": args.id_column, "columns": columns, "section": args.section}
+    options = {"id_column": args.id_column, "columns": columns, "section": args.section, "ungraded": args.ungraded}
     if args.results:
         path = canvas_csv_from_results(Path(args.results), Path(args.output), **options)
     else:
@@ -195,19 +195,18 @@ def _course(args: argparse.Namespace) -> Path:
     if not (course / "gradebook.db").is_file() or not (course / "nbgrader_config.py").is_file():
         raise UserError(f"{course} is not a released course (no gradebook.db or nbgrader_config.py); run: grader release --course {course}")
     from grader.assignments import ASSIGNMENTS
-    from grader.nbgrader_bridge.course import config_text, gradebook_assignments
+    from grader.nbgrader_bridge.course import gradebook_assignments
+    from grader.nbgrader_bridge.instructor_config import config_status
 
-    config = (course / "nbgrader_config.py").read_text(encoding="utf-8", errors="replace")
-    if "grader.nbgrader_bridge" not in config:
-        raise UserError(f"{course}/nbgrader_config.py was not written by grader release (another course?); "
-                        "release this course into a new folder with: grader release --course NEW_FOLDER")
-    if config != config_text():  # an older grader's (or edited): newer repairs may be missing
-        print(f"grader: warning: {course}/nbgrader_config.py is not what this grader writes (an older "
-              f"version, or edited); `grader release --course {course}` rewrites it", file=sys.stderr)
+    problem, warnings = config_status(course)
+    if problem:
+        raise UserError(problem)
     ours = set(gradebook_assignments(course / "gradebook.db") or ()) & set(ASSIGNMENTS)
     if not ours:
         raise UserError(f"the gradebook in {course} holds none of this course's assignments ({', '.join(ASSIGNMENTS)}): "
                         "it belongs to another course; release this one into a new folder with: grader release --course NEW_FOLDER")
+    for warning in warnings:  # only about the grader's generated part: the instructor's settings are theirs
+        print(f"grader: warning: {warning}", file=sys.stderr)
     return course
 
 
@@ -253,7 +252,7 @@ def _cmd_feedback(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     from grader.assignments import ASSIGNMENTS
-    from grader.platforms.canvas import ID_COLUMNS
+    from grader.platforms.canvas import ID_COLUMNS, UNGRADED
     from grader.platforms.gradescope import VISIBILITIES
 
     parser = argparse.ArgumentParser(
@@ -323,6 +322,11 @@ def build_parser() -> argparse.ArgumentParser:
              "assignment 4321 instead of creating a new one (repeatable)",
     )
     p.add_argument("--section", default="", help="value of the Section column for every row")
+    p.add_argument(
+        "--ungraded", default="blank", choices=UNGRADED,
+        help="a submission that could not be graded: leave its cell empty, so Canvas keeps its grade "
+             "(blank, the default), or write 0 (zero); a warning names them either way",
+    )
     p.set_defaults(func=_cmd_canvas)
 
     p = sub.add_parser("check-solutions", help="references score full marks, mutants lose points, quiz keys re-derived")

@@ -312,22 +312,3 @@ def test_progress_shows_on_a_terminal_and_stays_quiet_otherwise():
     bar.close()
     assert "3/3" in shown and "sub" in shown
     assert terminal.text.endswith("\r")  # and cleared at the end: the summary line follows cleanly
-
-
-def test_nbgrader_progress_counts_the_folders_nbgrader_writes(tmp_path, monkeypatch):
-    import time
-
-    from grader import batch
-    from grader.nbgrader_bridge.autograde import folder_progress
-
-    terminal = _Terminal()
-    real = batch.progress
-    monkeypatch.setattr(batch, "progress", lambda total: real(total, terminal))
-    (tmp_path / "old" / "dropout").mkdir(parents=True)
-    old = time.time() - 3600
-    os.utime(tmp_path / "old" / "dropout", (old, old))  # from an earlier run: not counted
-    with folder_progress(tmp_path, 2):
-        for student in ("ada", "ben"):
-            (tmp_path / student / "dropout").mkdir(parents=True)
-        time.sleep(1.2)  # the watcher looks every 0.5 s
-    assert "2/2" in terminal.text

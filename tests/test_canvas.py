@@ -17,6 +17,7 @@ from grader.platforms.canvas import (
     POINTS_ROW,
     canvas_csv_from_course,
     canvas_csv_from_results,
+    looks_like_download_name,
     student_of,
 )
 from grader.results import SubmissionResult, TestResult
@@ -36,7 +37,7 @@ def test_student_from_submission_path():
     assert student_of(r"C:\subs\dave\conv\conv.ipynb", "conv") == "dave"
 
 
-def test_csv_from_results_file(tmp_path):
+def test_csv_from_results_file(tmp_path, capsys):
     results = [
         SubmissionResult("sub/alice/dropout/dropout.ipynb", "dropout", tests=[TestResult("a", 7.5, 10, "passed")]),
         SubmissionResult("sub/bob/dropout/dropout.ipynb", "dropout", status="error", message="bad", max_score_if_error=10),
@@ -49,7 +50,13 @@ def test_csv_from_results_file(tmp_path):
     assert rows[0] == [*HEADER, "dropout", "Quiz 8 (1234)"]
     assert rows[1] == [POINTS_ROW, "", "", "", "", "10", "12"]
     assert rows[2] == ["alice", "", "", "alice", "", "7.5", "3"]
-    assert rows[3] == ["bob", "", "", "bob", "", "0", ""]  # ungradable: 0; no quiz: left empty
+    assert rows[3] == ["bob", "", "", "bob", "", "", ""]  # ungradable: not a grade; no quiz: left empty
+    err = capsys.readouterr().err
+    assert "1 submission(s) could not be graded" in err and "bob/dropout" in err and "--ungraded zero" in err
+    assert "alice" not in err
+    zero = read(canvas_csv_from_results(jsonl, tmp_path / "zero.csv", ungraded="zero"))
+    assert zero[3] == ["bob", "", "", "bob", "", "0", ""]  # the instructor's choice: 0, still named
+    assert "bob/dropout" in capsys.readouterr().err
 
 
 def test_two_submissions_of_one_student_is_an_error(tmp_path):
@@ -87,15 +94,20 @@ def make_gradebook(course, assignment="dropout"):
         gb.db.commit()
 
 
-def test_csv_from_course_gradebook(tmp_path):
+def test_csv_from_course_gradebook(tmp_path, capsys):
     course = tmp_path / "course"
     make_gradebook(course)
     rows = read(canvas_csv_from_course(course, tmp_path / "g.csv"))
     assert rows[0] == [*HEADER, "dropout"]
     assert rows[1][0] == POINTS_ROW and rows[1][5] == "10"
-    assert rows[2] == ["'=cmd", "", "", "'=cmd", "", "0"]
+    assert rows[2] == ["'=cmd", "", "", "'=cmd", "", ""]  # submitted, never scored: not a 0
     assert rows[3] == ["Liddell, Alice", "9001", "", "alice", "", "7.5"]
     assert rows[4] == ["bob", "", "", "bob", "", ""]
+    err = capsys.readouterr().err
+    assert "1 submission(s) could not be graded" in err and "=cmd/dropout" in err
+    assert "alice" not in err and "bob" not in err  # a student who did not submit is no warning
+    zero = read(canvas_csv_from_course(course, tmp_path / "z.csv", ungraded="zero"))
+    assert zero[2][5] == "0" and zero[3][5] == "7.5" and zero[4][5] == ""
 
 
 def test_course_errors_are_one_sentence(tmp_path):
@@ -136,3 +148,56 @@ def test_a_column_name_for_an_assignment_without_grades_is_refused(tmp_path):
     with pytest.raises(PlatformError, match="no grades for droput to name a column for; the grades are for: quiz"):
         canvas_csv_from_results(jsonl, tmp_path / "g.csv", columns={"droput": "Dropout (4321)"})
     assert not (tmp_path / "g.csv").exists()
+
+
+def test_ids_from_lms_downloads_are_named_in_a_warning(tmp_path, capsys):
+    results = [
+        SubmissionResult("downloads/Ben Smith - dropout (2).ipynb", "dropout", tests=[TestResult("a", 1, 1, "passed")]),
+        SubmissionResult("downloads/ada_dropout.ipynb", "dropout", tests=[TestResult("a", 1, 1, "passed")]),
+        SubmissionResult("submitted/carol/dropout/dropout.ipynb", "dropout", tests=[TestResult("a", 1, 1, "passed")]),
+    ]
+    jsonl = tmp_path / "r.jsonl"
+    jsonl.write_text("".join(r.to_json() + "\n" for r in results))
+    rows = read(canvas_csv_from_results(jsonl, tmp_path / "g.csv"))
+    assert [r[3] for r in rows[2:]] == ["Ben Smith - dropout (2)", "ada_dropout", "carol"]  # written, but...
+    err = capsys.readouterr().err
+    assert "2 student id(s) look like file names from an LMS download" in err
+    assert "'Ben Smith - dropout (2)'" in err and "'ada_dropout'" in err and "carol" not in err
+    assert "could not be graded" not in err
+
+
+def test_ids_from_lms_downloads_in_a_gradebook_are_named(tmp_path, capsys):
+    course = tmp_path / "course"
+    make_gradebook(course)
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        gb.add_student("ada_dropout")
+        gb.add_submission("dropout", "ada_dropout")
+        gb.find_grade("c1", "dropout", "dropout", "ada_dropout").auto_score = 6
+        gb.db.commit()
+    rows = read(canvas_csv_from_course(course, tmp_path / "g.csv"))
+    assert ["ada_dropout", "", "", "ada_dropout", "", "6"] in rows  # scored: a grade, c2 unscored counts 0
+    err = capsys.readouterr().err
+    assert "1 student id(s) look like file names" in err and "'ada_dropout'" in err
+    assert "ada_dropout/dropout" not in err  # it was graded
+
+
+@pytest.mark.parametrize("student, odd", [
+    ("alice", False), ("ben.smith", False), ("o-neil_2", False), ("dropout", False),
+    ("ada_dropout", True), ("Ben Smith - dropout (2)", True), ("bob (1)", True), ("smithben_1234_5678_conv", True),
+    ("carol\t", True),
+])
+def test_download_name_heuristic(student, odd):
+    assert looks_like_download_name(student, ["dropout", "conv", "quiz"]) is odd
+
+
+def test_cli_ungraded_choice(tmp_path, capsys):
+    from grader.cli import main
+
+    jsonl = tmp_path / "r.jsonl"
+    jsonl.write_text(SubmissionResult("s/bob/dropout/dropout.ipynb", "dropout", status="error", message="x",
+                                      max_score_if_error=10).to_json() + "\n")
+    assert main(["canvas", str(jsonl), "-o", str(tmp_path / "z.csv"), "--ungraded", "zero"]) == 0
+    assert read(tmp_path / "z.csv")[2][5] == "0"
+    assert main(["canvas", str(jsonl), "-o", str(tmp_path / "b.csv")]) == 0
+    assert read(tmp_path / "b.csv")[2][5] == ""
+    assert capsys.readouterr().err.count("bob/dropout") == 2

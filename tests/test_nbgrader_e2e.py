@@ -307,3 +307,25 @@ def test_the_leak_search_finds_what_is_planted(course, tmp_path):
         planted.parent.mkdir(parents=True, exist_ok=True)
         planted.write_text(page.read_text().replace("All good.", f"All good.<pre>{html.escape(plant)}</pre>", 1))
         assert _leaks(fake, planted, secrets), plant
+
+
+def test_feedback_pages_show_no_raw_cell_score(course):
+    """The autograder cells' score output (nbgrader reads it during autograde) is not shown
+    under the check table as a stray ``Out[ ]: 2``."""
+    course_dir, _, pages = course
+    autograded = nbformat.read(str(course_dir / "autograded" / "reference" / "conv" / "conv.ipynb"), as_version=4)
+    assert any(o.get("output_type") == "execute_result" for c in autograded.cells for o in c.get("outputs", []))
+    for page in pages:
+        text = html.unescape(re.sub(r"<[^>]+>", " ", page.read_text()))
+        assert not re.search(r"Out\s*\[", text), page
+
+
+def test_a_rerun_with_nothing_new_starts_no_nbgrader(course, monkeypatch):
+    """The real autograded tree of the run above: nothing new, so no nbgrader, same grades."""
+    from grader.nbgrader_bridge import autograde as bridge
+
+    course_dir, csv_path, _ = course
+    before = csv_path.read_bytes()
+    monkeypatch.setattr(bridge, "run_nbgrader", lambda *a, **k: pytest.fail(f"nbgrader started: {a[0]}"))
+    assert autograde(course_dir) == csv_path
+    assert csv_path.read_bytes() == before

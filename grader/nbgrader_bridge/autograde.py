@@ -5,19 +5,21 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING
 
-from nbgrader.api import Gradebook
-
+from grader.nbgrader_bridge import rerun
 from grader.nbgrader_bridge.commands import NbgraderFailed, run_nbgrader
+from grader.nbgrader_bridge.course import gradebook_assignments
 from grader.nbgrader_bridge.export import export_grades
+from grader.nbgrader_bridge.progress import fresh_files, watch
 from grader.nbgrader_bridge.staging import staged
 from grader.sandbox.limits import Limits
+
+if TYPE_CHECKING:  # importing nbgrader takes seconds: a re-run with nothing new never does
+    from nbgrader.api import Gradebook
 
 GRADES_CSV = "grades.csv"
 
@@ -39,6 +41,8 @@ def db_url(course_dir: Path) -> str:
 
 def gradebook(course_dir: Path) -> Gradebook:
     """Open the course gradebook; it must exist already (``grader release`` creates it)."""
+    from nbgrader.api import Gradebook
+
     if not (Path(course_dir) / "gradebook.db").is_file():
         raise NbgraderFailed(f"{course_dir} has no gradebook.db; run: grader release --course {course_dir}")
     return Gradebook(db_url(course_dir))
@@ -76,38 +80,6 @@ def read_scores(course_dir: Path) -> list[Score]:
             for sub in assignment.submissions:
                 rows.append(Score(sub.student.id, assignment.name, float(sub.score), float(sub.max_score)))
     return sorted(rows, key=lambda r: (r.student, r.assignment))
-
-
-@contextmanager
-def folder_progress(root: Path, total: int) -> Iterator[None]:
-    """A progress bar (on a terminal only) counting the ``root/<student>/<assignment>/`` folders
-    nbgrader writes while it runs (``autograded/``, ``feedback/``): one per finished submission."""
-    from grader.batch import progress
-
-    bar = progress(total)
-    if bar.disable:
-        yield
-        return
-    start, done = time.time() - 1.0, threading.Event()
-
-    def watch() -> None:
-        while not done.wait(0.5):
-            fresh = sum(
-                1
-                for student in subfolders(root)
-                for folder in subfolders(student)
-                if folder.stat().st_mtime >= start
-            )
-            bar.update(max(0, min(fresh, total) - bar.n))
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    try:
-        yield
-    finally:
-        done.set()
-        watcher.join()
-        bar.close()
 
 
 class AutogradeIncomplete(NbgraderFailed):
@@ -200,38 +172,55 @@ def autograde(course_dir: Path, assignment: str | None = None, force: bool = Fal
 
     One ``nbgrader autograde`` call grades every student. nbgrader skips submissions already
     in ``autograded/`` unless their ``timestamp.txt`` is newer; ``force`` regrades everything.
+    When nothing is left to grade by that rule, nbgrader is not started at all (nor ``nbgrader
+    export``, if ``grades.csv`` is newer than the gradebook); if the grading code changed since
+    the class was autograded, a note says that ``force`` would regrade it.
     Returns the CSV path. Raises ``NbgraderFailed`` if the course has not been released, and
     :class:`AutogradeIncomplete` (after writing the CSV for the others) if nbgrader could not
     grade some submission (e.g. not a notebook, or a fault of the grader). ``limits`` replace
     the sandbox's default limits for each submission (and so bound the run, see :func:`run_seconds`).
     """
     course_dir = Path(course_dir).resolve()
-    with gradebook(course_dir) as gb:
-        known = {a.name for a in gb.assignments}
+    names = gradebook_assignments(course_dir / "gradebook.db")  # read without importing nbgrader
+    if names is None:
+        raise NbgraderFailed(f"{course_dir} has no nbgrader gradebook.db; run: grader release --course {course_dir}")
+    known = set(names)
     found = submissions(course_dir, assignment)
     for name in sorted(set(found) - known):
         print(f"grader: skipping submitted/*/{name}: no such assignment in the gradebook (release it first)", file=sys.stderr)
     failed: list[tuple[str, str]] = []
     errors: list[str] = []
-    # nbgrader is shown a checked copy of submitted/: links, oversized notebooks and unsafe
-    # student folder names are refused here, before it sees them (see staging.py).
-    with staged(course_dir, {name: ids for name, ids in found.items() if name in known}) as stage:
-        for message in stage.refused:
-            print(f"grader: {message}", file=sys.stderr)
-        graded = stage.accepted
-        register_students(course_dir, sorted({s for ids in graded.values() for s in ids}))
-        if graded:
-            # One call for the whole class ("*" is globbed by nbgrader): start-up costs ~3 s a call.
-            target = assignment or "*"
-            args = ["autograde", target, f"--CourseDirectory.submitted_directory={stage.folder}"]
-            args += limit_options(limits) + (["--force"] if force else [])
-            count = sum(len(ids) for ids in graded.values())
-            try:
-                with folder_progress(course_dir / "autograded", count):
-                    proc = run_nbgrader(args, course_dir, check=False, timeout=run_seconds(count, limits))
-            except subprocess.TimeoutExpired as exc:  # a grader fault: say so, keep the grades made
-                proc = _timed_out(exc)
-    if graded:
+    found = {name: ids for name, ids in found.items() if name in known}
+    todo = [(s, a) for a, ids in found.items() for s in ids] if force else rerun.pending(course_dir, found)
+    if found and not todo and rerun.code_changed(course_dir) and (course_dir / rerun.STAMP).exists():
+        print("grader: the grading code changed since this class was autograded; only new submissions are graded "
+              f"(grader autograde --course {course_dir} --force regrades every submission with it)", file=sys.stderr)
+    graded: dict[str, list[str]] = {}
+    proc = None
+    if todo:
+        # nbgrader is shown a checked copy of submitted/: links, oversized notebooks and unsafe
+        # student folder names are refused here, before it sees them (see staging.py).
+        with staged(course_dir, found) as stage:
+            for message in stage.refused:
+                print(f"grader: {message}", file=sys.stderr)
+            graded = stage.accepted
+            accepted = [(s, a) for s, a in todo if s in graded.get(a, ())]
+            if accepted:
+                register_students(course_dir, sorted({s for ids in graded.values() for s in ids}))
+                # One call for the whole class ("*" is globbed by nbgrader): start-up costs ~3 s a call.
+                target = assignment or "*"
+                args = ["autograde", target, f"--CourseDirectory.submitted_directory={stage.folder}"]
+                args += limit_options(limits) + (["--force"] if force else [])
+                count = sum(len(ids) for ids in graded.values())
+                since = time.time() - 1.0  # file times can lag the clock by a tick
+                counter = fresh_files(course_dir / "autograded", "*/*/*.ipynb", since)
+                try:
+                    with watch("autograde", "submission", len(accepted), counter):
+                        proc = run_nbgrader(args, course_dir, check=False, timeout=run_seconds(count, limits))
+                except subprocess.TimeoutExpired as exc:  # a grader fault: say so, keep the grades made
+                    proc = _timed_out(exc)
+                rerun.stamp(course_dir)
+    if proc is not None:
         failed = failed_submissions(course_dir, graded, proc.stderr or "")
         if proc.returncode != 0 or failed:
             lines = (proc.stderr or "").splitlines()
@@ -240,7 +229,9 @@ def autograde(course_dir: Path, assignment: str | None = None, force: bool = Fal
                 errors = lines[-20:] or [f"(nbgrader exited with status {proc.returncode})"]
             elif not errors:  # nothing failed in nbgrader: it found no notebook to grade there
                 errors = ["(no error: is each submission's notebook named <assignment>.ipynb?)"]
-    csv_path = export_grades(course_dir, course_dir / GRADES_CSV, ungraded=failed)
+    csv_path = course_dir / GRADES_CSV
+    if proc is not None or not rerun.export_is_current(course_dir, csv_path):
+        export_grades(course_dir, csv_path, ungraded=failed)
     if errors:
         raise _incomplete(course_dir, failed, errors, csv_path)
     return csv_path

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 from grader import assignments
 from grader.nbgrader_bridge.commands import run_nbgrader
+from grader.nbgrader_bridge.progress import fresh_files, watch
 from grader.outputs import make_dir, write_bytes, write_text
 
 CONFIG_NAME = "nbgrader_config.py"
@@ -35,8 +37,14 @@ AUTOGRADE_PREPROCESSORS = (
     "nbgrader.preprocessors.CheckCellMetadata",
 )
 
+#: The file ``grader release`` writes and rewrites: the grader's own nbgrader settings. The
+#: course's ``nbgrader_config.py`` is the instructor's (course id, exchange, late penalties...);
+#: it loads this file first, so a setting of the instructor's wins and none is ever dropped.
+GENERATED_NAME = "grader_nbgrader_config.py"
+
 CONFIG_TEMPLATE = '''\
-# nbgrader configuration written by `grader release`. Run every nbgrader command from this folder.
+# Written by `grader release`, which rewrites it: do not edit. Your own nbgrader settings go in
+# nbgrader_config.py, which loads this file. Run every nbgrader command from this folder.
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
 # Sanitizing: duplicated, deleted or garbled nbgrader cells of a submission are restored from the
@@ -51,20 +59,45 @@ c.Autograde.autograde_preprocessors = [
 {preprocessors}
 ]
 
-# Feedback: nbgrader's default, without the hidden-test region in the students' pages.
+# Feedback: nbgrader's default, without the hidden-test region and the cells' raw scores.
 c.GenerateFeedback.preprocessors = [
 {feedback}
 ]
 '''
 
+#: The line of the instructor's ``nbgrader_config.py`` that brings in the grader's settings.
+LOAD_LINE = f'load_subconfig("{GENERATED_NAME}")  # noqa: F821 (the grader\'s settings; keep this line)'
 
-#: nbgrader's default ``GenerateFeedback.preprocessors`` plus ``ClearHiddenTests``: the hidden
-#: region (restored by autograde) only holds the stock-nbgrader guard, which would puzzle students.
+INSTRUCTOR_TEMPLATE = f'''\
+# nbgrader configuration of this course: yours to edit. `grader release` never rewrites this file.
+# The grader's own settings are in {GENERATED_NAME} (rewritten by `grader release`); the line
+# below loads them first, so a setting of yours further down wins. Add the settings nbgrader's
+# exchange needs here, e.g.:
+#   c.CourseDirectory.course_id = "dl101"
+#   c.Exchange.root = "/srv/nbgrader/exchange"
+#   c.LateSubmissionPlugin.penalty_method = "zero"
+c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
+{{load}}
+'''
+
+
+#: nbgrader's default ``GenerateFeedback.preprocessors`` plus ``ClearHiddenTests`` (the hidden
+#: region, restored by autograde, only holds the stock-nbgrader guard, which would puzzle
+#: students) and ``DropScoreOutputs`` (each autograder cell's score output, which nbgrader reads
+#: during autograde, would show as a stray ``Out[ ]: 2`` under the check table).
 FEEDBACK_PREPROCESSORS = (
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
+    "grader.nbgrader_bridge.clean_feedback.DropScoreOutputs",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 )
+
+#: The settings the generated file makes (section, name) and their values.
+GENERATED_SETTINGS = {
+    ("Autograde", "sanitize_preprocessors"): SANITIZE_PREPROCESSORS,
+    ("Autograde", "autograde_preprocessors"): AUTOGRADE_PREPROCESSORS,
+    ("GenerateFeedback", "preprocessors"): FEEDBACK_PREPROCESSORS,
+}
 
 
 def _list(names: tuple[str, ...]) -> str:
@@ -72,7 +105,7 @@ def _list(names: tuple[str, ...]) -> str:
 
 
 def config_text() -> str:
-    """The text of the course's ``nbgrader_config.py``."""
+    """The text of the generated ``grader_nbgrader_config.py``."""
     return CONFIG_TEMPLATE.format(
         sanitize=_list(SANITIZE_PREPROCESSORS),
         preprocessors=_list(AUTOGRADE_PREPROCESSORS),
@@ -80,10 +113,26 @@ def config_text() -> str:
     )
 
 
+def instructor_config_text() -> str:
+    """The instructor's ``nbgrader_config.py`` as ``grader release`` first writes it."""
+    return INSTRUCTOR_TEMPLATE.format(load=LOAD_LINE)
+
+
 def write_config(course_dir: Path) -> Path:
-    """Write ``nbgrader_config.py`` into ``course_dir`` (created if missing; its parent must exist)."""
+    """Write the grader's ``grader_nbgrader_config.py`` into ``course_dir`` (created if missing;
+    its parent must exist), and the instructor's ``nbgrader_config.py`` if there is none (an old
+    grader's one-file config is migrated, see :mod:`~grader.nbgrader_bridge.instructor_config`).
+    Returns the generated file."""
+    from grader.nbgrader_bridge.instructor_config import migrate
+
     make_dir(course_dir, "course folder")
-    return write_text(course_dir / CONFIG_NAME, config_text())
+    path = write_text(course_dir / GENERATED_NAME, config_text())
+    mine = course_dir / CONFIG_NAME
+    if not mine.exists():
+        write_text(mine, instructor_config_text())
+    else:
+        migrate(mine)
+    return path
 
 
 def gradebook_assignments(db: Path) -> list[str] | None:
@@ -124,6 +173,8 @@ def release(course_dir: Path, names: list[str] | None = None) -> list[Path]:
     sources = {p.name for p in (course_dir / "source").iterdir() if p.is_dir()}
     # One nbgrader call per assignment costs ~3 s of start-up; one glob call does them all.
     batches = [["*"]] if sources == set(names) else [[name] for name in names]
-    for batch in batches:
-        run_nbgrader(["generate_assignment", *batch, "--force"], course_dir)
+    counter = fresh_files(course_dir / "release", "*/*.ipynb", time.time() - 1.0)
+    with watch("release", "assignment", len(names), counter):
+        for batch in batches:
+            run_nbgrader(["generate_assignment", *batch, "--force"], course_dir)
     return [course_dir / "release" / name / f"{name}.ipynb" for name in names]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
-from grader.nbgrader_bridge.autograde import folder_progress, subfolders
+from grader.nbgrader_bridge.autograde import subfolders
 from grader.nbgrader_bridge.commands import run_nbgrader
+from grader.nbgrader_bridge.progress import fresh_files, watch
 from grader.reports.sanitize import safe_notebook_page
 
 
@@ -28,7 +30,8 @@ def feedback(course_dir: Path, assignment: str | None = None) -> list[Path]:
     if names:
         total = sum(name in names for name in graded)
         # "*" (nbgrader globs it) saves ~3 s of start-up per assignment
-        with folder_progress(course_dir / "feedback", total):
+        counter = fresh_files(course_dir / "feedback", "*/*/*.html", time.time() - 1.0)
+        with watch("feedback", "page", total, counter):
             run_nbgrader(["generate_feedback", assignment or "*", "--force"], course_dir)
     pages = sorted(p for name in names for p in (course_dir / "feedback").glob(f"*/{name}/*.html"))
     for page in pages:

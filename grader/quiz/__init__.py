@@ -25,6 +25,9 @@ ANSWER_NAMES: tuple[str, ...] = (
     "variance",
 )
 
+#: The output of an answer left blank (the class report counts these apart from mistakes).
+NO_ANSWER = "no answer given"
+
 
 def understood_expr(latex: str) -> Any:
     """The SymPy expression of an answer's "as understood" LaTeX, or ``None`` if it can't be read.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 
-from grader.quiz import ANSWER_NAMES
+from grader.quiz import ANSWER_NAMES, NO_ANSWER
 from grader.quiz.equivalence import Comparison
 from grader.quiz.guard import AnswerTimeout, time_limit
 from grader.quiz.keys import derive_keys
@@ -53,7 +53,7 @@ def grade_answer(name: str, answer: object, rng: random.Random | None = None) ->
     question = QUESTIONS[name]
     result = TestResult(f"{name}: {question.title}", 0.0, POINTS, "failed", group=question.group)
     if answer is None or (isinstance(answer, str) and not answer.strip()):
-        result.output = "no answer given"
+        result.output = NO_ANSWER
         return result
     rng = rng or random.Random()
     try:

@@ -1,9 +1,10 @@
 """The class report: what a class got right and wrong, from a JSON Lines results file.
 
 One HTML page (self-contained, inline SVG plots) with, per assignment, the score distribution,
-every check's pass rate, the most common failure messages (a recognised misconception or a
-check's usual-cause message) and the most common sets of failed checks; and a CSV with one row
-per submission for spreadsheets.
+every check's pass rate, what to re-teach (the named misconceptions, then the failing checks,
+each ranked by how many students it affects and labelled by what those students share), the
+answers left blank (counted apart: not a mistake to re-teach) and the most common sets of
+failed checks; and a CSV with one row per submission for spreadsheets.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from grader.outputs import write_csv, write_text
+from grader.quiz import NO_ANSWER
 from grader.reports.feedback import esc, fmt_points, page
-from grader.results import SubmissionResult
+from grader.results import SubmissionResult, student_of
 
 TOP = 8  # how many misconceptions / patterns a report lists
 BINS = 10  # score histogram bins of 10 % each
@@ -42,6 +44,15 @@ class CheckStats:
         return self.passed / self.total if self.total else 0.0
 
 
+@dataclass(frozen=True)
+class Finding:
+    """One thing to re-teach: what the students share, and how many students it affects."""
+
+    label: str  # a misconception's name, or a check's name (the property it tests)
+    students: int
+    detail: str = ""  # where a misconception was seen, or the message every such student got
+
+
 @dataclass
 class AssignmentSummary:
     """Everything the report shows about one assignment."""
@@ -49,9 +60,13 @@ class AssignmentSummary:
     assignment: str
     submissions: int = 0
     ungraded: int = 0
+    students: int = 0  # students with a graded submission
     fractions: list[float] = field(default_factory=list)  # score / max_score per submission
     checks: dict[str, CheckStats] = field(default_factory=dict)
-    misconceptions: list[tuple[str, int]] = field(default_factory=list)
+    misconceptions: list[Finding] = field(default_factory=list)  # named ones, most students first
+    failing: list[Finding] = field(default_factory=list)  # failed checks, most students first
+    no_answer: dict[str, int] = field(default_factory=dict)  # answer left blank -> students
+    no_answer_students: int = 0  # students who left at least one answer blank
     patterns: list[tuple[tuple[str, ...], int]] = field(default_factory=list)
 
     def histogram(self) -> list[int]:
@@ -100,22 +115,36 @@ def _num(value: Any) -> float:
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
 
-def _failure_label(test: dict[str, Any]) -> tuple[str, str]:
-    """(grouping key, label shown) of a failed check: the same mistake gives messages that differ
-    only in measured numbers ("kept 60.1%", "kept 74.9%"), so numbers do not split a group."""
-    name = str(test.get("name", ""))
-    if test.get("misconception"):
-        label = f"{name}: {test['misconception']}"
-        return label, label
-    output = str(test.get("output", "")).strip() or str(test.get("status", "failed"))
-    return f"{name}: {_NUMBER.sub('#', output)}", f"{name}: {output}"
+def shared_message(messages: Iterable[str]) -> str:
+    """What a set of failure messages says in common: the message itself if they agree, with
+    each number that differs between them shown as ``…`` ("multiplied kept units by …" when
+    one student multiplied by 1.333 and another by 1); ``""`` if their words differ."""
+    split = [(_NUMBER.split(m), _NUMBER.findall(m)) for m in {m.strip() for m in messages}]
+    if not split or any(words != split[0][0] for words, _ in split):
+        return ""
+    words, first = split[0]
+    numbers = [n if all(found[i] == n for _, found in split) else "…" for i, n in enumerate(first)]
+    return "".join(w + (numbers[i] if i < len(numbers) else "") for i, w in enumerate(words))
+
+
+def _ranked(students: dict[str, set[str]], detail: dict[str, str]) -> list[Finding]:
+    order = sorted(students, key=lambda label: (-len(students[label]), label))
+    return [Finding(label, len(students[label]), detail.get(label, "")) for label in order[:TOP]]
+
+
+def _is_blank(test: dict[str, Any]) -> bool:
+    return str(test.get("output", "")).strip() == NO_ANSWER and test.get("status") != "passed"
 
 
 def summarise(records: Sequence[dict[str, Any]]) -> list[AssignmentSummary]:
     """One summary per assignment, in order of first appearance."""
     summaries: dict[str, AssignmentSummary] = {}
-    failures: dict[str, Counter] = {}
-    shown: dict[str, str] = {}  # grouping key -> the first message seen with it
+    graded: dict[str, set[str]] = {}  # assignment -> students with a graded submission
+    named: dict[str, dict[str, set[str]]] = {}  # assignment -> misconception -> students
+    named_where: dict[str, dict[str, set[str]]] = {}  # assignment -> misconception -> checks
+    failed_by: dict[str, dict[str, set[str]]] = {}  # assignment -> check -> students
+    told: dict[str, dict[str, list[str]]] = {}  # assignment -> check -> failure messages
+    blank: dict[str, dict[str, set[str]]] = {}  # assignment -> answer -> students
     patterns: dict[str, Counter] = {}
     for record in records:
         name = record["assignment"]
@@ -126,21 +155,36 @@ def summarise(records: Sequence[dict[str, Any]]) -> list[AssignmentSummary]:
         if record.get("status") == "error":
             s.ungraded += 1
             continue
+        student = student_of(str(record["submission"]), name)
+        graded.setdefault(name, set()).add(student)
         failed = []
         for test in record.get("tests") or []:
             check = s.checks.setdefault(str(test.get("name", "")), CheckStats(str(test.get("name", "")), _num(test.get("max_score"))))
             check.total += 1
             if test.get("status") == "passed":
                 check.passed += 1
+            elif _is_blank(test):
+                answer = check.name.split(":", 1)[0]
+                blank.setdefault(name, {}).setdefault(answer, set()).add(student)
             else:
                 failed.append(check.name)
-                key, label = _failure_label(test)
-                shown.setdefault(key, label)
-                failures.setdefault(name, Counter())[key] += 1
+                failed_by.setdefault(name, {}).setdefault(check.name, set()).add(student)
+                told.setdefault(name, {}).setdefault(check.name, []).append(str(test.get("output", "")))
+                if test.get("misconception"):
+                    label = str(test["misconception"])
+                    named.setdefault(name, {}).setdefault(label, set()).add(student)
+                    named_where.setdefault(name, {}).setdefault(label, set()).add(check.name.split(":", 1)[0])
         if failed:
             patterns.setdefault(name, Counter())[tuple(failed)] += 1
     for name, s in summaries.items():
-        s.misconceptions = [(shown[key], n) for key, n in failures.get(name, Counter()).most_common(TOP)]
+        s.students = len(graded.get(name, ()))
+        where = {label: "in " + ", ".join(sorted(checks)) for label, checks in named_where.get(name, {}).items()}
+        s.misconceptions = _ranked(named.get(name, {}), where)
+        shared = {check: shared_message(messages) for check, messages in told.get(name, {}).items()}
+        s.failing = _ranked(failed_by.get(name, {}), shared)
+        answers = blank.get(name, {})
+        s.no_answer = {a: len(answers[a]) for a in sorted(answers, key=lambda a: (-len(answers[a]), a))}
+        s.no_answer_students = len(set().union(*answers.values())) if answers else 0
         s.patterns = patterns.get(name, Counter()).most_common(TOP)
     return list(summaries.values())
 
@@ -222,18 +266,31 @@ def _section(s: AssignmentSummary) -> str:
             for c in s.checks.values()
         ]
         parts += ["<h3>Pass rate of every check</h3>", hbar_chart(f"checks-{slug}", f"Pass rate per check, {s.assignment}", rows)]
-    graded_n = max(s.submissions - s.ungraded, 1)
+    students = max(s.students, 1)
     if s.misconceptions:
-        rows = [(label, n / graded_n, f"{n} submission(s)") for label, n in s.misconceptions]
+        rows = [(f.label, f.students / students, f"{f.students} student(s) · {f.detail}") for f in s.misconceptions]
         parts += [
-            "<h3>Most common mistakes (what to re-teach)</h3>",
-            hbar_chart(f"mistakes-{slug}", f"Most common failure messages, {s.assignment}", rows, "#c62828"),
+            "<h3>Named misconceptions (what to re-teach)</h3>",
+            hbar_chart(f"misconceptions-{slug}", f"Named misconceptions by students affected, {s.assignment}", rows, "#c62828"),
         ]
+    if s.failing:
+        rows = [(f"{f.label}: {f.detail}" if f.detail else f.label, f.students / students, f"{f.students} student(s)")
+                for f in s.failing]
+        parts += [
+            "<h3>Failing checks, by students affected</h3>",
+            hbar_chart(f"mistakes-{slug}", f"Failing checks by students affected, {s.assignment}", rows, "#ef6c00"),
+        ]
+    if s.no_answer:
+        most = ", ".join(f"{esc(a)} ({n})" for a, n in list(s.no_answer.items())[:TOP])
+        parts.append(
+            f'<p class="no-answer" data-students="{s.no_answer_students}">Left blank (not counted as mistakes): '
+            f"{s.no_answer_students} student(s) left {sum(s.no_answer.values())} answer(s) blank; most often {most}.</p>"
+        )
     if s.patterns:
-        rows = [(" + ".join(p), n / graded_n, f"{n} submission(s)") for p, n in s.patterns]
+        rows = [(" + ".join(p), n / max(s.submissions - s.ungraded, 1), f"{n} submission(s)") for p, n in s.patterns]
         parts += [
             "<h3>Most common sets of failed checks</h3>",
-            hbar_chart(f"patterns-{slug}", f"Failed-check patterns, {s.assignment}", rows, "#ef6c00"),
+            hbar_chart(f"patterns-{slug}", f"Failed-check patterns, {s.assignment}", rows, "#6d4c41"),
         ]
     parts.append("</section>")
     return "\n".join(parts)
@@ -246,17 +303,20 @@ def render_class_report(records: Sequence[dict[str, Any]], title: str = "Class r
 
 
 def write_class_csv(records: Sequence[dict[str, Any]], path: Path) -> Path:
-    """One row per submission: assignment, submission, status, score, max_score, message,
-    then one column per check (its points; empty where the check did not run)."""
+    """One row per submission: assignment, student (as read from the submission's path, see
+    :func:`student_of`), submission, status, score, max_score, message, then one column per
+    check (its points; empty where the check did not run)."""
     checks: dict[str, None] = {}
     for record in records:
         for test in record.get("tests") or []:
             checks.setdefault(str(test.get("name", "")), None)
-    rows = [["assignment", "submission", "status", "score", "max_score", "message", *checks]]
+    rows = [["assignment", "student", "submission", "status", "score", "max_score", "message", *checks]]
     for record in records:
         points = {str(t.get("name", "")): fmt_points(_num(t.get("score"))) for t in record.get("tests") or []}
         rows.append(
-            [str(record.get(k, "")) for k in ("assignment", "submission", "status")]
+            [str(record.get("assignment", ""))]
+            + [student_of(str(record.get("submission", "")), str(record.get("assignment", "")))]
+            + [str(record.get(k, "")) for k in ("submission", "status")]
             + [fmt_points(_num(record.get("score"))), fmt_points(_num(record.get("max_score")))]
             + [str(record.get("message", ""))]
             + [points.get(name, "") for name in checks]
