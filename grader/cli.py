@@ -135,6 +135,14 @@ def _cmd_check_solutions(args: argparse.Namespace) -> int:
     return check_solutions(repeats=args.repeats)
 
 
+def _cmd_new(args: argparse.Namespace) -> int:
+    from grader.scaffold import new_assignment
+
+    written = new_assignment(Path(args.definition or "."), args.name)
+    print(f"new assignment {args.name}: wrote {', '.join(str(p) for p in written)}")
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from grader.demo import run_demo
 
@@ -142,6 +150,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _course(args: argparse.Namespace) -> Path:
+    if getattr(args, "assignment", None):  # not an argparse choice: the definition is loaded after parsing
+        from grader.assignments import get
+
+        get(args.assignment)
     course = Path(args.course)
     if args.command == "release":
         if course.exists() and not course.is_dir():
@@ -226,13 +238,13 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         p = sub.add_parser(name, help=text)
         p.add_argument("--course", required=True, help="the nbgrader course folder")
-        p.add_argument("--assignment", choices=list(ASSIGNMENTS), help="only this assignment")
+        p.add_argument("--assignment", help="only this assignment")
         if name == "autograde":
             p.add_argument("--force", action="store_true", help="regrade submissions already autograded")
         p.set_defaults(func=func)
 
     p = sub.add_parser("grade", help="grade notebooks or .py files directly")
-    p.add_argument("--assignment", required=True, choices=list(ASSIGNMENTS))
+    p.add_argument("--assignment", required=True, help=f"one of the definition's assignments (built-in: {', '.join(ASSIGNMENTS)})")
     p.add_argument("paths", nargs="+", metavar="PATH", help="notebook, .py file, or folder of them")
     p.add_argument("--json", metavar="FILE", help="write JSON Lines records to FILE (resumable) or - for stdout")
     p.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel")
@@ -276,20 +288,30 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check-solutions", help="references score full marks, mutants lose points, quiz keys re-derived")
     p.add_argument("--repeats", type=int, default=20, help="unseeded runs of each reference")
     p.set_defaults(func=_cmd_check_solutions)
+
+    p = sub.add_parser("new", help="scaffold a new code assignment in a course definition")
+    p.add_argument("name", help="the assignment's name (a Python identifier)")
+    p.set_defaults(func=_cmd_new)
+
+    for p in sub.choices.values():  # every command grades with (or writes into) a course definition
+        p.add_argument("--definition", metavar="DIR", help="course definition folder (default: the built-in unit)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``grader`` console script."""
-    from grader.assignments import UnknownAssignment
+    from grader import assignments
+    from grader.assignments import DefinitionError, UnknownAssignment
     from grader.nbgrader_bridge.commands import NbgraderFailed
     from grader.platforms import PlatformError
     from grader.reports.class_report import ResultsFileError
 
     args = build_parser().parse_args(argv)
     try:
+        if args.definition and args.command != "new":
+            assignments.use(args.definition)
         return args.func(args)
-    except (UserError, UnknownAssignment, PlatformError, ResultsFileError) as exc:
+    except (UserError, UnknownAssignment, PlatformError, ResultsFileError, DefinitionError) as exc:
         print(f"grader: {exc}", file=sys.stderr)
         return 2
     except NbgraderFailed as exc:
