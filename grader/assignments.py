@@ -11,7 +11,7 @@ from pathlib import Path
 
 from grader.definition import Assignment, Definition, DefinitionError, builtin, load
 
-__all__ = ["ASSIGNMENTS", "Assignment", "UnknownAssignment", "current", "get", "use", "DefinitionError"]
+__all__ = ["ASSIGNMENTS", "Assignment", "DefinitionError", "UnknownAssignment", "builtin", "current", "get", "use"]
 
 ASSIGNMENTS: dict[str, Assignment] = {}
 _active: list[Definition] = []

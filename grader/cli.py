@@ -308,9 +308,10 @@ def main(argv: list[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     try:
-        if args.definition and args.command != "new":
-            assignments.use(args.definition)
-        return args.func(args)
+        if not args.definition or args.command == "new":
+            return args.func(args)
+        with assignments.use(args.definition):  # restored afterwards (main may be called in-process)
+            return args.func(args)
     except (UserError, UnknownAssignment, PlatformError, ResultsFileError, DefinitionError) as exc:
         print(f"grader: {exc}", file=sys.stderr)
         return 2

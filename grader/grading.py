@@ -89,9 +89,14 @@ def _extract(source: Path | nbformat.NotebookNode, assignment: assignments.Assig
         if isinstance(source, Path):
             return extract_answers(source, ANSWER_NAMES)
         return answers_from_notebook(source, ANSWER_NAMES)
+    if isinstance(source, Path) and source.suffix != ".ipynb":
+        return extract_code(source, None)  # a .py module: no trusted setup cells to add
+    from grader.notebooks import ensure_notebook  # generated from the definition's prose, if it has some
+
+    notebook = ensure_notebook(assignment)
     if isinstance(source, Path):
-        return extract_code(source, assignment.notebook)
-    return code_from_notebook(source, assignment.notebook)
+        return extract_code(source, notebook)
+    return code_from_notebook(source, notebook)
 
 
 def grade_submission(

@@ -1,0 +1,150 @@
+"""Generated nbgrader source notebooks: the instructor writes prose, the rest comes from the
+reference and the battery.
+
+The prose is a Markdown file (``prose = "maxpool.md"`` in ``course.toml``). It becomes markdown
+cells, split where it says ``<!-- solution: FUNCTION -->`` (that function's solution cell, the
+reference's source with its ``### BEGIN/END SOLUTION`` markers, goes there) and around fenced
+```` ```python ```` blocks (locked sanity-check cells students can run). Before the first cell
+that needs it comes a setup cell with the reference's imports; at ``<!-- autograder -->`` (or at
+the end) one autograder cell per battery cell name, with its points and the list of checks
+behind them. So the rules tests/test_notebooks.py enforces hold by construction.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import os
+import re
+import threading
+from pathlib import Path
+
+from grader.definition import Assignment
+from grader.extract import nbformat
+
+SOLUTION = re.compile(r"^<!--\s*solution:\s*(\w+)\s*-->\s*$")
+AUTOGRADER = re.compile(r"^<!--\s*autograder\s*-->\s*$")
+FENCE = "```python"
+
+HIDDEN = '''\
+### BEGIN HIDDEN TESTS
+# Scores for this cell come from the sandboxed judge (our autograde preprocessor). Output on
+# stderr makes stock nbgrader, run without the course's nbgrader_config.py, give zero, never full marks.
+import sys
+print("graded by the course grader (grader autograde), not in this kernel", file=sys.stderr)
+### END HIDDEN TESTS'''
+
+
+def _points(value: float) -> str:
+    return f"{value:g} point" + ("" if value == 1 else "s")
+
+
+def _cell(kind: str, source: str, grade_id: str, solution: bool = False, points: float | None = None):
+    meta = {"grade": points is not None, "grade_id": grade_id, "locked": not solution,
+            "schema_version": 3, "solution": solution}
+    if points is not None:
+        meta["points"] = points
+    make = nbformat.v4.new_markdown_cell if kind == "markdown" else nbformat.v4.new_code_cell
+    cell = make(source.strip("\n"), metadata={"nbgrader": meta})
+    cell["id"] = grade_id.replace("_", "-")  # stable ids: a rebuilt notebook is byte-identical
+    return cell
+
+
+def autograder_cells(assignment: Assignment) -> list:
+    """One autograder cell per battery cell name, listing its checks and their points."""
+    checks_by_cell: dict[str, list] = {}
+    for check in assignment.battery().checks:
+        checks_by_cell.setdefault(check.group, []).append(check)
+    cells = []
+    for grade_id, checks in checks_by_cell.items():
+        total = sum(c.points for c in checks)
+        lines = [f"# Autograder cell ({_points(total)}), graded by the course grader in a sandbox, not in this notebook.",
+                 "# It checks:"] + [f"# - {c.name} ({_points(c.points)})" for c in checks]
+        cells.append(_cell("code", "\n".join(lines) + "\n" + HIDDEN, grade_id, points=total))
+    return cells
+
+
+def _setup_source(reference) -> str:
+    tree = ast.parse(inspect.getsource(reference))
+    return "\n".join(ast.unparse(n) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom)))
+
+
+def build_notebook(assignment: Assignment):
+    """The source notebook of a code assignment with ``prose``."""
+    reference = assignment.reference()
+    prose = assignment.notebook_prose.read_text(encoding="utf-8")
+    cells, text, code, placed = [], [], None, set()
+
+    def flush_markdown() -> None:
+        if "".join(text).strip():
+            cells.append(_cell("markdown", "".join(text), f"md_{len(cells) + 1}"))
+        text.clear()
+
+    for line in prose.splitlines(keepends=True):
+        if code is not None:  # inside a fenced sanity-check block
+            if line.strip() == "```":
+                cells.append(_cell("code", "".join(code), f"sanity_{len(cells) + 1}"))
+                code = None
+            else:
+                code.append(line)
+        elif line.strip() == FENCE:
+            flush_markdown()
+            code = []
+        elif SOLUTION.match(line) or AUTOGRADER.match(line):
+            flush_markdown()
+            name = SOLUTION.match(line).group(1) if SOLUTION.match(line) else None
+            if name is None:
+                cells += autograder_cells(assignment)
+                placed.add("<autograder>")
+            elif name in assignment.functions:
+                cells.append(_cell("code", inspect.getsource(getattr(reference, name)), name, solution=True))
+                placed.add(name)
+        else:
+            text.append(line)
+    flush_markdown()
+    unplaced = [name for name in assignment.functions if name not in placed]
+    for k, name in enumerate(unplaced):  # functions the prose does not place go after its first cell
+        cells.insert(1 + k, _cell("code", inspect.getsource(getattr(reference, name)), name, solution=True))
+    first_code = next((i for i, c in enumerate(cells) if c.cell_type == "code"), len(cells))
+    cells.insert(first_code, _cell("code", _setup_source(reference), "setup"))
+    if "<autograder>" not in placed:
+        cells += autograder_cells(assignment)
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+                   "language_info": {"name": "python"}}
+    return nb
+
+
+_lock = threading.Lock()
+_built: dict[str, tuple] = {}  # notebook -> mtimes of its inputs when it was last found up to date
+
+
+def ensure_notebook(assignment: Assignment) -> Path:
+    """Write the generated notebook of ``assignment`` if it has prose and the file is missing or
+    out of date; return the notebook's path either way."""
+    path = assignment.notebook
+    if assignment.notebook_prose is None or assignment.kind != "code":
+        return path
+    with _lock:
+        stamp = tuple(_mtime(p) for p in (assignment.notebook_prose, path, *assignment.files()))
+        if _built.get(assignment.name + str(path)) == stamp:
+            return path
+        text = nbformat.writes(build_notebook(assignment)) + "\n"
+        try:
+            current = path.read_text(encoding="utf-8")
+        except OSError:
+            current = None
+        if current != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.tmp")
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, path)  # readers see the old or the new notebook, never half of one
+        _built[assignment.name + str(path)] = tuple(_mtime(p) for p in (assignment.notebook_prose, path, *assignment.files()))
+    return path
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
