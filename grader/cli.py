@@ -150,10 +150,6 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _course(args: argparse.Namespace) -> Path:
-    if getattr(args, "assignment", None):  # not an argparse choice: the definition is loaded after parsing
-        from grader.assignments import get
-
-        get(args.assignment)
     course = Path(args.course)
     if args.command == "release":
         if course.exists() and not course.is_dir():
@@ -238,13 +234,13 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         p = sub.add_parser(name, help=text)
         p.add_argument("--course", required=True, help="the nbgrader course folder")
-        p.add_argument("--assignment", help="only this assignment")
+        p.add_argument("--assignment", choices=list(ASSIGNMENTS), help="only this assignment")
         if name == "autograde":
             p.add_argument("--force", action="store_true", help="regrade submissions already autograded")
         p.set_defaults(func=func)
 
     p = sub.add_parser("grade", help="grade notebooks or .py files directly")
-    p.add_argument("--assignment", required=True, help=f"one of the definition's assignments (built-in: {', '.join(ASSIGNMENTS)})")
+    p.add_argument("--assignment", required=True, choices=list(ASSIGNMENTS))
     p.add_argument("paths", nargs="+", metavar="PATH", help="notebook, .py file, or folder of them")
     p.add_argument("--json", metavar="FILE", help="write JSON Lines records to FILE (resumable) or - for stdout")
     p.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel")
@@ -301,6 +297,25 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``grader`` console script."""
     from grader import assignments
+    from grader.assignments import DefinitionError
+
+    # --definition is read first: the parser's --assignment choices are the definition's.
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("command", nargs="?")
+    pre.add_argument("--definition")
+    known, _ = pre.parse_known_args(argv)
+    if not known.definition or known.command == "new":  # `new` may create the definition
+        return _main(argv)
+    try:
+        selected = assignments.use(known.definition)
+    except DefinitionError as exc:
+        print(f"grader: {exc}", file=sys.stderr)
+        return 2
+    with selected:  # restored afterwards: main may be called in-process (tests, demo)
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     from grader.assignments import DefinitionError, UnknownAssignment
     from grader.nbgrader_bridge.commands import NbgraderFailed
     from grader.platforms import PlatformError
@@ -308,10 +323,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     try:
-        if not args.definition or args.command == "new":
-            return args.func(args)
-        with assignments.use(args.definition):  # restored afterwards (main may be called in-process)
-            return args.func(args)
+        return args.func(args)
     except (UserError, UnknownAssignment, PlatformError, ResultsFileError, DefinitionError) as exc:
         print(f"grader: {exc}", file=sys.stderr)
         return 2

@@ -95,8 +95,9 @@ def test_use_selects_a_definition_and_restores_the_previous_one():
 def test_every_command_takes_definition(capsys):
     assert main(["grade", "--definition", "no/such/folder", "--assignment", "maxpool", "x.py"]) == 2
     assert "course definition no/such/folder is not a folder" in capsys.readouterr().err
-    assert main(["grade", "--definition", str(MAXPOOL), "--assignment", "conv", "x.py"]) == 2
-    assert "unknown assignment 'conv'; choose one of: maxpool" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:  # the --assignment choices are the definition's
+        main(["grade", "--definition", str(MAXPOOL), "--assignment", "conv", "x.py"])
+    assert exc.value.code == 2 and "invalid choice: 'conv' (choose from 'maxpool')" in capsys.readouterr().err
     assert list(assignments.ASSIGNMENTS) == ["dropout", "conv", "quiz"]  # main restored the built-in unit
     from grader.cli import build_parser
 
@@ -132,3 +133,17 @@ def test_a_changed_reference_names_the_mutant_to_update_and_the_run_goes_on(tmp_
     assert any("mutant stride_ignored_backward (mutants.txt line" in line and "no longer occurs" in line for line in bad)
     assert any("expected 'name | old -> new | check'" in line for line in bad)
     assert any(line.startswith("ok       maxpool mutant dx_assigned_not_accumulated") for line in lines)
+
+
+def test_a_check_no_mutant_fails_is_a_surprise(tmp_path):
+    from grader.check_solutions import check_code_assignment
+
+    copy = shutil.copytree(MAXPOOL, tmp_path / "maxpool", ignore=shutil.ignore_patterns("maxpool"))
+    table = copy / "mutants.txt"
+    table.write_text("".join(line for line in table.read_text().splitlines(keepends=True)
+                             if line.startswith("average_pooling |")))
+    lines: list[str] = []
+    assert check_code_assignment(load(copy).assignments["maxpool"], 1, lines.append, mutant_repeats=1) == 5
+    uncaught = {line.split()[3] for line in lines if line.startswith("SURPRISE")}
+    assert uncaught == {"output_shape_matches_formula", "output_shape_non_square", "backward_shape_matches_x",
+                        "dx_matches_numeric_gradient", "tied_maxima_share_dout"}
