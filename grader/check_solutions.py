@@ -135,18 +135,20 @@ def check_quiz(say: Callable[[str], None], assignment: Assignment | None = None)
     return surprises
 
 
+def check_assignment(assignment: Assignment, repeats: int, say: Callable[[str], None], mutant_repeats: int = 3) -> int:
+    """The surprises of one assignment of any definition (each said as one line)."""
+    if assignment.kind == "code":
+        return check_code_assignment(assignment, repeats, say, mutant_repeats)
+    if assignment.questions_path is not None:  # questions declared as data in the definition
+        from grader.declared_quiz import check_declared_quiz
+
+        return check_declared_quiz(assignment, say)
+    return check_quiz(say, assignment)
+
+
 def check_solutions(repeats: int = 20, say: Callable[[str], None] = print, mutant_repeats: int = 3) -> int:
     """Check every assignment of the definition in use; return the exit status (0: no surprises)."""
-    surprises = 0
-    for assignment in ASSIGNMENTS.values():
-        if assignment.kind == "code":
-            surprises += check_code_assignment(assignment, repeats, say, mutant_repeats)
-        elif assignment.questions_path is not None:
-            from grader.declared_quiz import check_declared_quiz
-
-            surprises += check_declared_quiz(assignment, say)
-        else:
-            surprises += check_quiz(say, assignment)
+    surprises = sum(check_assignment(a, repeats, say, mutant_repeats) for a in ASSIGNMENTS.values())
     say(f"{surprises} surprise(s)" if surprises else "all solutions, alternatives, mutants and keys behave as expected")
     sys.stdout.flush()
     return 1 if surprises else 0

@@ -23,6 +23,7 @@ from grader.definition import Assignment
 from grader.extract import nbformat
 
 SOLUTION = re.compile(r"^<!--\s*solution:\s*(\w+)\s*-->\s*$")
+ANSWER = re.compile(r"^<!--\s*answer:\s*(\w+)\s*-->\s*$")  # a declared quiz question's answer cell
 AUTOGRADER = re.compile(r"^<!--\s*autograder\s*-->\s*$")
 FENCE = "```python"
 
@@ -50,18 +51,36 @@ def _cell(kind: str, source: str, grade_id: str, solution: bool = False, points:
     return cell
 
 
+def _graded(assignment: Assignment) -> list[tuple[str, str, float]]:
+    """(cell, name students read, points) of every check or declared question, in order."""
+    if assignment.kind == "quiz":
+        from grader.declared_quiz import questions_of
+
+        return [(q.cell, f"{q.name}: {q.title}", q.points) for q in questions_of(assignment)]
+    return [(c.group, c.name, c.points) for c in assignment.battery().checks]
+
+
 def autograder_cells(assignment: Assignment) -> list:
-    """One autograder cell per battery cell name, listing its checks and their points."""
-    checks_by_cell: dict[str, list] = {}
-    for check in assignment.battery().checks:
-        checks_by_cell.setdefault(check.group, []).append(check)
+    """One autograder cell per cell name of the battery (or questions), listing what it grades."""
+    by_cell: dict[str, list[tuple[str, float]]] = {}
+    for cell, name, points in _graded(assignment):
+        by_cell.setdefault(cell, []).append((name, points))
     cells = []
-    for grade_id, checks in checks_by_cell.items():
-        total = sum(c.points for c in checks)
+    for grade_id, items in by_cell.items():
+        total = sum(points for _, points in items)
         lines = [f"# Autograder cell ({_points(total)}), graded by the course grader in a sandbox, not in this notebook.",
-                 "# It checks:"] + [f"# - {c.name} ({_points(c.points)})" for c in checks]
+                 "# It checks:"] + [f"# - {name} ({_points(points)})" for name, points in items]
         cells.append(_cell("code", "\n".join(lines) + "\n" + HIDDEN, grade_id, points=total))
     return cells
+
+
+def _answer_cell(assignment: Assignment, name: str):
+    """A quiz answer's solution cell: the reference answer between the solution markers."""
+    from grader.extract import extract_answers
+
+    typed = extract_answers(assignment.reference_path, (name,)).answers if assignment.reference_path else {}
+    source = f"# {name}: assign your answer as a string\n### BEGIN SOLUTION\n{name} = {typed.get(name, '')!r}\n### END SOLUTION"
+    return _cell("code", source, f"answer_{name}", solution=True)
 
 
 def _setup_source(reference) -> str:
@@ -70,8 +89,10 @@ def _setup_source(reference) -> str:
 
 
 def build_notebook(assignment: Assignment):
-    """The source notebook of a code assignment with ``prose``."""
-    reference = assignment.reference()
+    """The source notebook of an assignment with ``prose`` (a code assignment, or a quiz with
+    declared questions: ``<!-- answer: NAME -->`` places an answer cell)."""
+    quiz = assignment.kind == "quiz"
+    reference = None if quiz else assignment.reference()
     prose = assignment.notebook_prose.read_text(encoding="utf-8")
     cells, text, code, placed = [], [], None, set()
 
@@ -90,6 +111,9 @@ def build_notebook(assignment: Assignment):
         elif line.strip() == FENCE:
             flush_markdown()
             code = []
+        elif ANSWER.match(line) and quiz:
+            flush_markdown()
+            cells.append(_answer_cell(assignment, ANSWER.match(line).group(1)))
         elif SOLUTION.match(line) or AUTOGRADER.match(line):
             flush_markdown()
             name = SOLUTION.match(line).group(1) if SOLUTION.match(line) else None
@@ -105,8 +129,9 @@ def build_notebook(assignment: Assignment):
     unplaced = [name for name in assignment.functions if name not in placed]
     for k, name in enumerate(unplaced):  # functions the prose does not place go after its first cell
         cells.insert(1 + k, _cell("code", inspect.getsource(getattr(reference, name)), name, solution=True))
-    first_code = next((i for i, c in enumerate(cells) if c.cell_type == "code"), len(cells))
-    cells.insert(first_code, _cell("code", _setup_source(reference), "setup"))
+    if not quiz:
+        first_code = next((i for i, c in enumerate(cells) if c.cell_type == "code"), len(cells))
+        cells.insert(first_code, _cell("code", _setup_source(reference), "setup"))
     if "<autograder>" not in placed:
         cells += autograder_cells(assignment)
     nb = nbformat.v4.new_notebook(cells=cells)
@@ -123,7 +148,7 @@ def ensure_notebook(assignment: Assignment) -> Path:
     """Write the generated notebook of ``assignment`` if it has prose and the file is missing or
     out of date; return the notebook's path either way."""
     path = assignment.notebook
-    if assignment.notebook_prose is None or assignment.kind != "code":
+    if assignment.notebook_prose is None or (assignment.kind == "quiz" and assignment.questions_path is None):
         return path
     with _lock:
         stamp = tuple(_mtime(p) for p in (assignment.notebook_prose, path, *assignment.files()))

@@ -113,18 +113,44 @@ def test_release_and_autograde_through_nbgrader_give_the_same_scores_as_grade(tm
     assert main(["release", "--course", str(course), "--definition", str(MAXPOOL)]) == 0
     released = nbformat.read(str(course / "release" / "maxpool" / "maxpool.ipynb"), as_version=4)
     functions = ("max_pool_forward_naive", "max_pool_backward_naive")
+    quiz = nbformat.read(str(course / "release" / "pool_quiz" / "pool_quiz.ipynb"), as_version=4)
+    for cell in quiz.cells:
+        if cell.metadata["nbgrader"].get("solution"):
+            cell.source = 'pool_Hout = "(H - pool_height) / stride"'  # a named misconception: half a point
+    (course / "submitted" / "four_loops" / "pool_quiz").mkdir(parents=True)
+    nbformat.write(quiz, str(course / "submitted" / "four_loops" / "pool_quiz" / "pool_quiz.ipynb"))
     for student in ("four_loops", "grad_to_every_tied_max"):
         folder = course / "submitted" / student / "maxpool"
-        folder.mkdir(parents=True)
+        folder.mkdir(parents=True, exist_ok=True)
         nbformat.write(fill_solutions(released, (STUDENTS / f"{student}.py").read_text(), functions),
                        str(folder / "maxpool.ipynb"))
     assert main(["autograde", "--course", str(course), "--definition", str(MAXPOOL)]) == 0
-    rows = (course / "grades.csv").read_text().splitlines()[1:]
-    scores = {row.split(",")[3]: float(row.split(",")[9]) for row in rows}
+    rows = [row.split(",") for row in (course / "grades.csv").read_text().splitlines()[1:]]
+    scores = {row[3]: float(row[9]) for row in rows if row[0] == "maxpool"}
     assert scores == {"four_loops": 10.0, "grad_to_every_tied_max": 9.0}
+    assert [float(row[9]) for row in rows if row[0] == "pool_quiz" and row[3] == "four_loops"] == [0.5]
     shutil.rmtree(course / "submitted" / "four_loops")
     capsys.readouterr()
     assert main(["grade", "--definition", str(MAXPOOL), "--assignment", "maxpool", str(course / "submitted"),
                  "--json", "-"]) == 0
     (record,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert record["score"] == 9.0
+
+
+@pytest.mark.parametrize("answer, score, words", [
+    (r"H_{out} = \frac{H - pool_height}{stride} + 1", 1.0, "Right."),
+    ("(H - pool_height) // stride + 1", 1.0, "Right."),
+    ("(H + stride - pool_height) / stride", 1.0, "Right."),
+    ("(H - pool_height) / stride", 0.5, "the first window also counts: add 1"),
+    ("H / stride", 0.0, "the window's height matters"),
+    ("1 + (H - pool_width) / stride", 0.0, "'pool_width' is not a symbol of this quiz (its symbols: H, pool_height, stride)"),
+    ("__import__('os')", 0.0, "Not understood"),
+])
+def test_the_declared_quiz_grades_answers_as_text(tmp_path, capsys, answer, score, words):
+    path = tmp_path / "pool_quiz.py"
+    path.write_text(f"pool_Hout = {answer!r}\n")
+    assert main(["grade", "--definition", str(MAXPOOL), "--assignment", "pool_quiz", str(path), "--json", "-"]) == 0
+    (record,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    (test,) = record["tests"]
+    assert test["name"].startswith("pool_Hout: ") and record["max_score"] == 1.0
+    assert test["score"] == score and words in test["output"], test

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from grader import assignments
-from grader.check_solutions import check_code_assignment, check_quiz
+from grader.check_solutions import check_assignment
 from grader.definition import builtin, load
 from grader.paths import REPO_ROOT
 
@@ -23,10 +23,7 @@ EVERY_ASSIGNMENT = [(d, a) for d in DEFINITIONS for a in d.assignments.values()]
 def test_assignment_validates(definition, assignment):
     lines: list[str] = []
     with assignments.use(definition):
-        if assignment.kind == "code":
-            surprises = check_code_assignment(assignment, 3, lines.append, mutant_repeats=3)
-        else:
-            surprises = check_quiz(lines.append, assignment)
+        surprises = check_assignment(assignment, 3, lines.append, mutant_repeats=3)
     assert surprises == 0, "\n".join(line for line in lines if line.startswith("SURPRISE"))
     assert lines and all(line.startswith("ok") for line in lines)
 
