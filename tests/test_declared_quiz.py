@@ -25,7 +25,7 @@ points = 2
 '''
 
 
-def _definition(tmp_path, questions=QUESTIONS, answers='out_size = "1 + (H-K)/S"\\nscaled = "x/p"\\n'):
+def _definition(tmp_path, questions=QUESTIONS, answers='out_size = "1 + (H-K)/S"\nscaled = "x/p"\n'):
     (tmp_path / "questions.toml").write_text(questions)
     (tmp_path / "answers.py").write_text(answers)
     (tmp_path / "course.toml").write_text(
