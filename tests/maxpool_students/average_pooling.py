@@ -2,32 +2,24 @@ import numpy as np
 
 
 def max_pool_forward_naive(x, pool_param):
-    N, C, H, W = x.shape
-    ph = pool_param['pool_height']
-    pw = pool_param['pool_width']
-    s = pool_param['stride']
-    H_out = int(1 + (H - ph) / s)
-    W_out = int(1 + (W - pw) / s)
-    out = np.zeros((N, C, H_out, W_out))
-    for n in range(N):
-        for c in range(C):
-            for i in range(H_out):
-                for j in range(W_out):
-                    out[n, c, i, j] = np.mean(x[n, c, i * s:i * s + ph, j * s:j * s + pw])
-    cache = (x, pool_param)
-    return out, cache
+    """Pools every window (average pooling, the lecture's other example)."""
+    hp, wp, st = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
+    n_out = (x.shape[2] - hp) // st + 1
+    m_out = (x.shape[3] - wp) // st + 1
+    out = np.zeros(x.shape[:2] + (n_out, m_out))
+    for r in range(n_out):
+        for q in range(m_out):
+            out[..., r, q] = x[..., r * st:r * st + hp, q * st:q * st + wp].mean(axis=(-2, -1))
+    return out, (x, pool_param)
 
 
 def max_pool_backward_naive(dout, cache):
     x, pool_param = cache
-    N, C, H, W = x.shape
-    ph, pw, s = pool_param['pool_height'], pool_param['pool_width'], pool_param['stride']
+    hp, wp, st = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
     dx = np.zeros_like(x)
-    for n in range(N):
-        for c in range(C):
-            for i in range(dout.shape[2]):
-                for j in range(dout.shape[3]):
-                    window = x[n, c, i * s:i * s + ph, j * s:j * s + pw]
-                    idx = np.argmax(window)
-                    dx[n, c, i * s + idx // pw, j * s + idx % pw] += dout[n, c, i, j]
+    for idx in np.ndindex(*dout.shape):
+        n, c, r, q = idx
+        patch = x[n, c, r * st:r * st + hp, q * st:q * st + wp]
+        rows, cols = np.where(patch == patch.max())
+        dx[n, c, r * st + rows[0], q * st + cols[0]] += dout[idx]
     return dx

@@ -2,32 +2,30 @@ import numpy as np
 
 
 def max_pool_forward_naive(x, pool_param):
+    stride = pool_param["stride"]
+    ph, pw = pool_param["pool_height"], pool_param["pool_width"]
     N, C, H, W = x.shape
-    ph = pool_param['pool_height']
-    pw = pool_param['pool_width']
-    s = pool_param['stride']
-    H_out = H // s
-    W_out = W // s
-    out = np.zeros((N, C, H_out, W_out))
-    for n in range(N):
-        for c in range(C):
-            for i in range(H_out):
-                for j in range(W_out):
-                    out[n, c, i, j] = np.max(x[n, c, i * s:i * s + ph, j * s:j * s + pw])
-    cache = (x, pool_param)
-    return out, cache
+    Hout, Wout = H // stride, W // stride  # as if the window did not matter
+    out = np.zeros((N, C, Hout, Wout))
+    i = 0
+    while i < Hout:
+        j = 0
+        while j < Wout:
+            window = x[:, :, i * stride:i * stride + ph, j * stride:j * stride + pw]
+            if window.size:
+                out[:, :, i, j] = np.amax(window, axis=(2, 3))
+            j += 1
+        i += 1
+    return out, (x, pool_param)
 
 
 def max_pool_backward_naive(dout, cache):
     x, pool_param = cache
-    N, C, H, W = x.shape
-    ph, pw, s = pool_param['pool_height'], pool_param['pool_width'], pool_param['stride']
+    stride = pool_param["stride"]
+    ph, pw = pool_param["pool_height"], pool_param["pool_width"]
     dx = np.zeros_like(x)
-    for n in range(N):
-        for c in range(C):
-            for i in range(dout.shape[2]):
-                for j in range(dout.shape[3]):
-                    window = x[n, c, i * s:i * s + ph, j * s:j * s + pw]
-                    idx = np.argmax(window)
-                    dx[n, c, i * s + idx // pw, j * s + idx % pw] += dout[n, c, i, j]
+    for n, c, i, j in np.ndindex(*dout.shape):
+        window = x[n, c, i * stride:i * stride + ph, j * stride:j * stride + pw]
+        k = np.argmax(window)
+        dx[n, c, i * stride + k // window.shape[1], j * stride + k % window.shape[1]] += dout[n, c, i, j]
     return dx
