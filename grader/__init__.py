@@ -22,7 +22,7 @@ def grading_version() -> str:
     from grader.definition import builtin
 
     definition = current()
-    return _code_version() + ("" if definition == builtin() else f"+{definition.digest()}")
+    return _code_version() + ("" if definition.root == builtin().root else f"+{definition.digest}")
 
 
 @functools.lru_cache(maxsize=1)

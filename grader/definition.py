@@ -104,8 +104,10 @@ class Definition:
     title: str
     assignments: dict[str, Assignment]
 
+    @functools.cached_property
     def digest(self) -> str:
-        """A digest of every file that decides scores, so a changed definition regrades."""
+        """A digest of every file that decides scores, so a changed definition regrades (read
+        once per process, like the package's own digest)."""
         h = hashlib.sha256(str(self.root).encode())
         for a in self.assignments.values():
             for path in a.files():
