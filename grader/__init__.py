@@ -13,11 +13,20 @@ from pathlib import Path
 __version__ = "0.1.0"
 
 
-@functools.lru_cache(maxsize=1)
 def grading_version() -> str:
     """``__version__`` plus a digest of the code that decides scores (this package and the
-    reference solutions): written into every record, so a changed check regrades a submission on
-    the next run even when nobody bumped the version, and Dask workers must run the same code."""
+    reference solutions, and the course definition in use if it is not the built-in one): written
+    into every record, so a changed check regrades a submission on the next run even when nobody
+    bumped the version, and Dask workers must run the same code."""
+    from grader.assignments import current
+    from grader.definition import builtin
+
+    definition = current()
+    return _code_version() + ("" if definition.root == builtin().root else f"+{definition.digest}")
+
+
+@functools.lru_cache(maxsize=1)
+def _code_version() -> str:
     package = Path(__file__).resolve().parent
     digest = hashlib.sha256()
     files = sorted(package.rglob("*.py")) + sorted((package.parent / "solutions").glob("*.py"))

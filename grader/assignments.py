@@ -1,76 +1,52 @@
-"""The one place assignments are registered.
+"""The assignments of the course definition in use (see :mod:`grader.definition`).
 
-A new assignment needs its notebook folder under ``assignments/``, a reference module under
-``solutions/``, a checks module exposing ``BATTERY`` and a mutants module exposing ``MUTANTS``
-and ``ALTERNATIVES``, plus one entry in :data:`ASSIGNMENTS`.
+By default that is the built-in unit (``assignments/course.toml``); ``use(definition)`` selects
+another for the rest of the process, or for a ``with`` block. :data:`ASSIGNMENTS` is one dict
+updated in place, so modules that imported it see the definition in use.
 """
 
 from __future__ import annotations
 
-import importlib
-from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 
-from grader.paths import ASSIGNMENTS_DIR
+from grader.definition import Assignment, Definition, DefinitionError, builtin, load
 
+__all__ = ["ASSIGNMENTS", "Assignment", "DefinitionError", "UnknownAssignment", "builtin", "current", "get", "use"]
 
-@dataclass(frozen=True)
-class Assignment:
-    """Static description of one assignment."""
-
-    name: str  # nbgrader assignment id, folder name and --assignment value
-    title: str
-    kind: str  # "code" (functions checked by a battery) or "quiz" (answers checked by SymPy)
-    functions: tuple[str, ...] = ()
-    checks_module: str = ""
-    reference_module: str = ""
-    mutants_module: str = ""
-
-    @property
-    def notebook(self) -> Path:
-        """The nbgrader source notebook."""
-        return ASSIGNMENTS_DIR / self.name / f"{self.name}.ipynb"
-
-    def battery(self):
-        """The :class:`grader.checks.base.Battery` of a code assignment."""
-        return importlib.import_module(self.checks_module).BATTERY
-
-    def reference(self) -> ModuleType:
-        return importlib.import_module(self.reference_module)
-
-    def mutants(self) -> ModuleType:
-        return importlib.import_module(self.mutants_module)
-
-
-ASSIGNMENTS: dict[str, Assignment] = {
-    a.name: a
-    for a in (
-        Assignment(
-            name="dropout",
-            title="Inverted dropout",
-            kind="code",
-            functions=("dropout_forward", "dropout_backward"),
-            checks_module="grader.checks.dropout",
-            reference_module="solutions.dropout",
-            mutants_module="solutions.mutants.dropout",
-        ),
-        Assignment(
-            name="conv",
-            title="Naive convolution",
-            kind="code",
-            functions=("conv_forward_naive", "conv_backward_naive"),
-            checks_module="grader.checks.conv",
-            reference_module="solutions.conv",
-            mutants_module="solutions.mutants.conv",
-        ),
-        Assignment(name="quiz", title="Quiz 8: dropout and convolution derivations", kind="quiz"),
-    )
-}
+ASSIGNMENTS: dict[str, Assignment] = {}
+_active: list[Definition] = []
 
 
 class UnknownAssignment(ValueError):
     pass
+
+
+def current() -> Definition:
+    """The definition in use."""
+    return _active[-1]
+
+
+class use:
+    """Grade with ``definition`` (a :class:`Definition` or its folder) from now on; as a context
+    manager, only inside the ``with`` block."""
+
+    def __init__(self, definition: Definition | str | Path) -> None:
+        self.previous = _active[-1] if _active else None
+        new = definition if isinstance(definition, Definition) else load(definition)
+        _set(new)
+
+    def __enter__(self) -> Definition:
+        return current()
+
+    def __exit__(self, *exc) -> None:
+        if self.previous is not None:
+            _set(self.previous)
+
+
+def _set(definition: Definition) -> None:
+    _active[:] = [definition]
+    ASSIGNMENTS.clear()
+    ASSIGNMENTS.update(definition.assignments)
 
 
 def get(name: str) -> Assignment:
@@ -81,3 +57,6 @@ def get(name: str) -> Assignment:
         raise UnknownAssignment(
             f"unknown assignment {name!r}; choose one of: {', '.join(ASSIGNMENTS)}"
         ) from None
+
+
+_set(builtin())

@@ -14,6 +14,7 @@ from typing import Callable
 import numpy as np
 
 from grader.assignments import ASSIGNMENTS, Assignment
+from grader.definition import DefinitionError
 from grader.checks.base import run_battery
 from grader.extract import read_notebook, answers_from_notebook
 from grader.student import InProcessStudent
@@ -25,64 +26,100 @@ def _sandboxed(source: str):
     return SandboxedStudent([("module", source)])
 
 
-def check_code_assignment(assignment: Assignment, repeats: int, say: Callable[[str], None]) -> int:
-    """Return the number of surprises for one code assignment."""
-    battery = assignment.battery()
-    reference = assignment.reference()
-    mutants = assignment.mutants()
+def _full_marks(label: str, source: str, assignment: Assignment, battery, repeats: int, rng, say) -> int:
+    """Surprises (0 or 1) of a variant that must score full marks on every run, sandboxed once."""
     total = sum(c.points for c in battery.checks)
+    failures = []
+    for _ in range(repeats):
+        results = run_battery(battery.checks, InProcessStudent.from_source(source), rng)
+        failures += [f"{r.name}: {r.output}" for r in results if r.status != "passed"]
+    with _sandboxed(source) as student:
+        results = run_battery(battery.checks, student, rng)
+    failures += [f"(sandboxed) {r.name}: {r.output}" for r in results if r.status != "passed"]
+    if failures:
+        say(f"SURPRISE {assignment.name} {label} lost points: {failures[0]}")
+        return 1
+    say(f"ok       {assignment.name} {label}: {total:g}/{total:g} on {repeats} unseeded runs + sandbox")
+    return 0
+
+
+def _mutant(mutant, source: str, assignment: Assignment, battery, repeats: int, rng, say) -> tuple[int, set[str]]:
+    """(surprises, ids of the checks it failed) of a mutant: sandboxed once, then ``repeats - 1``
+    more runs in-process (it is catalogued, trusted code) that must give the same score."""
+    total = sum(c.points for c in battery.checks)
+    try:
+        named = battery.by_id(mutant.caught_by)
+    except KeyError:
+        say(f"SURPRISE {assignment.name} mutant {mutant.name} names unknown check {mutant.caught_by!r}")
+        return 1, set()
+    with _sandboxed(source) as student:
+        runs = [run_battery(battery.checks, student, rng)]
+    runs += [run_battery(battery.checks, InProcessStudent.from_source(source), rng) for _ in range(repeats - 1)]
+    scores = sorted({sum(r.score for r in results) for results in runs})
+    failed = {c.id for results in runs for c, r in zip(battery.checks, results) if r.status != "passed"}
+    score = scores[0]
+    if named.id not in {c.id for c, r in zip(battery.checks, runs[0]) if r.status != "passed"}:
+        say(f"SURPRISE {assignment.name} mutant {mutant.name} passed {mutant.caught_by} ({score:g}/{total:g})")
+        return 1, failed
+    if len(scores) > 1:
+        say(f"SURPRISE {assignment.name} mutant {mutant.name} scored differently on {len(runs)} runs: "
+            f"{', '.join(f'{s:g}' for s in scores)} of {total:g}; make its checks' draws decide it the same way every run")
+        return 1, failed
+    say(f"ok       {assignment.name} mutant {mutant.name}: caught by {mutant.caught_by} ({score:g}/{total:g})")
+    return 0, failed
+
+
+def check_code_assignment(assignment: Assignment, repeats: int, say: Callable[[str], None],
+                          mutant_repeats: int = 3, every_check_caught: bool = True) -> int:
+    """Return the number of surprises for one code assignment (each is said as one line)."""
+    try:
+        battery = assignment.battery()
+        reference = assignment.reference()
+        mutants = assignment.mutants()
+    except DefinitionError as exc:
+        say(f"SURPRISE {assignment.name}: {exc}")
+        return 1
     surprises = 0
     rng = np.random.default_rng()
-
-    correct = [("reference", inspect.getsource(reference))]
-    correct += [(f"alternative {m.name}", m.source(reference)) for m in mutants.ALTERNATIVES]
-    for label, source in correct:
-        failures = []
-        for _ in range(repeats):
-            results = run_battery(battery.checks, InProcessStudent.from_source(source), rng)
-            failures += [f"{r.name}: {r.output}" for r in results if r.status != "passed"]
-        with _sandboxed(source) as student:
-            results = run_battery(battery.checks, student, rng)
-        failures += [f"(sandboxed) {r.name}: {r.output}" for r in results if r.status != "passed"]
-        if failures:
-            surprises += 1
-            say(f"SURPRISE {assignment.name} {label} lost points: {failures[0]}")
-        else:
-            say(f"ok       {assignment.name} {label}: {total:g}/{total:g} on {repeats} unseeded runs + sandbox")
-
-    for mutant in mutants.MUTANTS:
-        try:
-            named = battery.by_id(mutant.caught_by)
-        except KeyError:
-            surprises += 1
-            say(f"SURPRISE {assignment.name} mutant {mutant.name} names unknown check {mutant.caught_by!r}")
-            continue
-        with _sandboxed(mutant.source(reference)) as student:
-            results = run_battery(battery.checks, student, rng)
-        by_name = {r.name: r for r in results}
-        score = sum(r.score for r in results)
-        if by_name[named.name].status == "passed":
-            surprises += 1
-            say(f"SURPRISE {assignment.name} mutant {mutant.name} passed {mutant.caught_by} ({score:g}/{total:g})")
-        else:
-            say(f"ok       {assignment.name} mutant {mutant.name}: caught by {mutant.caught_by} ({score:g}/{total:g})")
+    for problem in getattr(mutants, "problems", []):
+        surprises += 1
+        say(f"SURPRISE {assignment.name} {problem}")
+    reference_source = inspect.getsource(reference)
+    surprises += _full_marks("reference", reference_source, assignment, battery, repeats, rng, say)
+    failed: set[str] = set()
+    for kind, variants in (("alternative", mutants.ALTERNATIVES), ("mutant", mutants.MUTANTS)):
+        for variant in variants:
+            try:
+                source = variant.source(reference)
+            except ValueError as exc:  # an edit the changed reference no longer matches
+                surprises += 1
+                say(f"SURPRISE {assignment.name} {exc}")
+                continue
+            if kind == "alternative":
+                surprises += _full_marks(f"alternative {variant.name}", source, assignment, battery, repeats, rng, say)
+            else:
+                found, caught = _mutant(variant, source, assignment, battery, max(1, mutant_repeats), rng, say)
+                surprises += found
+                failed |= caught
+    if every_check_caught:
+        for check in battery.checks:
+            if check.id not in failed:
+                surprises += 1
+                say(f"SURPRISE {assignment.name} check {check.id} is failed by no mutant; add a mutant it catches")
     return surprises
 
 
-def check_quiz(say: Callable[[str], None]) -> int:
+def check_quiz(say: Callable[[str], None], assignment: Assignment | None = None) -> int:
     """Re-derive the quiz keys and compare them with every typed copy; grade the reference."""
     from grader.quiz import ANSWER_NAMES
     from grader.quiz.grade import grade_answers
     from grader.quiz.keys import check_typed_keys
     from grader.extract import extract_answers
-    from grader.paths import REPO_ROOT
-
+    assignment = assignment or ASSIGNMENTS["quiz"]
     surprises = 0
     typed_sources = {
-        "solutions/quiz.py": extract_answers(REPO_ROOT / "solutions" / "quiz.py", ANSWER_NAMES).answers,
-        "assignments/quiz/quiz.ipynb": answers_from_notebook(
-            read_notebook(ASSIGNMENTS["quiz"].notebook), ANSWER_NAMES
-        ).answers,
+        assignment.reference_path.name: extract_answers(assignment.reference_path, ANSWER_NAMES).answers,
+        assignment.notebook.name: answers_from_notebook(read_notebook(assignment.notebook), ANSWER_NAMES).answers,
     }
     for where, typed in typed_sources.items():
         problems = check_typed_keys(typed)
@@ -98,14 +135,20 @@ def check_quiz(say: Callable[[str], None]) -> int:
     return surprises
 
 
-def check_solutions(repeats: int = 20, say: Callable[[str], None] = print) -> int:
-    """Run every check; return the process exit status (0: no surprises)."""
-    surprises = 0
-    for assignment in ASSIGNMENTS.values():
-        if assignment.kind == "code":
-            surprises += check_code_assignment(assignment, repeats, say)
-        else:
-            surprises += check_quiz(say)
+def check_assignment(assignment: Assignment, repeats: int, say: Callable[[str], None], mutant_repeats: int = 3) -> int:
+    """The surprises of one assignment of any definition (each said as one line)."""
+    if assignment.kind == "code":
+        return check_code_assignment(assignment, repeats, say, mutant_repeats)
+    if assignment.questions_path is not None:  # questions declared as data in the definition
+        from grader.declared_quiz import check_declared_quiz
+
+        return check_declared_quiz(assignment, say)
+    return check_quiz(say, assignment)
+
+
+def check_solutions(repeats: int = 20, say: Callable[[str], None] = print, mutant_repeats: int = 3) -> int:
+    """Check every assignment of the definition in use; return the exit status (0: no surprises)."""
+    surprises = sum(check_assignment(a, repeats, say, mutant_repeats) for a in ASSIGNMENTS.values())
     say(f"{surprises} surprise(s)" if surprises else "all solutions, alternatives, mutants and keys behave as expected")
     sys.stdout.flush()
     return 1 if surprises else 0

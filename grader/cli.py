@@ -178,6 +178,14 @@ def _cmd_check_solutions(args: argparse.Namespace) -> int:
     return check_solutions(repeats=args.repeats)
 
 
+def _cmd_new(args: argparse.Namespace) -> int:
+    from grader.scaffold import new_assignment
+
+    written = new_assignment(Path(args.definition or "."), args.name)
+    print(f"new assignment {args.name}: wrote {', '.join(str(p) for p in written)}")
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from grader.demo import run_demo
 
@@ -332,12 +340,39 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check-solutions", help="references score full marks, mutants lose points, quiz keys re-derived")
     p.add_argument("--repeats", type=int, default=20, help="unseeded runs of each reference (default: 20)")
     p.set_defaults(func=_cmd_check_solutions)
+
+    p = sub.add_parser("new", help="scaffold a new code assignment in a course definition")
+    p.add_argument("name", help="the assignment's name (a Python identifier)")
+    p.set_defaults(func=_cmd_new)
+
+    for p in sub.choices.values():  # every command grades with (or writes into) a course definition
+        p.add_argument("--definition", metavar="DIR", help="course definition folder (default: the built-in unit)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``grader`` console script."""
-    from grader.assignments import UnknownAssignment
+    from grader import assignments
+    from grader.assignments import DefinitionError
+
+    # --definition is read first: the parser's --assignment choices are the definition's.
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("command", nargs="?")
+    pre.add_argument("--definition")
+    known, _ = pre.parse_known_args(argv)
+    if not known.definition or known.command == "new":  # `new` may create the definition
+        return _main(argv)
+    try:
+        selected = assignments.use(known.definition)
+    except DefinitionError as exc:
+        print(f"grader: {exc}", file=sys.stderr)
+        return 2
+    with selected:  # restored afterwards: main may be called in-process (tests, demo)
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
+    from grader.assignments import DefinitionError, UnknownAssignment
     from grader.nbgrader_bridge.commands import NbgraderFailed
     from grader.platforms import PlatformError
     from grader.reports.class_report import ResultsFileError
@@ -345,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (UserError, UnknownAssignment, PlatformError, ResultsFileError, outputs.OutputError) as exc:
+    except (UserError, UnknownAssignment, PlatformError, ResultsFileError, outputs.OutputError, DefinitionError) as exc:
         print(f"grader: {exc}", file=sys.stderr)
         return 2
     except NbgraderFailed as exc:

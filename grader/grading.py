@@ -30,6 +30,10 @@ def content_hash(data: bytes) -> str:
 
 def max_points(assignment: assignments.Assignment) -> float:
     """Total points of an assignment."""
+    if assignment.kind == "quiz" and assignment.questions_path is not None:  # declared in its definition
+        from grader.declared_quiz import questions_of
+
+        return sum(q.points for q in questions_of(assignment))
     if assignment.kind == "quiz":
         from grader.quiz import ANSWER_NAMES
 
@@ -40,6 +44,12 @@ def max_points(assignment: assignments.Assignment) -> float:
 def grade_extracted(extracted: Extracted, assignment: assignments.Assignment, label: str, limits=None) -> SubmissionResult:
     """Grade already-extracted student code or answers."""
     result = SubmissionResult(submission=label, assignment=assignment.name, notes=list(extracted.notes))
+    if assignment.kind == "quiz" and assignment.questions_path is not None:
+        from grader.declared_quiz import grade_declared
+
+        result.tests = grade_declared(assignment, extracted.answers)
+        result.isolation = "not needed: quiz answers are read as text, never executed"
+        return result
     if assignment.kind == "quiz":
         from grader.quiz import ANSWER_NAMES
         from grader.quiz.grade import grade_answers
@@ -88,12 +98,22 @@ def _extract(source: Path | nbformat.NotebookNode, assignment: assignments.Assig
     if assignment.kind == "quiz":
         from grader.quiz import ANSWER_NAMES
 
+        names = ANSWER_NAMES
+        if assignment.questions_path is not None:
+            from grader.declared_quiz import questions_of
+
+            names = tuple(q.name for q in questions_of(assignment))
         if isinstance(source, Path):
-            return extract_answers(source, ANSWER_NAMES)
-        return answers_from_notebook(source, ANSWER_NAMES)
+            return extract_answers(source, names)
+        return answers_from_notebook(source, names)
+    if isinstance(source, Path) and source.suffix != ".ipynb":
+        return extract_code(source, None)  # a .py module: no trusted setup cells to add
+    from grader.notebooks import ensure_notebook  # generated from the definition's prose, if it has some
+
+    notebook = ensure_notebook(assignment)
     if isinstance(source, Path):
-        return extract_code(source, assignment.notebook)
-    return code_from_notebook(source, assignment.notebook)
+        return extract_code(source, notebook)
+    return code_from_notebook(source, notebook)
 
 
 def grade_submission(

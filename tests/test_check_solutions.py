@@ -33,7 +33,8 @@ def test_a_planted_surprise_makes_it_fail(monkeypatch):
     ])
     monkeypatch.setattr(dropout_mutants, "ALTERNATIVES", [Mutant("wrong_but_catalogued_as_correct", "", source_text=wrong)])
     lines: list[str] = []
-    assert check_code_assignment(ASSIGNMENTS["dropout"], 1, lines.append) == 2
+    # one mutant left: the checks it does not fail would be surprises too (tested in test_validation)
+    assert check_code_assignment(ASSIGNMENTS["dropout"], 1, lines.append, every_check_caught=False) == 2
     surprises = [l for l in lines if l.startswith("SURPRISE")]
     assert len(surprises) == 2
     assert any("correct_but_catalogued_as_wrong passed keep_rate_matches_p" in l for l in surprises)

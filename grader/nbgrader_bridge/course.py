@@ -104,13 +104,25 @@ def _list(names: tuple[str, ...]) -> str:
     return "\n".join(f"    {name!r}," for name in names)
 
 
+#: Appended for a course definition other than the built-in one: nbgrader's own process (which
+#: runs our preprocessor) must grade with the same definition as the `grader` command did.
+DEFINITION_LINE = '''
+# The course definition this course grades with (grader release --definition).
+__import__("grader.assignments").assignments.use({root!r})
+'''
+
+
 def config_text() -> str:
-    """The text of the generated ``grader_nbgrader_config.py``."""
-    return CONFIG_TEMPLATE.format(
+    """The text of the generated ``grader_nbgrader_config.py`` (for the course definition in use)."""
+    text = CONFIG_TEMPLATE.format(
         sanitize=_list(SANITIZE_PREPROCESSORS),
         preprocessors=_list(AUTOGRADE_PREPROCESSORS),
         feedback=_list(FEEDBACK_PREPROCESSORS),
     )
+    definition = assignments.current()
+    if definition.root != assignments.builtin().root:
+        text += DEFINITION_LINE.format(root=str(definition.root))
+    return text
 
 
 def instructor_config_text() -> str:
@@ -153,8 +165,10 @@ def gradebook_assignments(db: Path) -> list[str] | None:
 
 def copy_sources(course_dir: Path, names: list[str]) -> None:
     """Copy each assignment's source notebook to ``source/<a>/<a>.ipynb``."""
+    from grader.notebooks import ensure_notebook  # a definition's notebooks may be generated from prose
+
     for name in names:
-        notebook = assignments.get(name).notebook
+        notebook = ensure_notebook(assignments.get(name))
         dest = make_dir(make_dir(course_dir / "source") / name)
         write_bytes(dest / notebook.name, notebook.read_bytes())
 

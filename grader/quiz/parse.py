@@ -18,10 +18,12 @@ Every rejection is an :class:`AnswerError` whose message is written for the stud
 from __future__ import annotations
 
 import ast
+import contextvars
 import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Iterable
 
 import sympy
 
@@ -39,6 +41,9 @@ MAX_DEGREE = 20  # polynomial degree estimate; the quiz's answers have degree <=
 SYMBOLS: dict[str, sympy.Symbol] = {name: sympy.Symbol(name) for name in ALL_SYMBOLS}
 FUNCTIONS = {"floor": sympy.floor, "ceil": sympy.ceiling, "ceiling": sympy.ceiling}
 SYMBOL_SUMMARY = "D, Y, p, dLdH, X11…X33, W11…W22, H, W, HH, WW, pad, stride"
+#: The symbols of a question declared in a course definition while it is parsed (see
+#: :func:`parse_declared`); None: Quiz 8's.
+_DECLARED: contextvars.ContextVar[dict[str, sympy.Symbol] | None] = contextvars.ContextVar("declared", default=None)
 _VOCABULARY = sorted(list(SYMBOLS) + list(FUNCTIONS), key=len, reverse=True)  # longest first
 
 # How symbols are shown in LaTeX ("as understood").
@@ -210,14 +215,17 @@ _TOKEN = re.compile(
 def _split_name(name: str) -> list[str]:
     """``X11W11`` -> ``["X11", "W11"]`` using only known names (longest match first)."""
     parts, i = [], 0
+    declared = _DECLARED.get()
+    vocabulary = sorted([*declared, *FUNCTIONS], key=len, reverse=True) if declared else _VOCABULARY
     while i < len(name):
-        for word in _VOCABULARY:
+        for word in vocabulary:
             if name.startswith(word, i):
                 parts.append(word)
                 i += len(word)
                 break
         else:
-            raise AnswerError(f"{_quote(name)} is not a symbol of this quiz (its symbols: {SYMBOL_SUMMARY})")
+            raise AnswerError(f"{_quote(name)} is not a symbol of this quiz "
+                              f"(its symbols: {', '.join(declared) if declared else SYMBOL_SUMMARY})")
     return parts
 
 
@@ -312,8 +320,8 @@ def _node(node: ast.AST) -> tuple[sympy.Expr, int, int]:
         return _node(node.body)
     if isinstance(node, ast.Constant) and type(node.value) is int:
         return sympy.Integer(node.value), 0, 1
-    if isinstance(node, ast.Name) and node.id in SYMBOLS:
-        return SYMBOLS[node.id], 1, 1
+    if isinstance(node, ast.Name) and node.id in (_DECLARED.get() or SYMBOLS):
+        return (_DECLARED.get() or SYMBOLS)[node.id], 1, 1
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.UAdd, ast.USub)):
         expr, deg, terms = _node(node.operand)
         return (-expr if isinstance(node.op, ast.USub) else expr), deg, terms
@@ -375,3 +383,13 @@ def parse_answer(text: str) -> Parsed:
     refused. Never evaluates the text.
     """
     return build(tokenize(normalise(text)))
+
+
+def parse_declared(text: str, names: Iterable[str]) -> Parsed:
+    """:func:`parse_answer` for a question declared in a course definition: its symbols are
+    ``names`` (identifiers) instead of Quiz 8's."""
+    token = _DECLARED.set({name: sympy.Symbol(name) for name in names})
+    try:
+        return parse_answer(text)
+    finally:
+        _DECLARED.reset(token)

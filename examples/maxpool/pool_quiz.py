@@ -1,0 +1,1 @@
+pool_Hout = r"H_{out} = 1 + \frac{H - pool_height}{stride}"

@@ -1,0 +1,149 @@
+"""Course definitions: the loader's one-sentence errors, selecting a definition, `grader new`."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from grader import assignments
+from grader.cli import main
+from grader.definition import DefinitionError, builtin, load, load_module
+from grader.paths import REPO_ROOT
+
+MAXPOOL = REPO_ROOT / "examples" / "maxpool"
+
+GOOD = '''
+[[assignment]]
+name = "layer"
+functions = ["f"]
+reference = "solution.py"
+checks = "checks.py"
+'''
+
+
+def _definition(tmp_path: Path, toml: str) -> Path:
+    (tmp_path / "solution.py").write_text("def f():\n    return 1\n")
+    (tmp_path / "checks.py").write_text("from grader.checks.base import Battery\nBATTERY = Battery()\n")
+    (tmp_path / "course.toml").write_text(toml)
+    return tmp_path
+
+
+def test_a_definition_loads_its_modules_from_file_paths(tmp_path):
+    definition = load(_definition(tmp_path, GOOD))
+    a = definition.assignments["layer"]
+    assert a.kind == "code" and a.functions == ("f",) and a.title == "layer"
+    assert a.reference().f() == 1 and a.battery().checks == []
+    assert a.notebook == tmp_path.resolve() / "layer" / "layer.ipynb"
+    assert a.mutants().MUTANTS == []
+
+
+@pytest.mark.parametrize("toml, words", [
+    ("[[assignment]\n", "not valid TOML"),
+    ("[course]\ntitle = 'x'\n", "declares no assignment"),
+    (GOOD.replace('name = "layer"', 'name = "my layer"'), "Python identifier"),
+    (GOOD + 'kind = "essay"\n', "kind must be one of code, quiz"),
+    (GOOD.replace('functions = ["f"]', "functions = []"), "needs functions"),
+    (GOOD.replace('reference = "solution.py"\n', ""), "has no 'reference'"),
+    (GOOD.replace("checks.py", "nowhere.py"), "'nowhere.py' does not exist"),
+    (GOOD + 'refrence = "solution.py"\n', "unknown key(s) refrence"),
+    (GOOD + GOOD, "declares assignment 'layer' twice"),
+])
+def test_a_bad_definition_is_one_sentence(tmp_path, toml, words):
+    with pytest.raises(DefinitionError) as info:
+        load(_definition(tmp_path, toml))
+    assert words in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_folder_without_course_toml_is_refused(tmp_path):
+    with pytest.raises(DefinitionError, match="holds no course.toml"):
+        load(tmp_path)
+
+
+def test_a_module_that_fails_to_import_is_one_sentence(tmp_path):
+    _definition(tmp_path, GOOD)
+    (tmp_path / "checks.py").write_text("raise RuntimeError('boom')\n")
+    with pytest.raises(DefinitionError, match="cannot be loaded: RuntimeError: boom"):
+        load(tmp_path).assignments["layer"].battery()
+
+
+def test_the_builtin_unit_is_a_definition_like_any_other():
+    unit = builtin()
+    assert list(unit.assignments) == ["dropout", "conv", "quiz"]
+    conv = unit.assignments["conv"]
+    assert conv.functions == ("conv_forward_naive", "conv_backward_naive")
+    # the existing modules, loaded once under their package names (not a second copy)
+    import grader.checks.conv
+    import solutions.conv
+
+    assert conv.battery() is grader.checks.conv.BATTERY and conv.reference() is solutions.conv
+    assert load_module(conv.checks_path) is grader.checks.conv
+    assert conv.notebook == REPO_ROOT / "assignments" / "conv" / "conv.ipynb"
+
+
+def test_use_selects_a_definition_and_restores_the_previous_one():
+    ours = assignments.ASSIGNMENTS  # modules that imported the dict see the switch
+    with assignments.use(MAXPOOL) as definition:
+        assert list(ours) == ["maxpool", "pool_quiz"] and assignments.current() is definition
+        assert assignments.get("maxpool").functions[0] == "max_pool_forward_naive"
+        with pytest.raises(assignments.UnknownAssignment, match="choose one of: maxpool, pool_quiz"):
+            assignments.get("conv")
+    assert list(ours) == ["dropout", "conv", "quiz"]
+
+
+def test_every_command_takes_definition(capsys):
+    assert main(["grade", "--definition", "no/such/folder", "--assignment", "maxpool", "x.py"]) == 2
+    assert "course definition no/such/folder is not a folder" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:  # the --assignment choices are the definition's
+        main(["grade", "--definition", str(MAXPOOL), "--assignment", "conv", "x.py"])
+    assert exc.value.code == 2 and "invalid choice: 'conv' (choose from 'maxpool', 'pool_quiz')" in capsys.readouterr().err
+    assert list(assignments.ASSIGNMENTS) == ["dropout", "conv", "quiz"]  # main restored the built-in unit
+    from grader.cli import build_parser
+
+    for command, parser in build_parser()._subparsers._group_actions[0].choices.items():
+        assert "--definition" in parser.format_help(), command
+
+
+def test_grader_new_scaffolds_an_assignment_that_passes_its_own_validation(tmp_path, capsys):
+    from grader.check_solutions import check_code_assignment
+
+    assert main(["new", "scale_layer", "--definition", str(tmp_path)]) == 0
+    assert main(["new", "scale_layer", "--definition", str(tmp_path)]) == 2
+    assert "already declares an assignment 'scale_layer'" in capsys.readouterr().err
+    assert main(["new", "second", "--definition", str(tmp_path)]) == 0
+    definition = load(tmp_path)
+    assert list(definition.assignments) == ["scale_layer", "second"]
+    lines: list[str] = []
+    assert check_code_assignment(definition.assignments["second"], 2, lines.append) == 0, lines
+    assert sum(line.startswith("ok       second mutant") for line in lines) == 5
+
+
+def test_a_changed_reference_names_the_mutant_to_update_and_the_run_goes_on(tmp_path):
+    from grader.check_solutions import check_code_assignment
+
+    copy = shutil.copytree(MAXPOOL, tmp_path / "maxpool", ignore=shutil.ignore_patterns("maxpool"))
+    solution = copy / "solution.py"
+    solution.write_text(solution.read_text().replace("hs, ws = i * stride, j * stride", "hs, ws = stride * i, stride * j"))
+    (copy / "mutants.txt").write_text((copy / "mutants.txt").read_text() + "not a line of the table\n")
+    lines: list[str] = []
+    surprises = check_code_assignment(load(copy).assignments["maxpool"], 1, lines.append, mutant_repeats=1)
+    bad = [line for line in lines if line.startswith("SURPRISE")]
+    assert surprises == len(bad) == 2, lines
+    assert any("mutant stride_ignored_backward (mutants.txt line" in line and "no longer occurs" in line for line in bad)
+    assert any("expected 'name | old -> new | check'" in line for line in bad)
+    assert any(line.startswith("ok       maxpool mutant dx_assigned_not_accumulated") for line in lines)
+
+
+def test_a_check_no_mutant_fails_is_a_surprise(tmp_path):
+    from grader.check_solutions import check_code_assignment
+
+    copy = shutil.copytree(MAXPOOL, tmp_path / "maxpool", ignore=shutil.ignore_patterns("maxpool"))
+    table = copy / "mutants.txt"
+    table.write_text("".join(line for line in table.read_text().splitlines(keepends=True)
+                             if line.startswith("average_pooling |")))
+    lines: list[str] = []
+    assert check_code_assignment(load(copy).assignments["maxpool"], 1, lines.append, mutant_repeats=1) == 5
+    uncaught = {line.split()[3] for line in lines if line.startswith("SURPRISE")}
+    assert uncaught == {"output_shape_matches_formula", "output_shape_non_square", "backward_shape_matches_x",
+                        "dx_matches_numeric_gradient", "tied_maxima_share_dout"}

@@ -1,0 +1,156 @@
+"""examples/maxpool grades max-pool implementations it has never seen, written the ways students
+write them (tests/maxpool_students/), through the command line and the nbgrader path."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader import assignments
+from grader.cli import main
+from grader.paths import REPO_ROOT
+
+MAXPOOL = REPO_ROOT / "examples" / "maxpool"
+STUDENTS = Path(__file__).parent / "maxpool_students"
+CHECKS = ("output_shape_matches_formula", "output_shape_non_square", "output_is_the_window_maximum",
+          "windows_move_by_stride", "forward_leaves_inputs_unchanged", "backward_shape_matches_x",
+          "dx_matches_numeric_gradient", "tied_maxima_share_dout")
+
+#: student -> (checks it must fail, check whose message must carry the words, the words)
+EXPECTED = {
+    "four_loops": (set(), None, ""),
+    "mask_first_max": (set(), None, ""),
+    "average_pooling": ({"output_is_the_window_maximum", "windows_move_by_stride", "forward_leaves_inputs_unchanged"},
+                        "output_is_the_window_maximum", "computes the mean of each window (average pooling)"),
+    "running_max_from_zero": ({"output_is_the_window_maximum"}, "output_is_the_window_maximum",
+                              "start a running maximum at -inf, not 0"),
+    "stride_as_window": ({"windows_move_by_stride", "dx_matches_numeric_gradient"}, "windows_move_by_stride",
+                         "starts at row i * stride"),
+    "assigns_dx": ({"dx_matches_numeric_gradient"}, "dx_matches_numeric_gradient", "'=' instead of '+='"),
+    "grad_to_every_tied_max": ({"tied_maxima_share_dout"}, "tied_maxima_share_dout", "must add up to dout once"),
+    "hout_without_window": ({"output_shape_matches_formula", "output_shape_non_square", "windows_move_by_stride"},
+                            "output_shape_matches_formula",
+                            "Hout = 1 + (H - pool_height) // stride"),
+}
+
+
+def _names() -> dict[str, str]:
+    with assignments.use(MAXPOOL):
+        return {c.name: c.id for c in assignments.get("maxpool").battery().checks}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory) -> dict[str, dict]:
+    out = tmp_path_factory.mktemp("maxpool") / "results.jsonl"
+    assert main(["grade", "--definition", str(MAXPOOL), "--assignment", "maxpool", str(STUDENTS),
+                 "--json", str(out), "--jobs", "2"]) == 0
+    ids = _names()
+    records = {}
+    for line in out.read_text().splitlines():
+        record = json.loads(line)
+        records[Path(record["submission"]).stem] = {ids[t["name"]]: t for t in record["tests"]} | {"": record}
+    return records
+
+
+def test_every_sample_student_is_graded(graded):
+    assert sorted(graded) == sorted(EXPECTED)
+    assert sorted(STUDENTS.glob("*.py")) == sorted(STUDENTS / f"{name}.py" for name in EXPECTED)
+
+
+@pytest.mark.parametrize("student", sorted(EXPECTED))
+def test_each_implementation_loses_exactly_the_points_of_what_it_breaks(graded, student):
+    must_fail, where, words = EXPECTED[student]
+    tests = graded[student]
+    failed = {check for check in CHECKS if tests[check]["status"] != "passed"}
+    assert failed == must_fail, {c: tests[c]["output"] for c in failed}
+    record = tests[""]
+    assert record["max_score"] == 10
+    assert record["score"] == pytest.approx(10 - sum(tests[c]["max_score"] for c in must_fail))
+    if where:
+        assert words in tests[where]["output"]
+
+
+def test_the_tied_maxima_rule_is_stated_where_students_read_it():
+    from grader.notebooks import build_notebook
+
+    with assignments.use(MAXPOOL):
+        nb = build_notebook(assignments.get("maxpool"))
+    prose = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "Tied maxima" in prose and "add up to its `dout` exactly once" in prose
+
+
+def test_the_generated_notebook_follows_the_notebook_rules():
+    """Solution cells are the reference's functions verbatim, a setup cell holds its imports, and
+    each autograder cell carries its checks' points and lists them."""
+    import inspect
+
+    from grader.notebooks import build_notebook
+
+    with assignments.use(MAXPOOL):
+        a = assignments.get("maxpool")
+        nb, battery, reference = build_notebook(a), a.battery(), a.reference()
+    meta = [c.metadata["nbgrader"] for c in nb.cells]
+    assert len({m["grade_id"] for m in meta}) == len(meta)
+    solutions = {m["grade_id"]: c.source for m, c in zip(meta, nb.cells) if m["solution"]}
+    assert solutions == {f: inspect.getsource(getattr(reference, f)).strip("\n") for f in a.functions}
+    assert [c.source for m, c in zip(meta, nb.cells) if m["grade_id"] == "setup"] == ["import numpy as np"]
+    graded = {m["grade_id"]: (m["points"], c.source) for m, c in zip(meta, nb.cells) if m["grade"]}
+    assert {k: v[0] for k, v in graded.items()} == battery.groups()
+    for check in battery.checks:
+        assert f"# - {check.name} (" in graded[check.group][1]
+        assert "file=sys.stderr" in graded[check.group][1].split("### BEGIN HIDDEN TESTS")[1]
+
+
+@pytest.mark.e2e
+def test_release_and_autograde_through_nbgrader_give_the_same_scores_as_grade(tmp_path, capsys):
+    from grader.nbgrader_bridge.fill import fill_solutions
+
+    course = tmp_path / "course"
+    assert main(["release", "--course", str(course), "--definition", str(MAXPOOL)]) == 0
+    released = nbformat.read(str(course / "release" / "maxpool" / "maxpool.ipynb"), as_version=4)
+    functions = ("max_pool_forward_naive", "max_pool_backward_naive")
+    quiz = nbformat.read(str(course / "release" / "pool_quiz" / "pool_quiz.ipynb"), as_version=4)
+    for cell in quiz.cells:
+        if cell.metadata["nbgrader"].get("solution"):
+            cell.source = 'pool_Hout = "(H - pool_height) / stride"'  # a named misconception: half a point
+    (course / "submitted" / "four_loops" / "pool_quiz").mkdir(parents=True)
+    nbformat.write(quiz, str(course / "submitted" / "four_loops" / "pool_quiz" / "pool_quiz.ipynb"))
+    for student in ("four_loops", "grad_to_every_tied_max"):
+        folder = course / "submitted" / student / "maxpool"
+        folder.mkdir(parents=True, exist_ok=True)
+        nbformat.write(fill_solutions(released, (STUDENTS / f"{student}.py").read_text(), functions),
+                       str(folder / "maxpool.ipynb"))
+    assert main(["autograde", "--course", str(course), "--definition", str(MAXPOOL)]) == 0
+    rows = [row.split(",") for row in (course / "grades.csv").read_text().splitlines()[1:]]
+    scores = {row[3]: float(row[9]) for row in rows if row[0] == "maxpool"}
+    assert scores == {"four_loops": 10.0, "grad_to_every_tied_max": 9.0}
+    assert [float(row[9]) for row in rows if row[0] == "pool_quiz" and row[3] == "four_loops"] == [0.5]
+    shutil.rmtree(course / "submitted" / "four_loops")
+    capsys.readouterr()
+    assert main(["grade", "--definition", str(MAXPOOL), "--assignment", "maxpool", str(course / "submitted"),
+                 "--json", "-"]) == 0
+    (record,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert record["score"] == 9.0
+
+
+@pytest.mark.parametrize("answer, score, words", [
+    (r"H_{out} = \frac{H - pool_height}{stride} + 1", 1.0, "Right."),
+    ("(H - pool_height) // stride + 1", 1.0, "Right."),
+    ("(H + stride - pool_height) / stride", 1.0, "Right."),
+    ("(H - pool_height) / stride", 0.5, "the first window also counts: add 1"),
+    ("H / stride", 0.0, "the window's height matters"),
+    ("1 + (H - pool_width) / stride", 0.0, "'pool_width' is not a symbol of this quiz (its symbols: H, pool_height, stride)"),
+    ("__import__('os')", 0.0, "Not understood"),
+])
+def test_the_declared_quiz_grades_answers_as_text(tmp_path, capsys, answer, score, words):
+    path = tmp_path / "pool_quiz.py"
+    path.write_text(f"pool_Hout = {answer!r}\n")
+    assert main(["grade", "--definition", str(MAXPOOL), "--assignment", "pool_quiz", str(path), "--json", "-"]) == 0
+    (record,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    (test,) = record["tests"]
+    assert test["name"].startswith("pool_Hout: ") and record["max_score"] == 1.0
+    assert test["score"] == score and words in test["output"], test
