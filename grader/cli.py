@@ -144,7 +144,8 @@ def _cmd_gradescope(args: argparse.Namespace) -> int:
     from grader.platforms.gradescope import build_gradescope_bundle
 
     outputs.check_file(args.output, "zip file")
-    zip_path = build_gradescope_bundle(args.assignment, Path(args.output), hidden_visibility=args.hidden_visibility)
+    zip_path = build_gradescope_bundle(args.assignment, Path(args.output), hidden_visibility=args.hidden_visibility,
+                                       summary=args.summary)
     print(f"Gradescope autograder for {args.assignment}: {zip_path} (upload it under Configure Autograder)")
     return 0
 
@@ -313,6 +314,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--hidden-visibility", default="after_published",
         choices=VISIBILITIES,
         help="when students see the hidden checks' results (default: after_published)",
+    )
+    p.add_argument(
+        "--summary", default="failed", choices=("failed", "score"),
+        help="what students see at once: their total and the names of the failed properties (failed), "
+             "or the total only (score) (default: failed)",
     )
     p.set_defaults(func=_cmd_gradescope)
 

@@ -61,12 +61,39 @@ def grade_extracted(extracted: Extracted, assignment: assignments.Assignment, la
 
     try:
         with SandboxedStudent(extracted.blocks, limits) as student:
-            result.notes += student.load_notes
             result.tests = run_battery(assignment.battery().checks, student, np.random.default_rng())
             result.isolation = student.isolation
+            load_notes = list(student.load_notes)
     except SandboxUnavailable as exc:  # at the start or at a restart after a crash: nothing is scored
         return fault_result(label, assignment.name, str(exc))
+    lead_with_the_cause(result, load_notes)
     return result
+
+
+#: How a check's output starts when the function it calls was never defined (grader.student).
+_MISSING = "does not define a function named"
+#: Exceptions that mean the code imports something the grader does not provide.
+_IMPORT_ERRORS = ("raised ModuleNotFoundError", "raised ImportError")
+
+
+def lead_with_the_cause(result: SubmissionResult, load_notes: list[str]) -> None:
+    """Put what stopped the code first, and not again under every check it broke.
+
+    A syntax error or a failed import (``scipy``, say) in a cell leaves the functions after it
+    undefined, and each check would otherwise say "does not define a function named ...": the
+    load failures become the first notes, and those checks say in a few words that the code did
+    not load. An import that fails only when a function runs gets one note of its own as well.
+    """
+    lead = list(load_notes)
+    if load_notes:
+        for test in result.tests:
+            if test.status == "error" and _MISSING in test.output:
+                test.output = "not checked: your code stopped with an error before defining this function (see the first note)"
+    imports = sorted({t.output for t in result.tests if any(e in t.output for e in _IMPORT_ERRORS)})
+    if imports:
+        lead.append("your code imports a module the grader does not provide (only numpy and Python's standard "
+                    f"library are available): {imports[0][:200]}")
+    result.notes = lead + [n for n in result.notes if n not in lead]
 
 
 def error_result(label: str, assignment: assignments.Assignment, message: str, digest: str = "") -> SubmissionResult:

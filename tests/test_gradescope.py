@@ -106,6 +106,28 @@ def test_results_json_format():
     assert error["score"] == 0 and error["tests"] == [] and "could not be graded: not a notebook" in error["output"]
 
 
+
+def test_students_see_their_total_and_failed_properties_at_once_details_later():
+    result = SubmissionResult(
+        "dropout.py", "dropout",
+        tests=[TestResult("keep rate matches p", 1.0, 1.0, "passed"),
+               TestResult("scales kept units by 1/p", 0.0, 2.0, "failed", "multiplied kept units by 1"),
+               TestResult("test mode is the identity", 0.0, 1.0, "error", "raised KeyError")],
+    )
+    data = gradescope_results(result)
+    lines = data["output"].splitlines()
+    assert "Total: 1 / 4." in lines
+    assert "  - scales kept units by 1/p" in lines and "  - test mode is the identity" in lines
+    assert "keep rate" not in data["output"] and "multiplied" not in data["output"]  # details stay hidden
+    assert {t["visibility"] for t in data["tests"]} == {"after_published"}
+    score_only = gradescope_results(result, summary="score")["output"]
+    assert "Total: 1 / 4." in score_only and "scales kept units" not in score_only
+    # everything visible at once: no summary needed
+    assert "Total" not in gradescope_results(result, hidden_visibility="visible")["output"]
+    with pytest.raises(PlatformError, match="unknown summary"):
+        build_gradescope_bundle("dropout", Path("x.zip"), summary="all")
+
+
 # --- running the bundle's run_autograder (needs the grading engine) --------------------------------
 
 

@@ -8,7 +8,10 @@ calls :func:`run_autograder` below, which finds the student's file under
 ``GRADER_AUTOGRADER_ROOT`` environment variable says otherwise (tests use a temporary folder).
 
 Hidden checks (every battery check unless it is marked ``visible``, and every quiz answer) get
-``"visibility": "after_published"``, so students see them only once grades are published.
+``"visibility": "after_published"``, so students see their details only once grades are
+published. Right after submitting, the student sees the total and, in the top-level output, the
+names of the properties that failed (``summary="failed"``, the default; ``"score"`` shows the
+total only): enough to know what to fix, without the hidden checks' messages.
 """
 
 from __future__ import annotations
@@ -33,6 +36,9 @@ ROOT_ENV = "GRADER_AUTOGRADER_ROOT"
 DEFAULT_ROOT = Path("/autograder")
 HIDDEN_VISIBILITY = "after_published"
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+#: What a student sees at once, before the hidden details are published.
+SUMMARIES = ("failed", "score")
+SUMMARY = "failed"
 
 #: What of the project goes into the bundle (paths relative to the repository root).
 BUNDLE_FILES = ("pyproject.toml", "README.md")
@@ -72,7 +78,7 @@ set -u
 ROOT="${{GRADER_AUTOGRADER_ROOT:-/autograder}}"
 PY="${{GRADER_PYTHON:-/autograder/venv/bin/python}}"
 cd "$ROOT/source"
-exec "$PY" -m grader.platforms.gradescope --assignment {assignment} --hidden-visibility {visibility} --root "$ROOT"
+exec "$PY" -m grader.platforms.gradescope --assignment {assignment} --hidden-visibility {visibility} --summary {summary} --root "$ROOT"
 """
 
 
@@ -94,7 +100,8 @@ def _add(zf: zipfile.ZipFile, name: str, data: bytes, executable: bool = False) 
 
 
 def build_gradescope_bundle(
-    assignment: str, out_zip: Path, hidden_visibility: str = HIDDEN_VISIBILITY, repo_root: Path = REPO_ROOT
+    assignment: str, out_zip: Path, hidden_visibility: str = HIDDEN_VISIBILITY, repo_root: Path = REPO_ROOT,
+    summary: str = SUMMARY,
 ) -> Path:
     """Write the Gradescope autograder zip for ``assignment`` to ``out_zip``; returns its path.
 
@@ -106,13 +113,15 @@ def build_gradescope_bundle(
         raise PlatformError(str(exc)) from None
     if hidden_visibility not in VISIBILITIES:
         raise PlatformError(f"unknown visibility {hidden_visibility!r}; choose one of: {', '.join(VISIBILITIES)}")
+    if summary not in SUMMARIES:
+        raise PlatformError(f"unknown summary {summary!r}; choose one of: {', '.join(SUMMARIES)}")
     if not (repo_root / "pyproject.toml").is_file():
         raise PlatformError(f"{repo_root} is not the project's source folder (no pyproject.toml); build the bundle from a checkout")
     out_zip = Path(out_zip)
     buffer = io.BytesIO()  # built in memory: a zip seeks back, which a device output cannot
     with zipfile.ZipFile(buffer, "w") as zf:
         _add(zf, "setup.sh", SETUP_SH.encode(), executable=True)
-        script = RUN_AUTOGRADER.format(assignment=assignment, visibility=hidden_visibility)
+        script = RUN_AUTOGRADER.format(assignment=assignment, visibility=hidden_visibility, summary=summary)
         _add(zf, "run_autograder", script.encode(), executable=True)
         for path, name in _project_files(repo_root):
             _add(zf, name, path.read_bytes())
@@ -159,12 +168,14 @@ def _visible_check_names(assignment: str) -> set[str]:
 
 def gradescope_results(
     result: SubmissionResult, hidden_visibility: str = HIDDEN_VISIBILITY, visible_names: set[str] | None = None,
-    execution_time: float | None = None,
+    execution_time: float | None = None, summary: str = SUMMARY,
 ) -> dict[str, Any]:
     """A :class:`SubmissionResult` as Gradescope's ``results.json`` object.
 
     Gradescope knows only ``passed``/``failed``: errors and timeouts are ``failed`` with the
-    reason at the start of the output.
+    reason at the start of the output. The top-level output, which the student sees at once,
+    carries the total and (``summary="failed"``) the names of the failed checks when their
+    details are hidden until later.
     """
     visible_names = visible_names or set()
     tests = []
@@ -185,6 +196,14 @@ def gradescope_results(
     if result.status == "error":
         lines.append(f"Your submission could not be graded: {result.message}")
     lines += [f"Note: {note}" for note in result.notes]
+    if result.tests and hidden_visibility != "visible":
+        lines.append(f"Total: {result.score:g} / {result.max_score:g}.")
+        failed = [t.name for t in result.tests if t.status != "passed" and t.name not in visible_names]
+        if summary == "failed" and failed:
+            lines.append("These properties failed (details once grades are published):")
+            lines += [f"  - {name}" for name in failed]
+        elif summary == "failed":
+            lines.append("Every check passed.")
     out: dict[str, Any] = {
         "score": round(result.score, 6),
         "output": "\n".join(lines),
@@ -201,7 +220,9 @@ def autograder_root() -> Path:
     return Path(os.environ.get(ROOT_ENV) or DEFAULT_ROOT)
 
 
-def run_autograder(assignment: str, root: Path | None = None, hidden_visibility: str = HIDDEN_VISIBILITY) -> dict[str, Any]:
+def run_autograder(
+    assignment: str, root: Path | None = None, hidden_visibility: str = HIDDEN_VISIBILITY, summary: str = SUMMARY,
+) -> dict[str, Any]:
     """Grade ``<root>/submission/`` and write ``<root>/results/results.json``; returns its content."""
     from grader.grading import error_result, grade_submission
 
@@ -215,7 +236,8 @@ def run_autograder(assignment: str, root: Path | None = None, hidden_visibility:
             result = grade_submission(path, assignment, label=path.relative_to(submission_dir).as_posix())
         except SubmissionNotFound as exc:
             result = error_result("submission", a, str(exc))
-        data = gradescope_results(result, hidden_visibility, _visible_check_names(assignment), time.monotonic() - start)
+        data = gradescope_results(result, hidden_visibility, _visible_check_names(assignment), time.monotonic() - start,
+                                  summary)
     except Exception:  # a grader fault: still write results, so the student is told something
         import traceback
 
@@ -234,8 +256,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--assignment", required=True, choices=list(assignments.ASSIGNMENTS))
     parser.add_argument("--root", help=f"autograder root (default: ${ROOT_ENV} or {DEFAULT_ROOT})")
     parser.add_argument("--hidden-visibility", default=HIDDEN_VISIBILITY, choices=VISIBILITIES)
+    parser.add_argument("--summary", default=SUMMARY, choices=SUMMARIES)
     args = parser.parse_args(argv)
-    data = run_autograder(args.assignment, Path(args.root) if args.root else None, args.hidden_visibility)
+    data = run_autograder(args.assignment, Path(args.root) if args.root else None, args.hidden_visibility, args.summary)
     print(f"graded: {data['score']:g} points, {len(data['tests'])} tests", file=sys.stderr)
     return 0
 

@@ -253,6 +253,9 @@ def render_feedback(result: SubmissionResult, to_expr: ExprHook | None = None) -
         parts.append(
             f'<p class="notice" id="not-graded">This submission could not be graded: {esc(result.message)}</p>'
         )
+    if result.notes:  # first: a note may say why the checks below failed (code that did not load)
+        items = "".join(f"<li>{esc(n)}</li>" for n in result.notes)
+        parts.append(f'<h2>Notes</h2><ul id="notes">{items}</ul>')
     if result.tests:
         failed = sum(t.status != "passed" for t in result.tests)
         parts.append(
@@ -261,9 +264,6 @@ def render_feedback(result: SubmissionResult, to_expr: ExprHook | None = None) -
             "fix that in your code or answer and submit again.</p>"
         )
         parts.append(checks_table(result.tests, to_expr))
-    if result.notes:
-        items = "".join(f"<li>{esc(n)}</li>" for n in result.notes)
-        parts.append(f'<h2>Notes</h2><ul id="notes">{items}</ul>')
     return page(title, "\n".join(parts))
 
 
