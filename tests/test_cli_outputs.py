@@ -18,7 +18,7 @@ import pytest
 
 import grader.batch
 from grader.cli import main
-from grader.nbgrader_bridge.course import config_text
+from grader.nbgrader_bridge.course import GENERATED_NAME, config_text, instructor_config_text
 from grader.results import SubmissionResult, TestResult
 
 QUIZ = 'forward = "H = D*Y"\n'
@@ -148,7 +148,8 @@ def fake_course(tmp: Path) -> Path:
     assignments, the grader's config): enough to reach the output checks, which come first."""
     course = tmp / "course"
     course.mkdir()
-    (course / "nbgrader_config.py").write_text(config_text())
+    (course / GENERATED_NAME).write_text(config_text())
+    (course / "nbgrader_config.py").write_text(instructor_config_text())
     con = sqlite3.connect(course / "gradebook.db")
     con.executescript("CREATE TABLE assignment (name TEXT); CREATE TABLE student (id TEXT);"
                       "CREATE TABLE submitted_assignment (id TEXT); INSERT INTO assignment VALUES ('quiz');")

@@ -587,7 +587,8 @@ def assert_only_backward_timed_out(checks: list[Check], results) -> None:
     others = [r for c, r in zip(checks, results) if c.group != "test_backward"]
     assert len(backward) == 4 and len(others) == len(checks) - 4
     for r in backward:
-        assert (r.status, r.score, r.output) == ("timeout", 0.0, HANG_MESSAGE), r
+        assert (r.status, r.score) == ("timeout", 0.0), r
+        assert r.output.startswith(HANG_MESSAGE + " (") and "backward pass" in r.output, r  # then the case
     for r in others:
         assert (r.status, r.score) == ("passed", r.max_score), r
         assert r.max_score > 0
