@@ -111,5 +111,5 @@ def test_parse_errors_say_what_was_not_understood():
         parse_answer("q*Y")
     with pytest.raises(AnswerError, match="brackets"):
         parse_answer("(D*Y")
-    with pytest.raises(AnswerError, match=r"\\sqrt"):
-        parse_answer(r"\sqrt{Y}")
+    with pytest.raises(AnswerError, match=r"\\vec"):
+        parse_answer(r"\vec{Y}")
