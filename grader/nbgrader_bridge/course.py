@@ -35,9 +35,32 @@ AUTOGRADE_PREPROCESSORS = (
     "nbgrader.preprocessors.CheckCellMetadata",
 )
 
+#: nbgrader 0.9.6's default ``GenerateAssignment.preprocessors`` with ``ClearSolutions`` replaced:
+#: a quiz answer region is released as ``name = r""``, not a raise (Run All reaches the preview).
+GENERATE_PREPROCESSORS = (
+    "nbgrader.preprocessors.IncludeHeaderFooter",
+    "nbgrader.preprocessors.InstantiateTests",
+    "nbgrader.preprocessors.LockCells",
+    "grader.nbgrader_bridge.answer_stubs.ClearSolutionsKeepAnswerNames",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.CheckCellMetadata",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.SaveCells",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbgrader.preprocessors.ClearMarkScheme",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.CheckCellMetadata",
+)
+
 CONFIG_TEMPLATE = '''\
 # nbgrader configuration written by `grader release`. Run every nbgrader command from this folder.
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
+
+# Release: unanswered quiz answers are released as name = r"" instead of a raise, so Run All
+# reaches the quiz's preview cell; code solutions keep nbgrader's stub.
+c.GenerateAssignment.preprocessors = [
+{generate}
+]
 
 # Sanitizing: duplicated, deleted or garbled nbgrader cells of a submission are restored from the
 # gradebook by grade_id before nbgrader checks them (stock nbgrader stops the whole run instead).
@@ -74,6 +97,7 @@ def _list(names: tuple[str, ...]) -> str:
 def config_text() -> str:
     """The text of the course's ``nbgrader_config.py``."""
     return CONFIG_TEMPLATE.format(
+        generate=_list(GENERATE_PREPROCESSORS),
         sanitize=_list(SANITIZE_PREPROCESSORS),
         preprocessors=_list(AUTOGRADE_PREPROCESSORS),
         feedback=_list(FEEDBACK_PREPROCESSORS),

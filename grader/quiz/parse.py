@@ -250,7 +250,7 @@ def _numpy_calls(text: str, notes: list[str]) -> str:
             return text
         name = m.group(1)
         if name not in _NUMPY_FUNCTIONS:
-            raise AnswerError(f"np.{name} is not understood here: write the answer as a formula, e.g. D*Y for np.multiply(D, Y)")
+            raise AnswerError(f"np.{name} is not understood here: write the answer as a formula, e.g. a*b for np.multiply(a, b)")
         arity, template = _NUMPY_FUNCTIONS[name]
         k = m.end()
         while k < len(text) and text[k] == " ":
