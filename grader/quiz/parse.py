@@ -331,13 +331,13 @@ def read(text: str) -> tuple[str, list[str]]:
     text = _numpy_calls(text, notes)
     text = _substitute(_MATLAB, r"\1", text, "MATLAB's .* ./ .^ were read as * / ^", notes)
     text = _substitute(_CODE_GRADIENT, " dLdH ", text, "dL_dH was read as dL/dH", notes)
+    text = _substitute(_TRAILING, "", text, "the punctuation at the end was ignored", notes)
+    if not text.strip():
+        raise AnswerError("the answer has no formula")
     # A left-hand side (H = ..., dL/dY = ..., E[H] = ...) is allowed and ignored.
     text = _right_hand_side(text, notes)
     if not text.strip():
         raise AnswerError("there is nothing after the '='")
-    text = _substitute(_TRAILING, "", text, "the punctuation at the end was ignored", notes)
-    if not text.strip():
-        raise AnswerError("the answer has no formula")
     if _brace_depth(text) > MAX_NESTING:
         raise AnswerError(f"brackets are nested more than {MAX_NESTING} deep")
     for _ in range(3):  # \mathbf{\text{D}}: fonts inside fonts
