@@ -45,7 +45,8 @@ def test_preview_prints_outside_jupyter(capsys):
 
 @pytest.mark.parametrize("answer", [
     "D*Y/p", "dLdH*D/p", "X11*W11 + X12*W12", "1 + (H + 2*pad - HH)//stride", "ceil((W - WW)/stride)",
-    "Y^2 (1 - p)/p", "Y^2/p - Y^2", "-Y/(2 p^3)",
+    "Y^2 (1 - p)/p", "Y^2/p - Y^2", "-Y/(2 p^3)", "sqrt(Y^2)/p", "(D*Y)^(1/3)", "D*Y/sqrt(p)",
+    "floor(H/stride) + 1",
 ])
 def test_understood_latex_reads_back_as_the_same_expression(answer):
     parsed = parse_answer(answer)

@@ -404,6 +404,12 @@ def tokenize(text: str) -> list[tuple[str, str]]:
                 raise AnswerError(f"numbers are limited to {MAX_NUMBER_DIGITS} digits")
             raw.append(("num", m.group("num")))
         elif m.group("name"):
+            if text[i:].lstrip().startswith("(") and m.group("name") not in FUNCTIONS:
+                try:
+                    _split_name(m.group("name"))
+                except AnswerError:  # Max(...), exp(...): say it is the function that is unknown
+                    raise AnswerError(f"{m.group('name')[:20]}(...) is not a function this quiz knows "
+                                      f"(it knows {', '.join(sorted(FUNCTIONS))})") from None
             raw += [("func" if w in FUNCTIONS else "name", w) for w in _split_name(m.group("name"))]
         else:
             raw.append(("op", m.group("op")))
