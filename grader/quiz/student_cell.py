@@ -29,10 +29,10 @@ HEADER = '''\
 
 LOADER = '''
 def _load_preview():
-    import sys
     import types
+    from sys import modules
     module = types.ModuleType("quiz_preview")
-    sys.modules["quiz_preview"] = module  # dataclasses look their module up there
+    modules["quiz_preview"] = module  # dataclasses look their module up there
     exec(compile(_PREVIEW_SOURCE, "quiz_preview", "exec"), module.__dict__)
     return module.preview
 
