@@ -40,6 +40,12 @@ HOSTILE = [
     ("NFKC expansion", "\ufdfa" * 900),
     ("LaTeX input", r"\input{/etc/passwd}"),
     ("division by zero", "Y/(p - p)"),
+    ("nested roots", "√(" * 25 + "Y" + ")" * 25),
+    ("nested numpy roots", "np.sqrt(" * 29 + "p" + ")" * 29),
+    ("numpy module walk", "np.random.rand(3)"),
+    ("numpy call chain", "np." * 300),
+    ("matrix product", "D @ Y"),
+    ("unknown function", "exp(log(D*Y/p))"),
 ]
 
 

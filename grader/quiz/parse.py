@@ -49,6 +49,7 @@ MAX_TOKENS = 400
 MAX_NESTING = 30  # brackets or braces inside each other
 MAX_AST_DEPTH = 120
 MAX_EXPONENT = 10  # |n| and denominator of any exponent
+MAX_ROOT = 100  # denominator of an exponent once roots of roots combine (sqrt(sqrt(Y)) = Y^(1/4))
 MAX_NUMBER_DIGITS = 30
 MAX_NUMBER_BITS = 4096  # size of any number the answer computes
 MAX_DEGREE = 20  # polynomial degree estimate; the quiz's answers have degree <= 4
@@ -460,6 +461,12 @@ def _bits(number: sympy.Rational) -> int:
     return int(abs(number.p)).bit_length() + int(number.q).bit_length()
 
 
+def _roots_bounded(expr: sympy.Expr) -> sympy.Expr:
+    if any(power.exp.is_Rational and power.exp.q > MAX_ROOT for power in expr.atoms(sympy.Pow)):
+        raise AnswerError(f"roots are limited to degree {MAX_ROOT} (square roots of square roots, ...)")
+    return expr
+
+
 def _checked(expr: sympy.Expr) -> sympy.Expr:
     if expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
         raise AnswerError("the answer divides by zero")
@@ -475,7 +482,7 @@ def _pow(base, exp) -> tuple[sympy.Expr, int, int]:
     if b.is_Rational and _bits(b) * abs(e) > MAX_NUMBER_BITS:
         raise AnswerError("a number in the answer is too large")
     n = int(abs(e.p) // e.q) + 1 if e.q > 1 else abs(e.p)
-    return _checked(b**e), bdeg * n, min(bterms**n, _CAP)
+    return _roots_bounded(_checked(b**e)), bdeg * n, min(bterms**n, _CAP)
 
 
 def _node(node: ast.AST) -> tuple[sympy.Expr, int, int]:
@@ -512,7 +519,7 @@ def _node(node: ast.AST) -> tuple[sympy.Expr, int, int]:
         and not isinstance(node.args[0], ast.Starred)
     ):
         expr, deg, terms = _node(node.args[0])
-        return _checked(FUNCTIONS[node.func.id](expr)), deg, terms
+        return _roots_bounded(_checked(FUNCTIONS[node.func.id](expr))), deg, terms
     # The tokenizer lets nothing else through; this is the second line of defence.
     raise AnswerError("the answer contains something other than numbers, symbols and arithmetic")
 
