@@ -73,6 +73,8 @@ TEMPLATES = {
     "D": "{} ⊙ Y", "Y": "D ⊙ {}", "p": "D Y / {}", "H": "dL/d{} ⊙ D", "L": "∂{}/∂H ⊙ D",
     "X": "{}11 W11", "W": "X11 {}11", "d": "{0}L/{0}H ⊙ D", "∂": "{0}L/{0}H ⊙ D",
     **{str(n): "{} Y" for n in range(10)},
+    # the letters of pad and stride
+    "a": "2 p{}d", "s": "{}tride", "t": "s{}ride", "r": "st{}ide", "i": "str{}de", "e": "strid{}",
 }
 
 
@@ -102,6 +104,20 @@ def test_every_mathematical_alphanumeric_of_every_symbol_is_normalised():
 def test_pasted_partial_derivatives_get_the_point(answer):
     result = grade_answer("backward_inverted", answer)
     assert (result.status, result.score) == ("passed", 1.0), result.output
+
+
+@pytest.mark.parametrize("latex,plain", [
+    (r"\left( D + Y \right) p", "(D + Y) p"),
+    (r"\Bigl( D + Y \Bigr) p", "(D + Y) p"),
+    (r"\left\lfloor \frac{H}{stride} \right\rfloor", "floor(H/stride)"),
+    (r"\left\lceil \frac{H}{stride} \right\rceil", "ceil(H/stride)"),
+    (r"\sqrt[3]{Y}", "Y^(1/3)"),
+    (r"\sqrt{p}", "√p"),
+    (r"\sqrt{p}", "√(p)"),
+    ("D − Y", "D - Y"),
+])
+def test_latex_delimiters_and_roots_read_like_their_plain_forms(latex, plain):
+    assert parse_answer(latex).expr == parse_answer(plain).expr
 
 
 def test_vulgar_fractions_bind_as_numbers():

@@ -44,6 +44,17 @@ def _preview_outputs(nb):
     return text, latex
 
 
+def test_nbgrader_release_uses_the_answer_stubs_and_the_preview_cell(released):
+    from grader.quiz.student_cell import cell_source
+
+    nb = nbformat.read(str(released["quiz"]), as_version=4)
+    sources = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in nb.cells}
+    assert sources["setup"] == cell_source()
+    text = "\n".join(c.source for c in nb.cells)
+    assert re.findall(r'^(\w+) = r""$', text, re.MULTILINE) == list(ANSWER_NAMES)
+    assert "NotImplementedError" not in text and "BEGIN SOLUTION" not in text
+
+
 def test_untouched_quiz_runs_all_to_the_preview(released, tmp_path):
     nb = _run(nbformat.read(str(released["quiz"]), as_version=4), tmp_path)
     text, latex = _preview_outputs(nb)
