@@ -113,6 +113,14 @@ def test_proofs_use_the_domain():
     assert proved_equal(sympy.sqrt(S["p"] ** 2), S["p"])  # p > 0
     assert not proved_equal(sympy.sqrt(S["Y"] ** 2), S["Y"])  # Y real, maybe negative
     assert proved_equal(S["D"] ** 2 * S["Y"], S["D"] * S["Y"])  # D is 0 or 1
-    assert proved_equal(sympy.floor((S["H"] + 2 * S["pad"] - S["HH"]) / S["stride"]) + 1,
-                        1 + (S["H"] + 2 * S["pad"] - S["HH"]) / S["stride"])  # the stride divides
+    size = sympy.floor((S["H"] + 2 * S["pad"] - S["HH"]) / S["stride"]) + 1
+    assert proved_equal(size, 1 + (S["H"] + 2 * S["pad"] - S["HH"]) / S["stride"], "height")  # the stride divides
+    assert not proved_equal(size, 1 + (S["H"] + 2 * S["pad"] - S["HH"]) / S["stride"], "real")
     assert not proved_equal(sympy.floor(S["p"]), 0)  # 0 < p <= 1 is not an assumption: no proof
+    # a size symbol in a real question is just a foreign real variable, not an integer
+    assert not proved_equal(sympy.floor(S["H"]) / S["H"], 1, "real")
+
+
+def test_an_answer_leaning_on_a_foreign_integer_symbol_is_not_accepted():
+    result = grade_answer("forward_inverted", "D*Y/p * floor(H)/H")
+    assert (result.score, result.status) == (0, "failed")  # refuted at a fractional H

@@ -34,7 +34,8 @@ integer), so nothing is accepted by sampling:
   H = HH - 2*pad + stride*k with integers k >= 0, HH >= 1, pad >= 0, stride >= 1);
 * *not equal* only when shown: a point of the domain where both sides are real and differ
   (exactly, or by more than 1e-20 relative in 30-digit arithmetic). The points cover every
-  sign pattern of the real variables (all of them for up to 6 variables, else 64 drawn ones),
+  sign pattern of the real variables (all of them for up to 6 variables, else 64 drawn ones,
+  each value a random fraction),
   both mask values D = 0 and 1 and several p in (0, 1]; for sizes, the grid of small
   realistic tuples (stride 1..3, pad 0..2, kernel 1..3) and 40 random realistic tuples;
 * otherwise *undecided* (:meth:`Comparison.matches` returns ``None``): the student is told
@@ -146,27 +147,34 @@ def _grid_points(names: Iterable[str], rng: random.Random) -> list[Point]:
     return points
 
 
-def _proof_substitutions() -> list[dict[sympy.Symbol, sympy.Expr]]:
-    """The domain as SymPy assumptions, one substitution per mask value (see the docstring)."""
+def _proof_substitutions(domain: str) -> list[dict[sympy.Symbol, sympy.Expr]]:
+    """The domain as SymPy assumptions, one substitution per mask value (see the docstring).
+
+    Sizes are integers (H = HH - 2*pad + stride*k) only in size questions: anywhere else a size
+    symbol is foreign to the question, a real variable like any other.
+    """
     subs: dict[sympy.Symbol, sympy.Expr] = {s: sympy.Symbol(n, real=True) for n, s in SYMBOLS.items()}
     subs[SYMBOLS["p"]] = sympy.Symbol("p", positive=True)
-    stride = sympy.Symbol("stride", integer=True, positive=True)
-    pad = sympy.Symbol("pad", integer=True, nonnegative=True)
-    subs.update({SYMBOLS["stride"]: stride, SYMBOLS["pad"]: pad})
-    for size, kernel, steps in (("H", "HH", "k"), ("W", "WW", "kw")):
-        ksize = sympy.Symbol(kernel, integer=True, positive=True)
-        k = sympy.Symbol(steps, integer=True, nonnegative=True)
-        subs.update({SYMBOLS[kernel]: ksize, SYMBOLS[size]: ksize - 2 * pad + stride * k})
+    if domain != "real":
+        stride = sympy.Symbol("stride", integer=True, positive=True)
+        pad = sympy.Symbol("pad", integer=True, nonnegative=True)
+        subs.update({SYMBOLS["stride"]: stride, SYMBOLS["pad"]: pad})
+        for size, kernel, steps in (("H", "HH", "k"), ("W", "WW", "kw")):
+            ksize = sympy.Symbol(kernel, integer=True, positive=True)
+            k = sympy.Symbol(steps, integer=True, nonnegative=True)
+            subs.update({SYMBOLS[kernel]: ksize, SYMBOLS[size]: ksize - 2 * pad + stride * k})
     return [{**subs, SYMBOLS["D"]: sympy.Integer(d)} for d in (0, 1)]
 
 
-_PROOF_SUBSTITUTIONS = _proof_substitutions()
+_PROOF_SUBSTITUTIONS = {domain: _proof_substitutions(domain) for domain in ("real", "size")}
 
 
-def proved_equal(a: sympy.Expr, b: sympy.Expr) -> bool:
-    """Whether SymPy proves ``a == b`` on the quiz's domain (False: not proved, maybe equal)."""
+def proved_equal(a: sympy.Expr, b: sympy.Expr, domain: str = "real") -> bool:
+    """Whether SymPy proves ``a == b`` on the question's domain (``real`` or a size question's);
+    False means not proved, not necessarily different."""
+    substitutions = _PROOF_SUBSTITUTIONS["real" if domain == "real" else "size"]
     try:
-        return all(sympy.simplify((a - b).xreplace(subs)) == 0 for subs in _PROOF_SUBSTITUTIONS)
+        return all(sympy.simplify((a - b).xreplace(subs)) == 0 for subs in substitutions)
     except Exception:  # SymPy failing on an odd expression proves nothing
         return False
 
@@ -203,7 +211,8 @@ def _witness_points(domain: str, names: Iterable[str], rng: random.Random) -> li
     points = []
     for signs in patterns:
         for _ in range(P_VALUES):
-            base = {s: sympy.Integer(sign * rng.randint(1, 1000)) for s, sign in zip(free, signs)}
+            # non-integer values too, so floor and ceiling of a real variable show what they do
+            base = {s: sympy.Rational(sign * rng.randint(1, 1000), rng.randint(1, 9)) for s, sign in zip(free, signs)}
             base[SYMBOLS["p"]] = sympy.Rational(rng.randint(1, 1000), 1000)
             points += [{**base, SYMBOLS["D"]: sympy.Integer(d)} for d in (0, 1)]
     return points
@@ -220,6 +229,7 @@ class Comparison:
 
     def __init__(self, student: Parsed, domain: str, names: Iterable[str], rng: random.Random) -> None:
         self.student = student
+        self.domain = domain
         self.rational = is_rational(student.expr)
         names = set(names) | set(student.names)
         self.points: list[Point] = []
@@ -276,6 +286,6 @@ class Comparison:
             expected = _real_value(key, point)
             if expected is not None and _differ(value, expected):
                 return False
-        if proved_equal(self.student.expr, key):
+        if proved_equal(self.student.expr, key, self.domain):
             return True
         return None
