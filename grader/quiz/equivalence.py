@@ -1,4 +1,4 @@
-"""Is a student's expression the same function as a key? Decided, never guessed by luck.
+"""Is a student's expression the same function as a key? The same verdict on every run.
 
 Every expression the parser accepts is in one of two classes (:func:`is_rational`):
 
@@ -30,16 +30,17 @@ not hold (``sqrt((D*Y)**2)/p`` equals ``D*Y/p`` wherever Y >= 0, and ``floor(p) 
 integer), so nothing is accepted by sampling:
 
 * *equal* only when proved: ``simplify`` of the difference is 0 with the domain as
-  assumptions (Y, dLdH, X.., W.. real; p > 0; D replaced by 0 and by 1; for sizes
+  assumptions (every variable real; p > 0; D replaced by 0 and by 1; in size questions
   H = HH - 2*pad + stride*k with integers k >= 0, HH >= 1, pad >= 0, stride >= 1);
 * *not equal* only when shown: a point of the domain where both sides are real and differ
   (exactly, or by more than 1e-20 relative in 30-digit arithmetic). The points cover every
-  sign pattern of the real variables (all of them for up to 6 variables, else 64 drawn ones,
-  each value a random fraction),
-  both mask values D = 0 and 1 and several p in (0, 1]; for sizes, the grid of small
-  realistic tuples (stride 1..3, pad 0..2, kernel 1..3) and 40 random realistic tuples;
+  sign pattern of the real variables (all of them for up to 6 variables, else 64 drawn ones;
+  each value a random fraction), both mask values D = 0 and 1 and several p in (0, 1]; for
+  sizes, the grid of small realistic tuples (stride 1..3, pad 0..2, kernel 1..3) and 40
+  random realistic tuples;
 * otherwise *undecided* (:meth:`Comparison.matches` returns ``None``): the student is told
-  the grader cannot decide it and how to write it instead. No verdict rests on chance.
+  the grader cannot decide it and how to write it instead. A proof or a counterexample is
+  certain, so these verdicts carry no error probability at all.
 """
 
 from __future__ import annotations
