@@ -167,12 +167,12 @@ def _brace_depth(text: str) -> int:
     return deepest
 
 
-def _group(text: str, i: int, what: str = r"\frac needs two arguments, as in \frac{1}{p}") -> tuple[str, int]:
+def _group(text: str, i: int) -> tuple[str, int]:
     """The argument of a LaTeX command at ``text[i:]``: a ``{...}`` group or one character."""
     while i < len(text) and text[i] == " ":
         i += 1
     if i >= len(text):
-        raise AnswerError(what)
+        raise AnswerError(r"\frac needs two arguments, as in \frac{1}{p}")
     if text[i] != "{":
         if text[i] == "\\":
             m = _COMMAND.match(text, i)
