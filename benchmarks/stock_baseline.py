@@ -26,6 +26,10 @@ from pathlib import Path
 from typing import Any
 
 HIDDEN = re.compile(r"(### BEGIN HIDDEN TESTS\n).*?(### END HIDDEN TESTS)", re.S)
+# The public checks before it (for students and nbgrader Validate) are left out of the baseline:
+# a failing one zeroes the cell in stock nbgrader, while both graders compared here score a cell
+# by its hidden checks only.
+PUBLIC = re.compile(r"^# Public checks?:.*?(?=^### BEGIN HIDDEN TESTS)", re.S | re.M)
 HERE = Path(__file__).resolve().parent
 
 CONFIG = """\
@@ -65,7 +69,7 @@ def stock_source(notebook_text: str, assignment: str) -> str:
         meta = cell.metadata.get("nbgrader", {})
         if cell.cell_type == "code" and meta.get("grade") and "### BEGIN HIDDEN TESTS" in cell.source:
             call = f"import stock_baseline\nstock_baseline.run_group({assignment!r}, {meta['grade_id']!r}, globals())\n"
-            cell.source = HIDDEN.sub(lambda m: m.group(1) + call + m.group(2), cell.source)
+            cell.source = HIDDEN.sub(lambda m: m.group(1) + call + m.group(2), PUBLIC.sub("", cell.source))
     return nbformat.writes(nb)
 
 

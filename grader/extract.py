@@ -215,10 +215,37 @@ def extract_code(path: Path, source_notebook: Path | None) -> Extracted:
     return code_from_notebook(read_notebook(path), source_notebook)
 
 
-def string_assignments(code: str, names: tuple[str, ...]) -> tuple[dict[str, str], list[str]]:
-    """Answers assigned as string literals (``forward = r"H = D*Y"``), found without executing.
+def _assigned(node: ast.AST) -> list[tuple[str, ast.expr | None]]:
+    """(name, value) pairs a statement assigns: ``a = v``, ``a: str = v``, ``a, b = v, w``."""
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+        return [(node.target.id, node.value)]
+    if not isinstance(node, ast.Assign):
+        return []
+    pairs: list[tuple[str, ast.expr | None]] = []
+    for target in node.targets:
+        if isinstance(target, ast.Name):
+            pairs.append((target.id, node.value))
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            values = node.value.elts if isinstance(node.value, (ast.Tuple, ast.List)) else []
+            same_length = len(values) == len(target.elts)
+            for index, element in enumerate(target.elts):
+                if isinstance(element, ast.Name):
+                    pairs.append((element.id, values[index] if same_length else node.value))
+    return pairs
 
-    Returns (answers, notes). The last assignment to a name wins, as it would when run.
+
+def _squashed(name: str) -> str:
+    return name.lower().replace("_", "")
+
+
+def string_assignments(code: str, names: tuple[str, ...]) -> tuple[dict[str, str], list[str]]:
+    """Answers assigned as string literals, found without executing: ``forward = r"H = D*Y"``,
+    ``forward: str = "..."`` and ``forward, backward = "...", "..."``.
+
+    Returns (answers, notes). The last assignment to a name wins, as it would when run. Whatever
+    else looks like an attempt at an answer gets a note saying why it was not graded: a value
+    that is not a plain string, a name that differs from an answer name only in case or
+    underscores, a string assigned to another name or standing on its own.
     """
     try:
         tree = ast.parse(code)
@@ -226,19 +253,38 @@ def string_assignments(code: str, names: tuple[str, ...]) -> tuple[dict[str, str
         return {}, [f"the answers could not be read: syntax error on line {exc.lineno}: {exc.msg}"]
     answers: dict[str, str] = {}
     notes: list[str] = []
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Assign):
+    near = {_squashed(n): n for n in names}
+    statements = sorted((n for n in ast.walk(tree) if isinstance(n, ast.stmt)), key=lambda n: (n.lineno, n.col_offset))
+    for node in statements:
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            notes.append(f"line {node.lineno}: a string on its own was not graded; assign it to an answer name, "
+                         'e.g. name = r"..."')
             continue
-        for target in node.targets:
-            if isinstance(target, ast.Name) and target.id in names:
-                try:
-                    value = ast.literal_eval(node.value)
-                except ValueError:
-                    value = None
-                if isinstance(value, str):
-                    answers[target.id] = value
-                else:
-                    notes.append(f"{target.id} must be a plain string such as r\"...\"; it was not graded")
+        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and node.target.id in names:
+            notes.append(f"{node.target.id} is changed with {type(node.op).__name__}-assignment; only a plain "
+                         'string assigned with = is graded')
+            continue
+        for name, value in _assigned(node):
+            if name not in names:
+                if _squashed(name) in near:
+                    notes.append(f"{name} is not an answer name (did you mean {near[_squashed(name)]}?); "
+                                 "it was not graded")
+                elif isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    notes.append(f"{name} is not one of the answer names; the string assigned to it was not graded")
+                continue
+            if value is None:
+                notes.append(f"{name} is declared without a value; it was not graded")
+                continue
+            try:
+                literal = ast.literal_eval(value)
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                literal = None
+            if isinstance(literal, str):
+                answers[name] = literal
+                if isinstance(node, ast.AnnAssign):
+                    notes.append(f"{name} was read from the annotated assignment {name}: ... = \"...\"")
+            else:
+                notes.append(f"{name} must be a plain string such as r\"...\"; it was not graded")
     return answers, notes
 
 

@@ -112,3 +112,47 @@ def test_quiz_syntax_error_is_a_note(tmp_path):
     extracted = extract_answers(path, ("forward", "backward"))
     assert extracted.answers == {}
     assert any("syntax error" in n for n in extracted.notes)
+
+
+QUIZ_NAMES = ("forward", "backward", "forward_inverted", "O11")
+
+
+def test_annotated_and_tuple_assignments_are_read_with_a_note():
+    code = 'forward: str = r"H = D*Y"\nbackward, O11 = "dLdH*D", "X11*W11"\n'
+    answers, notes = string_assignments(code, QUIZ_NAMES)
+    assert answers == {"forward": "H = D*Y", "backward": "dLdH*D", "O11": "X11*W11"}
+    assert notes == ['forward was read from the annotated assignment forward: ... = "..."']
+
+
+@pytest.mark.parametrize("code,note", [
+    ('Forward = "D*Y"', "Forward is not an answer name (did you mean forward?)"),
+    ('forward_Inverted = "D*Y/p"', "did you mean forward_inverted?"),
+    ('answer1 = "D*Y"', "answer1 is not one of the answer names; the string assigned to it was not graded"),
+    ('"H = D*Y"', "a string on its own was not graded"),
+    ("forward: str", "forward is declared without a value"),
+    ('forward = ""\nforward += "D*Y"', "forward is changed with Add-assignment"),
+    ("forward: str = 3", "forward must be a plain string"),
+    ("forward, backward = make()", "forward must be a plain string"),
+])
+def test_every_attempt_at_an_answer_gets_a_note(code, note):
+    _, notes = string_assignments(code, QUIZ_NAMES)
+    assert any(note in n for n in notes), notes
+
+
+def test_helper_variables_get_no_note():
+    assert string_assignments("x = 1\nscale = 2 * x\n", QUIZ_NAMES) == ({}, [])
+
+
+def test_the_last_assignment_wins_in_source_order():
+    code = 'forward = "D"\nif True:\n    forward = "D*Y"\nforward: str = "Y*D"\n'
+    assert string_assignments(code, QUIZ_NAMES)[0] == {"forward": "Y*D"}
+
+
+def test_an_annotated_answer_in_a_notebook_is_graded(tmp_path):
+    from grader.quiz.grade import grade_answers
+
+    path = tmp_path / "answers.py"
+    path.write_text('forward_inverted: str = r"H = \\frac{D \\odot Y}{p}"\n', encoding="utf-8")
+    extracted = extract_answers(path, QUIZ_NAMES)
+    result = next(r for r in grade_answers(extracted.answers) if r.name.startswith("forward_inverted:"))
+    assert (result.status, result.score) == ("passed", 1.0)

@@ -45,7 +45,8 @@ def test_preview_prints_outside_jupyter(capsys):
 
 @pytest.mark.parametrize("answer", [
     "D*Y/p", "dLdH*D/p", "X11*W11 + X12*W12", "1 + (H + 2*pad - HH)//stride", "ceil((W - WW)/stride)",
-    "Y^2 (1 - p)/p", "Y^2/p - Y^2", "-Y/(2 p^3)",
+    "Y^2 (1 - p)/p", "Y^2/p - Y^2", "-Y/(2 p^3)", "sqrt(Y^2)/p", "(D*Y)^(1/3)", "D*Y/sqrt(p)",
+    "floor(H/stride) + 1",
 ])
 def test_understood_latex_reads_back_as_the_same_expression(answer):
     parsed = parse_answer(answer)
@@ -54,3 +55,23 @@ def test_understood_latex_reads_back_as_the_same_expression(answer):
 
 def test_understood_expr_returns_none_for_unreadable_latex():
     assert understood_expr(r"\unknown{x}") is None
+
+
+def test_answer_labels_are_mathjax_safe_for_every_answer_name():
+    import re
+
+    from grader.quiz import ANSWER_NAMES
+    from grader.quiz.preview import latex_label
+
+    for name in ANSWER_NAMES:
+        label = latex_label(name)
+        assert label.startswith(r"\mathtt{") and label.endswith("}")
+        assert not re.search(r"(?<!\\)_", label), label  # a bare _ would be a subscript
+        assert label.replace(r"\_", "_")[len(r"\mathtt{"):-1] == name
+
+
+def test_preview_shows_how_it_read_the_answer():
+    text = understood("D*Y = H.", "forward")
+    assert "understood as D*Y" in text
+    assert "note: the punctuation at the end was ignored" in text
+    assert "note: the right-hand side 'H' names what is asked" in text

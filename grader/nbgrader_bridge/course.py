@@ -42,10 +42,33 @@ AUTOGRADE_PREPROCESSORS = (
 #: it loads this file first, so a setting of the instructor's wins and none is ever dropped.
 GENERATED_NAME = "grader_nbgrader_config.py"
 
+#: nbgrader 0.9.6's default ``GenerateAssignment.preprocessors`` with ``ClearSolutions`` replaced:
+#: a quiz answer region is released as ``name = r""``, not a raise (Run All reaches the preview).
+GENERATE_PREPROCESSORS = (
+    "nbgrader.preprocessors.IncludeHeaderFooter",
+    "nbgrader.preprocessors.InstantiateTests",
+    "nbgrader.preprocessors.LockCells",
+    "grader.nbgrader_bridge.answer_stubs.ClearSolutionsKeepAnswerNames",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.CheckCellMetadata",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.SaveCells",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbgrader.preprocessors.ClearMarkScheme",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.CheckCellMetadata",
+)
+
 CONFIG_TEMPLATE = '''\
 # Written by `grader release`, which rewrites it: do not edit. Your own nbgrader settings go in
 # nbgrader_config.py, which loads this file. Run every nbgrader command from this folder.
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
+
+# Release: unanswered quiz answers are released as name = r"" instead of a raise, so Run All
+# reaches the quiz's preview cell; code solutions keep nbgrader's stub.
+c.GenerateAssignment.preprocessors = [
+{generate}
+]
 
 # Sanitizing: duplicated, deleted or garbled nbgrader cells of a submission are restored from the
 # gradebook by grade_id before nbgrader checks them (stock nbgrader stops the whole run instead).
@@ -115,6 +138,7 @@ __import__("grader.assignments").assignments.use({root!r})
 def config_text() -> str:
     """The text of the generated ``grader_nbgrader_config.py`` (for the course definition in use)."""
     text = CONFIG_TEMPLATE.format(
+        generate=_list(GENERATE_PREPROCESSORS),
         sanitize=_list(SANITIZE_PREPROCESSORS),
         preprocessors=_list(AUTOGRADE_PREPROCESSORS),
         feedback=_list(FEEDBACK_PREPROCESSORS),

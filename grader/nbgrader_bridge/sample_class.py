@@ -22,12 +22,14 @@ from pathlib import Path
 
 import nbformat
 
+from grader.nbgrader_bridge.answer_stubs import ANSWER_STUB_PATTERN
 from grader.paths import SAMPLES_DIR
 
 CLASS_DIR = SAMPLES_DIR / "class"
 
 _HEADER = re.compile(r"^# %% (?P<gid>[A-Za-z0-9_\-]+)(?P<cell> cell)?[ \t]*$", re.MULTILINE)
-_PLACEHOLDER = re.compile(r"^(?P<indent>[ \t]*)# YOUR CODE HERE\n[ \t]*raise NotImplementedError\(\)[ \t]*$", re.MULTILINE)
+_PLACEHOLDER = re.compile(r"^(?P<indent>[ \t]*)(?:# YOUR CODE HERE\n[ \t]*raise NotImplementedError\(\)|"
+                          + ANSWER_STUB_PATTERN + r")[ \t]*$", re.MULTILINE)
 
 
 class SampleClassError(ValueError):

@@ -2,7 +2,9 @@
 
 Per answer: parse (:mod:`.parse`), compare with the derived key (:mod:`.equivalence`), then with
 the named misconceptions (:mod:`.misconceptions`), all under a time limit. Never raises on any
-answer text: what cannot be read is an ``error`` result with a message for the student.
+answer text: what cannot be read, and what the grader cannot decide, is an ``error`` result
+with a message for the student. The comparison points are seeded from the answer itself, so
+the same answer gets the same verdict on every run.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import random
 
 from grader.quiz import ANSWER_NAMES, NO_ANSWER
-from grader.quiz.equivalence import Comparison
+from grader.quiz.equivalence import Comparison, seed_for
 from grader.quiz.guard import AnswerTimeout, time_limit
 from grader.quiz.keys import derive_keys
 from grader.quiz.misconceptions import candidates
@@ -27,12 +29,19 @@ def _listing(names) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
+def _seen(parsed: Parsed) -> str:
+    """"Understood as ..." plus how the answer was read where that was not literal."""
+    notes = "".join(f" Note: {note}." for note in parsed.notes)
+    return f"Understood as {parsed.text}.{notes}"
+
+
 def _judge(name: str, parsed: Parsed, rng: random.Random) -> tuple[float, str, str, str]:
     """(score, status, output, misconception label) of an understood answer."""
     question = QUESTIONS[name]
-    seen = f"Understood as {parsed.text}."
+    seen = _seen(parsed)
     comparison = Comparison(parsed, question.domain, question.symbols, rng)
-    if comparison.matches(derive_keys()[name], symbolic=True):
+    verdict = comparison.matches(derive_keys()[name], symbolic=True)
+    if verdict:
         return POINTS, "passed", f"Right. {seen}", ""
     for misconception, exprs in candidates(name):
         if any(comparison.matches(expr) for expr in exprs):
@@ -40,6 +49,12 @@ def _judge(name: str, parsed: Parsed, rng: random.Random) -> tuple[float, str, s
             if misconception.credit:
                 output += f" Partial credit: {misconception.credit * POINTS:g} of {POINTS:g} point."
             return misconception.credit * POINTS, "failed", output, misconception.label
+    if verdict is None:
+        return 0.0, "error", (
+            f"{seen} The grader cannot decide whether this is right: it uses roots, fractional powers "
+            "or floor/ceiling, and SymPy could neither prove it equal to the expected answer nor find "
+            "a value where they differ. Write it without them (every answer of this quiz can be)."
+        ), ""
     output = f"{seen} This is not equivalent to the expected answer (compared symbolically and at random values)."
     foreign = parsed.names - set(question.symbols)
     if foreign:
@@ -49,14 +64,17 @@ def _judge(name: str, parsed: Parsed, rng: random.Random) -> tuple[float, str, s
 
 
 def grade_answer(name: str, answer: object, rng: random.Random | None = None) -> TestResult:
-    """Grade one answer (``None`` when it was not given). Never raises."""
+    """Grade one answer (``None`` when it was not given). Never raises.
+
+    Without ``rng``, the comparison points are seeded from the answer (deterministic verdicts).
+    """
     question = QUESTIONS[name]
     result = TestResult(f"{name}: {question.title}", 0.0, POINTS, "failed", group=question.group)
     if answer is None or (isinstance(answer, str) and not answer.strip()):
         result.output = NO_ANSWER
         return result
-    rng = rng or random.Random()
     try:
+        rng = rng or random.Random(seed_for(name, answer))
         with time_limit(TIME_LIMIT):
             parsed = parse_answer(answer)
             result.understood = parsed.latex
@@ -82,5 +100,4 @@ def grade_answers(answers: dict[str, str]) -> list[TestResult]:
     derive_keys()  # once per process, outside the per-answer time limit
     for name in ANSWER_NAMES:
         candidates(name)
-    rng = random.Random()
-    return [grade_answer(name, answers.get(name), rng) for name in ANSWER_NAMES]
+    return [grade_answer(name, answers.get(name)) for name in ANSWER_NAMES]

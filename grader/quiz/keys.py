@@ -23,7 +23,7 @@ import sympy
 from sympy import stats
 
 from grader.quiz import ANSWER_NAMES
-from grader.quiz.equivalence import Comparison
+from grader.quiz.equivalence import Comparison, seed_for
 from grader.quiz.parse import SYMBOLS, AnswerError, parse_answer
 from grader.quiz.questions import QUESTIONS
 
@@ -152,6 +152,7 @@ def check_typed_keys(typed: dict[str, str]) -> list[str]:
             problems.append(f"{name}: typed key not understood: {exc}")
             continue
         question = QUESTIONS[name]
-        if not Comparison(parsed, question.domain, question.symbols, random.Random()).matches(keys[name], symbolic=True):
+        if not Comparison(parsed, question.domain, question.symbols, random.Random(seed_for(name, typed[name]))).matches(
+                keys[name], symbolic=True):
             problems.append(f"{name}: typed key {parsed.text} disagrees with the derived key {sympy.sstr(keys[name])}")
     return problems

@@ -12,7 +12,24 @@ Three steps, each with one job (after PrairieLearn's ``sympy_utils``):
    checks every node against a whitelist and builds the SymPy expression itself, bounding depth,
    exponents, number sizes and polynomial degree so no answer can make SymPy work for long.
 
-Every rejection is an :class:`AnswerError` whose message is written for the student.
+Every rejection is an :class:`AnswerError` whose message is written for the student; every
+liberty taken in reading an answer (a full stop dropped, sides taken as swapped, ``dL_dH`` read
+as dL/dH, ...) is a note in :attr:`Parsed.notes`, shown with the answer.
+
+Decisions on notations beyond the contract (DESIGN.md), each with a note to the student:
+
+* every operator is accepted in its LaTeX and its Unicode spelling (:data:`LATEX_TO_UNICODE`);
+  Unicode compatibility forms (math italic 𝑌 and 𝜕, bold digits, full-width letters) are
+  NFKC-normalised before anything else;
+* trailing punctuation (``H = D ⊙ Y.``) is dropped;
+* ``dL_dH`` (a code name) is read as dL/dH; other code names are not symbols of the quiz;
+* ``\\begin{equation}``/``align`` wrappers, ``&``, ``\\\\``, ``\\label``/``\\tag`` are dropped;
+  ``\\text{...}`` is read as its content;
+* sides swapped (``D*Y = H``): when the right side is only the name of what is asked and the
+  left side is not, the left side is graded; with several ``=``, the part after the last one;
+* numpy spellings ``np.multiply(a, b)``, ``np.divide``, ``np.sqrt``, ``np.square``,
+  ``np.power``, ``np.floor``, ``np.ceil`` and MATLAB's ``.*`` and ``./`` are read as the
+  arithmetic they compute; ``@`` (matrix product) and other code are refused with a note.
 """
 
 from __future__ import annotations
@@ -21,7 +38,7 @@ import ast
 import contextvars
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Iterable
 
@@ -34,12 +51,13 @@ MAX_TOKENS = 400
 MAX_NESTING = 30  # brackets or braces inside each other
 MAX_AST_DEPTH = 120
 MAX_EXPONENT = 10  # |n| and denominator of any exponent
+MAX_ROOT = 100  # denominator of an exponent once roots of roots combine (sqrt(sqrt(Y)) = Y^(1/4))
 MAX_NUMBER_DIGITS = 30
 MAX_NUMBER_BITS = 4096  # size of any number the answer computes
 MAX_DEGREE = 20  # polynomial degree estimate; the quiz's answers have degree <= 4
 
 SYMBOLS: dict[str, sympy.Symbol] = {name: sympy.Symbol(name) for name in ALL_SYMBOLS}
-FUNCTIONS = {"floor": sympy.floor, "ceil": sympy.ceiling, "ceiling": sympy.ceiling}
+FUNCTIONS = {"floor": sympy.floor, "ceil": sympy.ceiling, "ceiling": sympy.ceiling, "sqrt": sympy.sqrt}
 SYMBOL_SUMMARY = "D, Y, p, dLdH, X11…X33, W11…W22, H, W, HH, WW, pad, stride"
 #: The symbols of a question declared in a course definition while it is parsed (see
 #: :func:`parse_declared`); None: Quiz 8's.
@@ -67,6 +85,7 @@ class Parsed:
     - degree: an upper estimate of its polynomial degree (numerator plus denominator).
     - terms: an upper estimate of the number of terms once expanded.
     - has_floor: whether it uses floor/ceiling (integer division).
+    - notes: how the answer was read where that was not literal (for the student).
     """
 
     expr: sympy.Expr
@@ -74,6 +93,7 @@ class Parsed:
     degree: int
     terms: int
     has_floor: bool
+    notes: tuple[str, ...] = ()
 
     @cached_property
     def text(self) -> str:
@@ -93,29 +113,50 @@ def _quote(fragment: str) -> str:
 
 
 # ---------------------------------------------------------------- step 1: normalise
-_UNICODE = str.maketrans(
-    {
-        "⊙": "*", "∘": "*", "·": "*", "⋅": "*", "×": "*", "∗": "*", "•": "*",
-        "−": "-", "–": "-", "—": "-", "÷": "/",
-        "∂": r"\partial ",
-        "\u00a0": " ", "\u2009": " ", "\u202f": " ", "\u200b": " ",
-        **{chr(0x2080 + d): str(d) for d in range(10)},  # subscript digits
-    }
-)
+#: Every operator the parser knows, as LaTeX command -> the Unicode character that means the same
+#: (both spellings are read alike; tests enumerate this table).
+LATEX_TO_UNICODE: dict[str, str] = {
+    r"\odot": "⊙", r"\circ": "∘", r"\cdot": "⋅", r"\cdotp": "·", r"\centerdot": "·", r"\times": "×",
+    r"\ast": "∗", r"\bullet": "•", r"\otimes": "⊗", r"\div": "÷", r"\partial": "∂", r"\sqrt": "√",
+    r"\lfloor": "⌊", r"\rfloor": "⌋", r"\lceil": "⌈", r"\rceil": "⌉", r"\lbrace": "{", r"\rbrace": "}",
+}
+#: Unicode operators -> their plain-text reading (after NFKC, which maps their compatibility forms).
+UNICODE_TO_TEXT: dict[str, str] = {
+    "⊙": "*", "∘": "*", "·": "*", "⋅": "*", "×": "*", "∗": "*", "•": "*", "⊗": "*",
+    "−": "-", "–": "-", "—": "-", "÷": "/", "⁄": "/", "∕": "/",
+    "⌊": " floor(", "⌋": ") ", "⌈": " ceiling(", "⌉": ") ",
+    "\u00a0": " ", "\u2009": " ", "\u202f": " ", "\u200b": " ",
+}
+_TO_TEXT = str.maketrans(UNICODE_TO_TEXT)
+_LATEX_OPERATOR = re.compile("(?:" + "|".join(re.escape(c) for c in sorted(LATEX_TO_UNICODE, key=len, reverse=True))
+                             + r")(?![A-Za-z])")
 _SUPERSCRIPT = str.maketrans({"⁻": "-", "⁰": "0", "¹": "1", "²": "2", "³": "3", "⁴": "4",
                               "⁵": "5", "⁶": "6", "⁷": "7", "⁸": "8", "⁹": "9"})
 _SUPERSCRIPT_RUN = re.compile("[⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+_WRAPPERS = re.compile(r"\\(?:begin|end)\s*\{\s*[A-Za-z]+\*?\s*\}|\\(?:label|tag)\s*\{[^{}]*\}|\\no(?:number|tag)\b"
+                       r"|\\\\|&")
 _DELIMITERS = re.compile(r"\$|\\\(|\\\)|\\\[|\\\]|\\left\b|\\right\b|\\[bB]igg?[lr]?\b|\\displaystyle\b")
 _SPACING = re.compile(r"\\[,;:!> ]|\\q?quad\b")
 _FONT = re.compile(r"\\(?:mathbf|boldsymbol|bm|mathrm|mathit|mathsf|text|textrm|textit|textbf|operatorname)"
                    r"\s*\{([^{}]*)\}")
 _SUBSCRIPT = re.compile(r"(?<![A-Za-z])([A-Za-z])\s*_\s*(?:\{\s*(\d)\s*,?\s*(\d)\s*\}|(\d)(\d))")
-# dL/dH in every accepted spelling (the font commands are already gone).
+# dL/dH in every accepted spelling (the font commands are already gone, \partial is ∂).
 _GRADIENT = re.compile(
-    r"\\[dt]?frac\s*\{\s*(?:\\partial|d)\s*L\s*\}\s*\{\s*(?:\\partial|d)\s*H\s*\}"
-    r"|(?:\\partial|(?<![A-Za-z])d)\s*L\s*/\s*(?:\\partial|d)\s*H(?![a-z0-9_])"
+    r"\\[dt]?frac\s*\{\s*(?:∂|d)\s*L\s*\}\s*\{\s*(?:∂|d)\s*H\s*\}"
+    r"|(?:∂|(?<![A-Za-z])d)\s*L\s*/\s*(?:∂|d)\s*H(?![a-z0-9_])"
 )
-_OPERATOR_COMMANDS = re.compile(r"\\(?:odot|cdot|times|circ|ast|bullet|otimes)(?![A-Za-z])")
+_CODE_GRADIENT = re.compile(r"(?<![A-Za-z0-9_])dL_dH(?![A-Za-z0-9_])")
+_NUMPY = re.compile(r"(?<![A-Za-z0-9_])(?:np|numpy)\s*\.\s*([A-Za-z_]+)")
+_NUMPY_FUNCTIONS = {  # name -> (number of arguments, template)
+    "multiply": (2, "(({0})*({1}))"), "divide": (2, "(({0})/({1}))"), "true_divide": (2, "(({0})/({1}))"),
+    "power": (2, "(({0})^({1}))"), "square": (1, "(({0})^2)"), "sqrt": (1, "√({0})"),
+    "floor": (1, "floor({0})"), "ceil": (1, "ceiling({0})"),
+}
+_MATLAB = re.compile(r"\.\s*([*/^])")
+# What the left-hand side of an answer names: H, O11, O_{11}, Hout, H_{out}, dL/dY, E[H], Var[H].
+_LABEL = re.compile(r"H|O_?\{?\d,?\d\}?|[HW]_?\{?out\}?|(?:∂|d)L/(?:∂|d)[A-Z]"
+                    r"|\\[dt]?frac\{(?:∂|d)L\}\{(?:∂|d)[A-Z]\}|(?:\\mathbb\{[EV]\}|E|Var|V)[\[(][A-Z][\])]")
+_TRAILING = re.compile(r"\s*[.,;:!][\s.,;:!]*$")
 _FRAC = re.compile(r"\\[dt]?frac(?![A-Za-z])")
 _COMMAND = re.compile(r"\\([A-Za-z]+|.?)")
 
@@ -150,6 +191,17 @@ def _group(text: str, i: int) -> tuple[str, int]:
     raise AnswerError("a '{' is never closed")
 
 
+def _bracketed(text: str, i: int, opening: str = "(") -> tuple[str, int]:
+    """The text inside the brackets opening at ``text[i]`` and the index after them."""
+    closing = {"(": ")", "[": "]", "{": "}"}[opening]
+    depth = 0
+    for j in range(i, len(text)):
+        depth += {opening: 1, closing: -1}.get(text[j], 0)
+        if depth == 0:
+            return text[i + 1:j], j + 1
+    raise AnswerError(f"a '{opening}' is never closed")
+
+
 def _fracs(text: str) -> str:
     """``\\frac{a}{b}`` -> ``((a)/(b))``, innermost arguments included (depth is bounded)."""
     out, i = [], 0
@@ -165,26 +217,131 @@ def _fracs(text: str) -> str:
         i = k
 
 
-def normalise(text: str) -> str:
-    """Rewrite an answer's LaTeX/Unicode notation as plain arithmetic text; drop any LHS.
+_ROOT_OPERAND = re.compile(r"\s*(\d+(?:\.\d+)?|[A-Za-z][A-Za-z0-9]*)")
 
-    ``r"\\frac{\\partial L}{\\partial Y} = \\frac{\\partial L}{\\partial H} \\odot \\frac{D}{p}"``
-    becomes ``" dLdH  *  ((D)/(p))"``. Raises :class:`AnswerError` for what it cannot read.
-    """
+
+def _roots(text: str) -> str:
+    """``√x``, ``√(a)``, ``√{a}`` (``\\sqrt{a}``) and ``√[n]{a}`` -> ``((a)^(1/(n)))``."""
+    out, i = [], 0
+    while True:
+        j = text.find("√", i)
+        if j < 0:
+            out.append(text[i:])
+            return "".join(out)
+        out.append(text[i:j])
+        k = j + 1
+        while k < len(text) and text[k] == " ":
+            k += 1
+        degree = "2"
+        if text.startswith("[", k):
+            degree, k = _bracketed(text, k, "[")
+            while k < len(text) and text[k] == " ":
+                k += 1
+        if text.startswith("(", k) or text.startswith("{", k):
+            operand, k = _bracketed(text, k, text[k])
+        else:
+            m = _ROOT_OPERAND.match(text, k)
+            if not m:
+                raise AnswerError("a square root needs its argument, as in √(Y) or \\sqrt{Y}")
+            operand, k = m.group(1), m.end()
+        out.append(f"(({_roots(operand)})^(1/({degree})))")
+        i = k
+
+
+def _numpy_calls(text: str, notes: list[str]) -> str:
+    """``np.multiply(a, b)`` and friends -> the arithmetic they compute (with a note)."""
+    while True:
+        m = _NUMPY.search(text)
+        if not m:
+            return text
+        name = m.group(1)
+        if name not in _NUMPY_FUNCTIONS:
+            raise AnswerError(f"np.{name} is not understood here: write the answer as a formula, e.g. a*b for np.multiply(a, b)")
+        arity, template = _NUMPY_FUNCTIONS[name]
+        k = m.end()
+        while k < len(text) and text[k] == " ":
+            k += 1
+        if not text.startswith("(", k):
+            raise AnswerError(f"np.{name} must be followed by its arguments in brackets")
+        inside, end = _bracketed(text, k)
+        args, depth, start = [], 0, 0
+        for pos, ch in enumerate(inside):
+            depth += {"(": 1, ")": -1}.get(ch, 0)
+            if ch == "," and depth == 0:
+                args.append(inside[start:pos])
+                start = pos + 1
+        args.append(inside[start:])
+        if len(args) != arity:
+            raise AnswerError(f"np.{name} takes {arity} argument{'s' * (arity > 1)} here, not {len(args)}")
+        note = f"np.{name}(...) was read as the formula it computes"
+        if note not in notes:
+            notes.append(note)
+        text = text[:m.start()] + template.format(*args) + text[end:]
+
+
+def _is_label(side: str) -> bool:
+    bare = re.sub(r"\s+", "", _FONT.sub(r"\1", side))
+    return bool(_LABEL.fullmatch(bare))
+
+
+def _right_hand_side(text: str, notes: list[str]) -> str:
+    """The part of ``text`` that is the answer: after the (last) ``=``, or before it when the
+    sides are swapped (``D*Y = H``: the right side only names what is asked)."""
+    parts = text.split("=")
+    if len(parts) == 1:
+        return text
+    if len(parts) == 2 and parts[0].strip() and _is_label(parts[1]) and not _is_label(parts[0]):
+        notes.append(f"the right-hand side {_quote(parts[1].strip())} names what is asked, so the "
+                     "left-hand side was graded")
+        return parts[0]
+    if len([p for p in parts if p.strip()]) > 2:
+        notes.append("only the part after the last '=' was graded")
+    return parts[-1]
+
+
+def _vulgar_fractions(text: str) -> str:
+    """``½`` -> ``(1/2)``: NFKC would write it as ``1⁄2``, which binds wrongly in ``Y/½``."""
+    return "".join(
+        f"({unicodedata.normalize('NFKC', ch).replace(chr(0x2044), '/')})"
+        if unicodedata.decomposition(ch).startswith("<fraction>") else ch
+        for ch in text
+    )
+
+
+def _substitute(pattern: re.Pattern, replacement: str, text: str, note: str, notes: list[str]) -> str:
+    new = pattern.sub(replacement, text)
+    if new != text and note not in notes:
+        notes.append(note)
+    return new
+
+
+def read(text: str) -> tuple[str, list[str]]:
+    """:func:`normalise` plus the notes on how the answer was read (for the student)."""
+    notes: list[str] = []
     if not isinstance(text, str):
         raise AnswerError(f"the answer must be a string, not {type(text).__name__}")
     if len(text) > MAX_CHARS:
         raise AnswerError(f"the answer is {len(text)} characters long; answers are limited to {MAX_CHARS}")
     text = _SUPERSCRIPT_RUN.sub(lambda m: "^{" + m.group(0).translate(_SUPERSCRIPT) + "}", text)
-    # Compatibility forms (math italic 𝑌, full-width Ｙ) -> plain; superscripts are done above
-    # because NFKC would turn Y² into Y2.
-    text = unicodedata.normalize("NFKC", text.translate(_UNICODE))
+    # Compatibility forms (math italic 𝑌 and 𝜕, bold 𝟏, full-width Ｙ, subscript ₁) -> plain,
+    # before any table is applied; superscripts are done above because NFKC turns Y² into Y2.
+    text = unicodedata.normalize("NFKC", _vulgar_fractions(text))
     if len(text) > 2 * MAX_CHARS:  # a few characters expand a lot under NFKC
         raise AnswerError(f"the answer is too long once its symbols are spelled out (over {2 * MAX_CHARS})")
+    text = _substitute(_WRAPPERS, " ", text, "LaTeX environments, '&' and '\\\\' were ignored", notes)
+    text = _LATEX_OPERATOR.sub(lambda m: LATEX_TO_UNICODE[m.group(0)], text)
     text = _DELIMITERS.sub(" ", text)
     text = _SPACING.sub(" ", text)
+    if "@" in text:
+        raise AnswerError("'@' is the matrix product; the elementwise product is written *, ⊙ or \\odot")
+    text = _numpy_calls(text, notes)
+    text = _substitute(_MATLAB, r"\1", text, "MATLAB's .* ./ .^ were read as * / ^", notes)
+    text = _substitute(_CODE_GRADIENT, " dLdH ", text, "dL_dH was read as dL/dH", notes)
+    text = _substitute(_TRAILING, "", text, "the punctuation at the end was ignored", notes)
+    if not text.strip():
+        raise AnswerError("the answer has no formula")
     # A left-hand side (H = ..., dL/dY = ..., E[H] = ...) is allowed and ignored.
-    text = text.split("=")[-1]
+    text = _right_hand_side(text, notes)
     if not text.strip():
         raise AnswerError("there is nothing after the '='")
     if _brace_depth(text) > MAX_NESTING:
@@ -193,17 +350,27 @@ def normalise(text: str) -> str:
         text = _FONT.sub(r" \1 ", text)
     text = _SUBSCRIPT.sub(lambda m: m.group(1) + "".join(g for g in m.groups()[1:] if g), text)
     text = _GRADIENT.sub(" dLdH ", text)
-    text = _OPERATOR_COMMANDS.sub(" * ", text)
-    text = text.replace(r"\lfloor", " floor(").replace(r"\rfloor", ") ")
-    text = text.replace(r"\lceil", " ceiling(").replace(r"\rceil", ") ")
+    text = _roots(text)
+    text = text.translate(_TO_TEXT)
     text = _fracs(text)
     leftover = _COMMAND.search(text)
     if leftover:
         raise AnswerError(f"the LaTeX command {_quote(leftover.group(0))} is not understood here")
+    if "∂" in text:
+        raise AnswerError("∂ is understood only in dL/dH (∂L/∂H)")
     if "[" in text or "]" in text:
         raise AnswerError("square brackets [ ] are not understood: use round brackets ( ) for grouping")
     text = text.replace("^", "**")
-    return text.translate(str.maketrans("{}", "()"))
+    return text.translate(str.maketrans("{}", "()")), notes
+
+
+def normalise(text: str) -> str:
+    """Rewrite an answer's LaTeX/Unicode notation as plain arithmetic text; drop any LHS.
+
+    ``r"\\frac{\\partial L}{\\partial Y} = \\frac{\\partial L}{\\partial H} \\odot \\frac{D}{p}"``
+    becomes ``" dLdH  *  ((D)/(p))"``. Raises :class:`AnswerError` for what it cannot read.
+    """
+    return read(text)[0]
 
 
 # ---------------------------------------------------------------- step 2: tokenize
@@ -246,6 +413,12 @@ def tokenize(text: str) -> list[tuple[str, str]]:
                 raise AnswerError(f"numbers are limited to {MAX_NUMBER_DIGITS} digits")
             raw.append(("num", m.group("num")))
         elif m.group("name"):
+            if text[i:].lstrip().startswith("(") and m.group("name") not in FUNCTIONS:
+                try:
+                    _split_name(m.group("name"))
+                except AnswerError:  # Max(...), exp(...): say it is the function that is unknown
+                    raise AnswerError(f"{m.group('name')[:20]}(...) is not a function this quiz knows "
+                                      f"(it knows {', '.join(sorted(FUNCTIONS))})") from None
             raw += [("func" if w in FUNCTIONS else "name", w) for w in _split_name(m.group("name"))]
         else:
             raw.append(("op", m.group("op")))
@@ -296,6 +469,12 @@ def _bits(number: sympy.Rational) -> int:
     return int(abs(number.p)).bit_length() + int(number.q).bit_length()
 
 
+def _roots_bounded(expr: sympy.Expr) -> sympy.Expr:
+    if any(power.exp.is_Rational and power.exp.q > MAX_ROOT for power in expr.atoms(sympy.Pow)):
+        raise AnswerError(f"roots are limited to degree {MAX_ROOT} (square roots of square roots, ...)")
+    return expr
+
+
 def _checked(expr: sympy.Expr) -> sympy.Expr:
     if expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
         raise AnswerError("the answer divides by zero")
@@ -311,7 +490,7 @@ def _pow(base, exp) -> tuple[sympy.Expr, int, int]:
     if b.is_Rational and _bits(b) * abs(e) > MAX_NUMBER_BITS:
         raise AnswerError("a number in the answer is too large")
     n = int(abs(e.p) // e.q) + 1 if e.q > 1 else abs(e.p)
-    return _checked(b**e), bdeg * n, min(bterms**n, _CAP)
+    return _roots_bounded(_checked(b**e)), bdeg * n, min(bterms**n, _CAP)
 
 
 def _node(node: ast.AST) -> tuple[sympy.Expr, int, int]:
@@ -348,7 +527,7 @@ def _node(node: ast.AST) -> tuple[sympy.Expr, int, int]:
         and not isinstance(node.args[0], ast.Starred)
     ):
         expr, deg, terms = _node(node.args[0])
-        return _checked(FUNCTIONS[node.func.id](expr)), deg, terms
+        return _roots_bounded(_checked(FUNCTIONS[node.func.id](expr))), deg, terms
     # The tokenizer lets nothing else through; this is the second line of defence.
     raise AnswerError("the answer contains something other than numbers, symbols and arithmetic")
 
@@ -382,7 +561,9 @@ def parse_answer(text: str) -> Parsed:
     Raises :class:`AnswerError` with a student-facing message when it is not understood or is
     refused. Never evaluates the text.
     """
-    return build(tokenize(normalise(text)))
+    normalised, notes = read(text)
+    parsed = build(tokenize(normalised))
+    return replace(parsed, notes=tuple(notes)) if notes else parsed
 
 
 def parse_declared(text: str, names: Iterable[str]) -> Parsed:

@@ -1,11 +1,15 @@
 """Preview for students: how an answer was understood, never whether it is right (STACK's
-validation step), so nobody loses points to a typo in notation."""
+validation step), so nobody loses points to a typo in notation.
+
+This module, :mod:`.parse`, :mod:`.guard` and the questions' symbols are all the released quiz
+notebook embeds (:mod:`.student_cell`): it must not import keys, misconceptions or references.
+"""
 
 from __future__ import annotations
 
 from grader.quiz.guard import AnswerTimeout, time_limit
 from grader.quiz.parse import AnswerError, parse_answer
-from grader.quiz.questions import QUESTIONS
+from grader.quiz.questions import SYMBOLS_OF
 
 
 def _parse(answer: object):
@@ -32,13 +36,20 @@ def understood(answer: object, name: str | None = None) -> str:
         f"  LaTeX: {parsed.latex}",
         f"  symbols found: {', '.join(sorted(parsed.names)) or 'none'}",
     ]
-    question = QUESTIONS.get(name or "")
-    if question is not None:
-        foreign = sorted(parsed.names - set(question.symbols))
+    lines += [f"  note: {note}" for note in parsed.notes]
+    symbols = SYMBOLS_OF.get(name or "")
+    if symbols is not None:
+        foreign = sorted(parsed.names - set(symbols))
         if foreign:
             lines.append(f"  note: {', '.join(foreign)} is not among this question's symbols "
-                         f"({', '.join(question.symbols)})")
+                         f"({', '.join(symbols)})")
     return "\n".join(lines)
+
+
+def latex_label(name: str) -> str:
+    r"""An answer name as LaTeX for MathJax: ``\mathtt{forward\_inverted}`` (a bare ``_`` would
+    start a subscript, and ``\texttt`` is text mode, where MathJax rejects it)."""
+    return r"\mathtt{" + name.replace("\\", "").replace("_", r"\_") + "}"
 
 
 def preview(answer: object, name: str | None = None) -> None:
@@ -54,6 +65,6 @@ def preview(answer: object, name: str | None = None) -> None:
         print(text)
         return
     parsed = _parse(answer)
-    label = rf"\texttt{{{name}}}:\quad " if name else ""
+    label = latex_label(name) + r":\quad " if name else ""
     display(Math(label + parsed.latex))
     print("\n".join(text.splitlines()[2:]))

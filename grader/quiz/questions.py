@@ -49,3 +49,6 @@ QUESTIONS: dict[str, Question] = {
 
 #: Every symbol the quiz knows; anything else in an answer is not understood.
 ALL_SYMBOLS: tuple[str, ...] = tuple(sorted({s for q in QUESTIONS.values() for s in q.symbols}))
+
+#: Each answer's symbols (all the student-side preview needs to know about the questions).
+SYMBOLS_OF: dict[str, tuple[str, ...]] = {q.name: q.symbols for q in QUESTIONS.values()}

@@ -1,0 +1,103 @@
+"""The quiz notebook's preview code: the answer reader as one cell that needs only SymPy.
+
+Students preview their answers on their own machines, where the grader (whose package ships the
+reference solutions and so the answer keys) must not be. The released quiz notebook therefore
+carries the reader itself: :mod:`grader.quiz.guard`, :mod:`grader.quiz.parse` and
+:mod:`grader.quiz.preview`, without docstrings, plus each question's symbols. Nothing here
+imports the keys, the misconceptions or the references; a test searches the released notebook
+for every key and misconception.
+
+``python -m grader.quiz.student_cell`` rewrites the source notebook's setup cell after a change
+to those modules (a test fails until it is run).
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from pathlib import Path
+
+#: The modules embedded, in dependency order.
+MODULES = ("grader.quiz.guard", "grader.quiz.parse", "grader.quiz.preview")
+SETUP_ID = "setup"
+
+HEADER = '''\
+# Quiz preview: preview(answer, name) shows how an answer is read, not whether it is right.
+# Generated from the course grader's answer reader (grader/quiz/guard.py, parse.py, preview.py);
+# it needs only SymPy and holds no answers. Run this cell; you do not need to read it.
+'''
+
+LOADER = '''
+def _load_preview():
+    import types
+    from sys import modules
+    module = types.ModuleType("quiz_preview")
+    modules["quiz_preview"] = module  # dataclasses look their module up there
+    exec(compile(_PREVIEW_SOURCE, "quiz_preview", "exec"), module.__dict__)
+    return module.preview
+
+
+try:
+    preview = _load_preview()
+except ImportError as _missing:  # SymPy is not installed in this environment
+    def preview(answer, name=None, _why=str(_missing)):
+        print(f"{name}: {answer!r} (cannot preview: {_why}; install SymPy with: pip install sympy)")
+'''
+
+
+def _without_docstrings(tree: ast.Module) -> ast.Module:
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                    and isinstance(body[0].value.value, str):
+                node.body = body[1:] or [ast.Pass()]
+    return tree
+
+
+def _module_code(module_name: str) -> str:
+    import importlib
+
+    tree = ast.parse(inspect.getsource(importlib.import_module(module_name)))
+    tree.body = [
+        node for node in tree.body
+        if not (isinstance(node, ast.ImportFrom) and (node.module == "__future__" or (node.module or "").startswith("grader")))
+    ]
+    return ast.unparse(_without_docstrings(tree))
+
+
+def preview_source() -> str:
+    """The preview code as one module's text (what the cell executes)."""
+    from grader.quiz.questions import ALL_SYMBOLS, SYMBOLS_OF
+
+    parts = ["from __future__ import annotations",
+             f"ALL_SYMBOLS = {ALL_SYMBOLS!r}",
+             f"SYMBOLS_OF = {SYMBOLS_OF!r}"]
+    parts += [_module_code(name) for name in MODULES]
+    return "\n".join(parts) + "\n"
+
+
+def cell_source() -> str:
+    """The source of the quiz notebook's setup cell."""
+    source = preview_source()
+    if "'''" in source:  # the cell quotes the code with '''
+        raise ValueError("the preview code contains ''' and cannot be embedded as it is")
+    return HEADER + "_PREVIEW_SOURCE = r'''\n" + source + "'''\n" + LOADER
+
+
+def write_notebook(path: Path) -> None:
+    """Replace the setup cell of the quiz notebook at ``path`` with :func:`cell_source`."""
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == SETUP_ID)
+    cell.source = cell_source()
+    cell.metadata.setdefault("jupyter", {})["source_hidden"] = True  # collapsed in JupyterLab
+    nbformat.write(nb, str(path))
+
+
+if __name__ == "__main__":
+    from grader.assignments import ASSIGNMENTS
+
+    write_notebook(ASSIGNMENTS["quiz"].notebook)
+    print(f"wrote the preview cell of {ASSIGNMENTS['quiz'].notebook}")
