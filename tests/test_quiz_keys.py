@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import sympy
 
@@ -111,11 +113,12 @@ WRONG_TYPED_KEYS = [
 
 
 @pytest.mark.parametrize("where,right,wrong,answer", WRONG_TYPED_KEYS, ids=[f"{w.split('/')[-1]}-{a}" for w, _, _, a in WRONG_TYPED_KEYS])
-def test_check_solutions_quiz_reports_a_wrong_typed_key(where, right, wrong, answer, tmp_path, monkeypatch):
-    """check_quiz reads solutions/quiz.py under REPO_ROOT and the notebook under ASSIGNMENTS_DIR:
+def test_check_solutions_quiz_reports_a_wrong_typed_key(where, right, wrong, answer, tmp_path):
+    """check_quiz reads the quiz's reference solution and notebook where its definition says:
     point both at a temporary copy of the project's files, with one key changed in one of them."""
-    import grader.assignments
-    import grader.paths
+    import dataclasses
+
+    from grader.assignments import ASSIGNMENTS
     from grader.check_solutions import check_quiz
 
     for rel in ("solutions/quiz.py", "assignments/quiz/quiz.ipynb"):
@@ -126,14 +129,15 @@ def test_check_solutions_quiz_reports_a_wrong_typed_key(where, right, wrong, ans
     encode = (lambda s: s.replace('"', '\\"')) if where.endswith(".ipynb") else (lambda s: s)
     assert original.count(encode(right)) == 1
     (tmp_path / where).write_text(original.replace(encode(right), encode(wrong)), encoding="utf-8")
-    monkeypatch.setattr(grader.paths, "REPO_ROOT", tmp_path)
-    monkeypatch.setattr(grader.assignments, "ASSIGNMENTS_DIR", tmp_path / "assignments")
+    copy = dataclasses.replace(ASSIGNMENTS["quiz"], reference_path=tmp_path / "solutions/quiz.py",
+                               notebook_path=tmp_path / "assignments/quiz/quiz.ipynb")
 
     lines: list[str] = []
-    assert check_quiz(lines.append) == 1, lines
+    assert check_quiz(lines.append, copy) == 1, lines
     surprises = [line for line in lines if line.startswith("SURPRISE")]
-    assert len(surprises) == 1 and f"quiz keys in {where}:" in surprises[0], lines
-    problems = surprises[0].split(f"quiz keys in {where}: ", 1)[1].split("; ")
+    named = Path(where).name  # the file the definition names, here the temporary copy
+    assert len(surprises) == 1 and f"quiz keys in {named}:" in surprises[0], lines
+    problems = surprises[0].split(f"quiz keys in {named}: ", 1)[1].split("; ")
     assert all(problem.startswith(f"{answer}: ") for problem in problems), problems  # the changed answer, only
     assert any("disagrees with the derived key" in problem for problem in problems), problems
     assert sum(line.startswith("ok ") for line in lines) == 1  # the other copy still agrees

@@ -37,7 +37,7 @@ def test_setup_cell_is_the_generated_preview_code():
 
 
 def test_preview_code_imports_only_the_standard_library_sympy_and_ipython():
-    allowed = {"__future__", "ast", "re", "unicodedata", "dataclasses", "functools", "signal", "threading",
+    allowed = {"__future__", "ast", "contextvars", "re", "unicodedata", "dataclasses", "functools", "signal", "threading",
                "time", "contextlib", "typing", "sympy", "IPython", "IPython.display"}
     imported = set()
     for node in ast.walk(ast.parse(preview_source())):
