@@ -18,7 +18,8 @@ import pytest
 
 from grader.cli import main
 from grader.paths import REPO_ROOT
-from quiz_unseen_answers import UNSEEN
+from grader.quiz.grade import grade_answer
+from quiz_unseen_answers import NOT_UNDERSTOOD, UNSEEN
 
 
 def _files(folder: Path) -> dict[tuple[str, str], tuple[str, str, bool]]:
@@ -115,3 +116,9 @@ def test_unseen_answers_in_a_released_quiz_notebook(tmp_path):
             assert all(t["status"] == "passed" for t in tests), [t["output"] for t in tests if t["status"] != "passed"]
         else:
             assert all(t["score"] < t["max_score"] for t in tests), [t["output"] for t in tests if t["score"]]
+
+
+@pytest.mark.parametrize("name,text", NOT_UNDERSTOOD)
+def test_undefined_notations_are_not_understood_never_judged(name, text):
+    result = grade_answer(name, text)
+    assert result.status == "error" and result.score == 0 and result.output.startswith("Not understood"), result.output
