@@ -82,3 +82,26 @@ def test_even_stride_assumptions_lose_only_the_rounding_check(graded):
     for student in ("right_im2col_loops_rounded_size", "right_tensordot_over_filters"):
         record = records[student][""]
         assert record["max_score"] - record["score"] == pytest.approx(rounding.points)
+
+
+@pytest.mark.parametrize("assignment,mutant,check,words", [
+    ("dropout", "test_mode_scales_by_p", "test_mode_is_identity", "multiplied by p (vanilla dropout's test time"),
+    ("dropout", "dropout_in_test_mode", "test_mode_is_identity", "dropped units"),
+    ("dropout", "backward_test_mode_scales", "backward_test_mode_is_identity", "multiplied by p"),
+    ("conv", "bias_of_first_filter", "forward_computes_cross_correlation", "the bias is not"),
+    ("conv", "missing_bias", "forward_computes_cross_correlation", "off by the bias"),
+])
+def test_messages_name_what_the_code_did(assignment, mutant, check, words):
+    """The cause a message gives fits the observation (issue 15): a test mode that divides by p is
+    not told it multiplies by p, a bias added C times is not told the windows are wrong."""
+    import importlib
+
+    from grader.checks.base import run_battery
+    from grader.student import InProcessStudent
+
+    battery = assignments.get(assignment).battery().checks
+    catalogue = importlib.import_module(f"solutions.mutants.{assignment}")
+    reference = importlib.import_module(f"solutions.{assignment}")
+    source = next(m for m in catalogue.MUTANTS if m.name == mutant).source(reference)
+    results = dict(zip((c.id for c in battery), run_battery(battery, InProcessStudent.from_source(source))))
+    assert results[check].status == "failed" and words in results[check].output, results[check].output
