@@ -324,6 +324,10 @@ FLIPPED = (
     "deep-learning library, uses cross-correlation: multiply each window by w[f] as it is, unflipped."
 )
 NO_BIAS = f"{FORWARD} output values are off by the bias {{case}}: add b[f] to every output of filter f."
+WRONG_BIAS = (
+    f"{FORWARD} output values are the cross-correlation plus a wrong constant {{case}}: the sums over "
+    "the windows are right, the bias is not; add b[f], once, to every output of filter f."
+)
 BORDER = (
     f"{FORWARD} output values are right in the middle but wrong near the border {{case}}: pad the "
     "input with pad zeros on all four sides (np.pad with mode='constant')."
@@ -334,8 +338,15 @@ WRONG_PADDING = (
     f"{FORWARD} output values are wrong with padding {{case}} {APART}: pad the input with pad zeros on "
     "all four sides (np.pad with mode='constant'), then slide the windows over the padded input."
 )
+#: The stride and inputs-unchanged checks also judge apart from the amount of padding (pad 0 is
+#: still graded by the cross-correlation check, pad > 0 by the padding check): a padding bug that
+#: shows at pad 0 too (np.pad with pad + 1) is one bug, charged there, not again here.
+APART_PADDING = (
+    "(judged apart from the bias, the filter's orientation and the amount of zero padding, which the "
+    "cross-correlation and padding checks grade)"
+)
 WRONG_STRIDE = (
-    f"{FORWARD} output values are wrong with stride {{case}} {APART}: window (i, j) starts at row "
+    f"{FORWARD} output values are wrong with stride {{case}} {APART_PADDING}: window (i, j) starts at row "
     "i*stride and column j*stride of the padded input."
 )
 
@@ -347,6 +358,8 @@ def _diagnose(out: np.ndarray, x: np.ndarray, w: np.ndarray, b: np.ndarray, case
         return FLIPPED.format(case=case.describe())
     if rel_error(out, reference_forward(x, w, np.zeros_like(b), pad, stride)) < RTOL:
         return NO_BIAS.format(case=case.describe())
+    if rel_error(_centred(out), _centred(reference_forward(x, w, np.zeros_like(b), pad, stride))) <= RTOL:
+        return WRONG_BIAS.format(case=case.describe())  # b[n], b[0], b added once per channel, ...
     return WRONG_VALUES.format(case=case.describe())
 
 
@@ -356,15 +369,24 @@ def _centred(out: np.ndarray) -> np.ndarray:
     return out - out.mean(axis=(2, 3), keepdims=True)
 
 
-def _convolves(out: np.ndarray, x: np.ndarray, w: np.ndarray, case: Case) -> bool:
+def _convolves(out: np.ndarray, x: np.ndarray, w: np.ndarray, case: Case, any_padding: bool = False) -> bool:
     """Is ``out`` a cross-correlation of the zero-padded ``x`` with ``w``, or with ``w`` flipped,
     at the case's pad and stride, whatever its bias? (What the padding, stride and inputs-unchanged
-    checks need: bias and orientation are graded by the cross-correlation check alone.)"""
+    checks need: bias and orientation are graded by the cross-correlation check alone.)
+
+    With ``any_padding``, also when ``x`` padded with up to two zeros more than the case's pad
+    gives ``out`` as the top-left corner of its output (the stride and inputs-unchanged checks:
+    the amount of padding is graded elsewhere).
+    """
     zero = np.zeros(w.shape[0])
-    return any(
-        rel_error(_centred(out), _centred(reference_forward(x, kernel, zero, case.pad, case.stride))) <= RTOL
-        for kernel in (w, w[:, :, ::-1, ::-1])
-    )
+    rows, cols = out.shape[2:]
+    for q in range(case.pad, case.pad + 3) if any_padding else (case.pad,):
+        for kernel in (w, w[:, :, ::-1, ::-1]):
+            ref = reference_forward(x, kernel, zero, q, case.stride)
+            if ref.shape[2] >= rows and ref.shape[3] >= cols and \
+                    rel_error(_centred(out), _centred(ref[:, :, :rows, :cols])) <= RTOL:
+                return True
+    return False
 
 
 def _interior_convolves(out: np.ndarray, x: np.ndarray, w: np.ndarray, case: Case) -> bool:
@@ -414,10 +436,10 @@ def forward_zero_pads_every_side(rng: np.random.Generator) -> Steps:
 
 @BATTERY.check("windows move by stride", 0.75, "test_forward_values")
 def forward_applies_stride(rng: np.random.Generator) -> Steps:
-    """Stride 2 with overlapping windows and stride 3, at pad 0. Judged apart from the bias and the
-    filter's orientation (:func:`_convolves`)."""
+    """Stride 2 with overlapping windows and stride 3, at pad 0. Judged apart from the bias, the
+    filter's orientation and the amount of padding (:func:`_convolves` with ``any_padding``)."""
     for case, (x, w, _, _), out in (yield from _forward_outputs(rng, STRIDE_CASES)):
-        if not _convolves(out, x, w, case):
+        if not _convolves(out, x, w, case, any_padding=True):
             raise CheckFailed(WRONG_STRIDE.format(case=case.describe()))
 
 
@@ -426,7 +448,8 @@ def forward_leaves_inputs_unchanged(rng: np.random.Generator) -> Steps:
     """x, w, b and conv_param must be the same after the call (the caller still owns them).
 
     Only a forward pass that really convolves earns this (a stub changes nothing either), judged
-    like the padding check, apart from the bias and the filter's orientation, at pad 0 and stride 1.
+    like the stride check, apart from the bias, the filter's orientation and the amount of padding,
+    at pad 0 and stride 1.
     """
     case = UNCHANGED_CASE
     x, w, b, param = case.draw(rng)
@@ -445,10 +468,10 @@ def forward_leaves_inputs_unchanged(rng: np.random.Generator) -> Steps:
         )
     _check_out_shape(out, case)
     _finite(FORWARD, "out", out, case)
-    if not _convolves(out, x, w, case):
+    if not _convolves(out, x, w, case, any_padding=True):
         raise CheckFailed(
             f"{FORWARD} leaves its inputs unchanged, but this only counts once its output is a "
-            f"convolution of x with w (bias aside) {case.describe()}; see the known-answer tests"
+            f"convolution of x with w (bias and padding aside) {case.describe()}; see the known-answer tests"
         )
 
 

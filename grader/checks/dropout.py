@@ -454,15 +454,34 @@ def keep_all_when_p_is_1(rng: np.random.Generator) -> Steps:
 # ----------------------------------------------------------------------------------------------
 
 
+def _test_mode_change(got: np.ndarray, given: np.ndarray, p: float) -> str:
+    """What test mode did instead of the identity, in words that fit it (``got`` has ``given``'s
+    shape; ``given`` has no zeros): the usual causes differ for p, 1/p and dropped units."""
+    if np.any(got == 0):
+        return "dropped units (apply the mask in train mode only)"
+    ratio = got.astype(np.float64) / given
+    scale = float(np.median(ratio))
+    if not _close(ratio, scale):
+        return "changed the values by different factors"
+    for factor, words in ((p, "multiplied by p (vanilla dropout's test time; inverted dropout has none)"),
+                          (1 / p, "divided by p (the 1/p belongs to train mode only)"),
+                          (1 / (1 - p), "divided by 1 - p (the 1/p belongs to train mode only)"),
+                          (1 - p, "multiplied by 1 - p")):
+        if _close(scale, factor):
+            return words
+    return f"multiplied by {scale:.4g}"
+
+
 @BATTERY.check("test mode returns the input unchanged", 0.5, "test_test_mode")
 def test_mode_is_identity(rng: np.random.Generator) -> Steps:
     """Inverted dropout does all its scaling in train mode, so test mode is the identity."""
     x = _signed(rng, (40, 50))
-    out, _ = forward_reply((yield forward_call(x, _param(0.3, "test"))), x.shape, _param(0.3, "test"))
+    param = _param(0.3, "test")
+    out, _ = forward_reply((yield forward_call(x, param)), x.shape, param)
     if not _close(out, x):
         raise CheckFailed(
-            "test mode should return x unchanged: inverted dropout already rescales in train mode, so "
-            "test mode neither drops units nor multiplies by p"
+            f"test mode should return x unchanged {_case(param, x.shape)}, but it {_test_mode_change(out, x, param['p'])}: "
+            "inverted dropout already rescales in train mode, so test mode is the identity"
         )
 
 
@@ -671,8 +690,12 @@ def backward_test_mode_is_identity(rng: np.random.Generator) -> Steps:
     dout = _signed(rng, (30, 40))
     param = _param(0.3, "test")
     _, cache = forward_reply((yield forward_call(x, param, cache=True)), x.shape, param)
-    if not _close(backward_reply((yield backward_call(dout, cache)), dout.shape, param), dout):
-        raise CheckFailed(f"in test mode, {BACKWARD} should return dout unchanged (test mode is the identity)")
+    dx = backward_reply((yield backward_call(dout, cache)), dout.shape, param)
+    if not _close(dx, dout):
+        raise CheckFailed(
+            f"in test mode, {BACKWARD} should return dout unchanged {_case(param, x.shape, 'backward')}, but it "
+            f"{_test_mode_change(dx, dout, param['p'])} (test mode is the identity, so its gradient is dout)"
+        )
 
 
 @BATTERY.check("dropout_backward returns dout times its forward pass's mask", 0.75, "test_backward")

@@ -25,6 +25,12 @@ Decisions on notations beyond the contract (DESIGN.md), each with a note to the 
 * ``dL_dH`` (a code name) is read as dL/dH; other code names are not symbols of the quiz;
 * ``\\begin{equation}``/``align`` wrappers, ``&``, ``\\\\``, ``\\label``/``\\tag`` are dropped;
   ``\\text{...}`` is read as its content;
+* prose after the formula (``, where D ~ Bernoulli(p)``, ``with ...``) and ``\\text{...}`` in
+  words (``\\text{ (elementwise)}``) are dropped; every font command (``\\mathcal``, ``\\mathtt``,
+  ...) is read as its content; ``\\nabla_H L`` is dL/dH;
+* other names for the quiz's symbols (``P``/``S``/``padding`` for pad/stride, lowercase ``x11``,
+  ``X[1,1]``, sums over indices, ``E[D]``) are "not understood", with the quiz's symbols listed,
+  so the student's preview shows it before the deadline; they are never guessed at;
 * sides swapped (``D*Y = H``): when the right side is only the name of what is asked and the
   left side is not, the left side is graded; with several ``=``, the part after the last one;
 * numpy spellings ``np.multiply(a, b)``, ``np.divide``, ``np.sqrt``, ``np.square``,
@@ -137,13 +143,15 @@ _WRAPPERS = re.compile(r"\\(?:begin|end)\s*\{\s*[A-Za-z]+\*?\s*\}|\\(?:label|tag
                        r"|\\\\|&")
 _DELIMITERS = re.compile(r"\$|\\\(|\\\)|\\\[|\\\]|\\left\b|\\right\b|\\[bB]igg?[lr]?\b|\\displaystyle\b")
 _SPACING = re.compile(r"\\[,;:!> ]|\\q?quad\b")
-_FONT = re.compile(r"\\(?:mathbf|boldsymbol|bm|mathrm|mathit|mathsf|text|textrm|textit|textbf|operatorname)"
+_FONT = re.compile(r"\\(?:mathbf|boldsymbol|bm|pmb|mathrm|mathit|mathsf|mathtt|mathcal|mathscr|mathnormal"
+                   r"|text|textrm|textit|textbf|textsf|texttt|textnormal|textup|operatorname)"
                    r"\s*\{([^{}]*)\}")
 _SUBSCRIPT = re.compile(r"(?<![A-Za-z])([A-Za-z])\s*_\s*(?:\{\s*(\d)\s*,?\s*(\d)\s*\}|(\d)(\d))")
 # dL/dH in every accepted spelling (the font commands are already gone, \partial is ∂).
 _GRADIENT = re.compile(
     r"\\[dt]?frac\s*\{\s*(?:∂|d)\s*L\s*\}\s*\{\s*(?:∂|d)\s*H\s*\}"
     r"|(?:∂|(?<![A-Za-z])d)\s*L\s*/\s*(?:∂|d)\s*H(?![a-z0-9_])"
+    r"|(?:\\nabla|∇)\s*_\s*(?:\{\s*H\s*\}|H)\s*L(?![A-Za-z0-9_])"  # ∇_H L, the gradient's other spelling
 )
 _CODE_GRADIENT = re.compile(r"(?<![A-Za-z0-9_])dL_dH(?![A-Za-z0-9_])")
 _NUMPY = re.compile(r"(?<![A-Za-z0-9_])(?:np|numpy)\s*\.\s*([A-Za-z_]+)")
@@ -157,6 +165,11 @@ _MATLAB = re.compile(r"\.\s*([*/^])")
 _LABEL = re.compile(r"H|O_?\{?\d,?\d\}?|[HW]_?\{?out\}?|(?:∂|d)L/(?:∂|d)[A-Z]"
                     r"|\\[dt]?frac\{(?:∂|d)L\}\{(?:∂|d)[A-Z]\}|(?:\\mathbb\{[EV]\}|E|Var|V)[\[(][A-Z][\])]")
 _TRAILING = re.compile(r"\s*[.,;:!][\s.,;:!]*$")
+# Prose after a formula: "..., where D ~ Bernoulli(p)", "\text{ (elementwise)}" (a \text{...}
+# holding a bracket or words, unlike \text{pad}). Dropped with a note; "if"/"for" are not, since
+# "Y if D = 1 else 0" read without them would be a different formula.
+_PROSE = re.compile(r"[\s,;]*(?:\\text[a-z]*\s*\{\s*)?(?<![A-Za-z])(?:where|with)(?![A-Za-z]).*$", re.I | re.S)
+_PROSE_TEXT = re.compile(r"\\text[a-z]*\s*\{(?=[^{}]*(?:\(|[A-Za-z]\s+[A-Za-z]))[^{}]*\}")
 _FRAC = re.compile(r"\\[dt]?frac(?![A-Za-z])")
 _COMMAND = re.compile(r"\\([A-Za-z]+|.?)")
 
@@ -337,6 +350,8 @@ def read(text: str) -> tuple[str, list[str]]:
     text = _numpy_calls(text, notes)
     text = _substitute(_MATLAB, r"\1", text, "MATLAB's .* ./ .^ were read as * / ^", notes)
     text = _substitute(_CODE_GRADIENT, " dLdH ", text, "dL_dH was read as dL/dH", notes)
+    text = _substitute(_PROSE, "", text, "the words from 'where' or 'with' on were not graded", notes)
+    text = _substitute(_PROSE_TEXT, " ", text, "text in words was not graded", notes)
     text = _substitute(_TRAILING, "", text, "the punctuation at the end was ignored", notes)
     if not text.strip():
         raise AnswerError("the answer has no formula")
