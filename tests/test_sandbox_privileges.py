@@ -128,6 +128,7 @@ CASES: dict[str, Case] = {
     "host_fanotify": Case(),
     "host_inotify": Case(args=lambda t: ["/tmp"]),  # a folder every uid may read: only the filter refuses
     "host_i386_abi": Case(wrapper=("unshare", "--uts")),
+    "host_memfd_pin": Case(),
 }
 
 CONTROL = r'''

@@ -37,6 +37,9 @@ REFUSED = (
     "fanotify_init", "lookup_dcookie",
     # watching host folders (Landlock does not cover it): names of files others create or open
     "inotify_init", "inotify_init1", "inotify_add_watch",
+    # memory outside the address-space limit: memfd pages written, never mapped (up to a file-size
+    # limit per open file); the folder is a size-capped tmpfs, /dev/shm out of reach
+    "memfd_create", "memfd_secret",
     # keyrings and the kernel log
     "keyctl", "add_key", "request_key", "syslog",
     # scheduling classes and other processes' priorities (own nice/ioprio: see below)
