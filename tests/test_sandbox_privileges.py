@@ -129,6 +129,7 @@ CASES: dict[str, Case] = {
     "host_inotify": Case(args=lambda t: ["/tmp"]),  # a folder every uid may read: only the filter refuses
     "host_i386_abi": Case(wrapper=("unshare", "--uts")),
     "host_memfd_pin": Case(),
+    "host_stat_paths": Case(),
 }
 
 CONTROL = r'''
