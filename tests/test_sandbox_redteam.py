@@ -85,8 +85,8 @@ def long_error(n):
 '''
 
 #: What each probe meets in the sandbox: only the channel (fd 3) and /dev/null; its own root and
-#: Landlock keep /proc, /tmp and /dev/shm out of reach; no memfd to execute (the filter); no limit goes up; no ASLR
-#: switch; nothing outside its own PID namespace to signal.
+#: Landlock keep /proc, /tmp and /dev/shm out of reach; no memfd to execute (the filter); no
+#: limit goes up; no ASLR switch; nothing outside its own PID namespace to signal.
 HELD = {"fds": [0, 1, 2, 3], "proc": "EACCES", "environ": "EACCES", "memfd exec": "EPERM",
         "raise nofile": "refused", "raise core": "refused", "no ASLR": "EPERM", "kill -1": "ESRCH",
         "dev shm": "EACCES", "tmp": "EACCES"}

@@ -95,12 +95,7 @@ def expose(plan: dict[str, list[str]]) -> bool:
             if _libc.mount(b"tmpfs", top.encode(), b"tmpfs", ctypes.c_ulong(MS_NOSUID | MS_NODEV), b"mode=0755,size=64k") != 0:
                 return False
             for path in paths:
-                if stat.S_ISDIR(os.fstat(fds[path]).st_mode):
-                    os.makedirs(path, exist_ok=True)
-                else:  # a file is bound onto an empty file
-                    os.makedirs(os.path.dirname(path), exist_ok=True)
-                    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o644))
-                if _libc.mount(f"/proc/self/fd/{fds[path]}".encode(), path.encode(), None, ctypes.c_ulong(MS_BIND | MS_REC), None) != 0:
+                if not _bind(fds[path], path):
                     return False
     except OSError:
         return False
@@ -109,6 +104,17 @@ def expose(plan: dict[str, list[str]]) -> bool:
         for fd in fds.values():
             os.close(fd)
     return True
+
+
+def _bind(fd: int, target: str) -> bool:
+    """Bind what the O_PATH ``fd`` holds at ``target`` (a folder, or a file bound onto an empty
+    file, made with its parents where missing); whether the kernel did."""
+    if stat.S_ISDIR(os.fstat(fd).st_mode):
+        os.makedirs(target, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        os.close(os.open(target, os.O_CREAT | os.O_WRONLY, 0o644))
+    return _libc.mount(f"/proc/self/fd/{fd}".encode(), target.encode(), None, ctypes.c_ulong(MS_BIND | MS_REC), None) == 0
 
 
 def own_root(paths: Iterable[str], scratch: str) -> bool:
@@ -132,13 +138,7 @@ def own_root(paths: Iterable[str], scratch: str) -> bool:
             return False
         mounted = True
         for path, fd in fds.items():
-            target = scratch + path
-            if stat.S_ISDIR(os.fstat(fd).st_mode):
-                os.makedirs(target, exist_ok=True)
-            else:  # a file is bound onto an empty file
-                os.makedirs(os.path.dirname(target), exist_ok=True)
-                os.close(os.open(target, os.O_CREAT | os.O_WRONLY, 0o644))
-            if _libc.mount(f"/proc/self/fd/{fd}".encode(), target.encode(), None, ctypes.c_ulong(MS_BIND | MS_REC), None) != 0:
+            if not _bind(fd, scratch + path):
                 return False
         os.chdir(scratch)
         if _libc.syscall(SYS_PIVOT_ROOT, b".", b".") != 0:  # the old root ends up stacked on the new one...
