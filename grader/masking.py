@@ -23,9 +23,11 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from grader.plain import MAX_STR
+
 MAX_TEXT = 300  # characters of the student's text kept in a message
 MAX_LINES = 4
-MAX_RAW = 16_000  # of the raw text the worker sends and the judge reads (an unsummarised array repr fits)
+MAX_RAW = MAX_STR  # of the raw text the worker sends and the judge reads: the wire refuses longer strings
 MAX_TYPE_NAME = 40
 MAX_NUMBERS = 12  # public numbers kept per message; real errors name two shapes and an index or so
 MASK = "..."

@@ -126,6 +126,10 @@ CASES: dict[str, Case] = {
     "host_judge_memory": Case(args=_secret_address, expect="judge-secret-"),
     "host_perf_events": Case(),
     "host_fanotify": Case(),
+    "host_inotify": Case(args=lambda t: ["/tmp"]),  # a folder every uid may read: only the filter refuses
+    "host_i386_abi": Case(wrapper=("unshare", "--uts")),
+    "host_memfd_pin": Case(),
+    "host_stat_paths": Case(),
 }
 
 CONTROL = r'''

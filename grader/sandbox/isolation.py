@@ -18,7 +18,7 @@ from typing import Iterable
 
 #: Every fact, in the order the record lists them.
 FACTS = ("uid", "no caps", "no_new_privs", "seccomp", "landlock", "userns", "pidns", "netns", "mntns",
-         "utsns", "ipcns", "session", "keyring", "pids cgroup", "tmpfs folder", "rlimits")
+         "utsns", "ipcns", "session", "keyring", "pids cgroup", "tmpfs folder", "own root", "rlimits")
 #: What a full sandbox on Linux 5.13+ as root reports; anything missing is announced once.
 #: (A user namespace adds nothing to a root judge's real unprivileged uid; the pids cgroup needs
 #: a writable cgroup and the PID namespace bounds processes without it.)

@@ -50,6 +50,8 @@ def _last_cap() -> int:
 
 LAST_CAP = _last_cap()  # read once in the zygote: the worker cannot read /proc under Landlock
 SYS_KEYCTL = {"x86_64": 250, "aarch64": 219}.get(os.uname().machine)
+SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}.get(os.uname().machine)
+MNT_DETACH = 2
 
 
 def worker_id(slot: int) -> int:
@@ -93,12 +95,7 @@ def expose(plan: dict[str, list[str]]) -> bool:
             if _libc.mount(b"tmpfs", top.encode(), b"tmpfs", ctypes.c_ulong(MS_NOSUID | MS_NODEV), b"mode=0755,size=64k") != 0:
                 return False
             for path in paths:
-                if stat.S_ISDIR(os.fstat(fds[path]).st_mode):
-                    os.makedirs(path, exist_ok=True)
-                else:  # a file is bound onto an empty file
-                    os.makedirs(os.path.dirname(path), exist_ok=True)
-                    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o644))
-                if _libc.mount(f"/proc/self/fd/{fds[path]}".encode(), path.encode(), None, ctypes.c_ulong(MS_BIND | MS_REC), None) != 0:
+                if not _bind(fds[path], path):
                     return False
     except OSError:
         return False
@@ -107,6 +104,59 @@ def expose(plan: dict[str, list[str]]) -> bool:
         for fd in fds.values():
             os.close(fd)
     return True
+
+
+def _bind(fd: int, target: str) -> bool:
+    """Bind what the O_PATH ``fd`` holds at ``target`` (a folder, or a file bound onto an empty
+    file, made with its parents where missing); whether the kernel did."""
+    if stat.S_ISDIR(os.fstat(fd).st_mode):
+        os.makedirs(target, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        os.close(os.open(target, os.O_CREAT | os.O_WRONLY, 0o644))
+    return _libc.mount(f"/proc/self/fd/{fd}".encode(), target.encode(), None, ctypes.c_ulong(MS_BIND | MS_REC), None) == 0
+
+
+def own_root(paths: Iterable[str], scratch: str) -> bool:
+    """In a private mount namespace, with CAP_SYS_ADMIN over it: make a root holding only
+    ``paths`` (each bound at its own place) on a tmpfs mounted at ``scratch`` (a folder the host
+    keeps seeing as it was), pivot into it and detach the host's tree, so even what Landlock
+    leaves open (``stat``, ``readlink``, ``access`` of any path) sees nothing else. Whether the
+    new root is in place (else the mount namespace is as it was)."""
+    paths = [p for p in paths if os.path.lexists(p)]
+    paths = sorted(p for p in paths if not any(p.startswith(q.rstrip("/") + "/") for q in paths))
+    if scratch in ("", "/") or SYS_PIVOT_ROOT is None:
+        return False
+    try:
+        fds = {path: os.open(path, os.O_PATH | os.O_CLOEXEC) for path in paths}
+    except OSError:
+        return False
+    umask, cwd = os.umask(0o022), os.open(".", os.O_PATH | os.O_CLOEXEC)
+    mounted = False
+    try:
+        if _libc.mount(b"tmpfs", scratch.encode(), b"tmpfs", ctypes.c_ulong(MS_NOSUID | MS_NODEV), b"mode=0755,size=64k") != 0:
+            return False
+        mounted = True
+        for path, fd in fds.items():
+            if not _bind(fd, scratch + path):
+                return False
+        os.chdir(scratch)
+        if _libc.syscall(SYS_PIVOT_ROOT, b".", b".") != 0:  # the old root ends up stacked on the new one...
+            return False
+        mounted = False
+        _libc.umount2(b".", MNT_DETACH)  # ...and is detached here
+        os.chdir("/")
+        return True
+    except OSError:
+        return False
+    finally:
+        if mounted:
+            _libc.umount2(scratch.encode(), MNT_DETACH)
+            os.fchdir(cwd)
+        os.close(cwd)
+        os.umask(umask)
+        for fd in fds.values():
+            os.close(fd)
 
 
 def become(uid: int) -> list[str]:

@@ -224,6 +224,9 @@ def _parse_header(header: bytes) -> tuple:
         raise ProtocolError(f"arrays must hold numbers, got dtype {dtype}")
     if len(shape) > MAX_NDIM or any(type(n) is not int or n < 0 for n in shape):
         raise ProtocolError("bad array shape")
+    # an empty array's other dims count too: numpy refuses (0, 9 * 10**18) with its own ValueError
+    if math.prod(n for n in shape if n) > MAX_ARRAY_ELEMENTS:
+        raise ProtocolError("an array in the value is too large")
     return shape, fortran, dtype
 
 

@@ -35,6 +35,11 @@ REFUSED = (
     "ptrace", "process_vm_readv", "process_vm_writev", "process_madvise", "kcmp", "pidfd_getfd",
     "bpf", "perf_event_open", "userfaultfd", "io_uring_setup", "io_uring_enter", "io_uring_register",
     "fanotify_init", "lookup_dcookie",
+    # watching host folders (Landlock does not cover it): names of files others create or open
+    "inotify_init", "inotify_init1", "inotify_add_watch",
+    # memory outside the address-space limit: memfd pages written, never mapped (up to a file-size
+    # limit per open file); the folder is a size-capped tmpfs, /dev/shm out of reach
+    "memfd_create", "memfd_secret",
     # keyrings and the kernel log
     "keyctl", "add_key", "request_key", "syslog",
     # scheduling classes and other processes' priorities (own nice/ioprio: see below)

@@ -98,6 +98,9 @@ def _enter_other_namespaces(workdir: str, folder_bytes: int, owner: int) -> list
         opts = f"size={folder_bytes},nr_inodes=4096,mode=0700,uid={owner},gid={owner}".encode()
         if ok and _libc.mount(b"tmpfs", workdir.encode(), b"tmpfs", ctypes.c_ulong(MS_NOSUID | MS_NODEV), opts) == 0:
             parts.append("tmpfs folder")
+        # everything else out of sight (/proc stays: a user namespace's maps are written there)
+        if ok and privileges.own_root([*worker.python_read_paths(), workdir, os.devnull, "/proc"], os.path.dirname(workdir)):
+            parts.append("own root")
     return parts
 
 

@@ -1,6 +1,7 @@
 # Hand-made reply frames that break the value format in ways plain data never does: JSON nested
 # 30,000 deep, tagged dicts nested 200 deep, handles where arrays belong or with negative ids,
-# unknown tags, a .npy header announcing 10**12 elements over 8 bytes of data, shapes with NaN,
+# unknown tags, a .npy header announcing 10**12 elements over 8 bytes of data, an empty array
+# whose other dim numpy cannot allocate (small and streamed frames), shapes with NaN,
 # negative or float dims, negative buffer lengths, an array buffer used twice, object,
 # structured, datetime, complex and bytes dtypes, and JSON that is not UTF-8. Each is written
 # as the reply to the current request; the worker's real reply follows it.
@@ -39,6 +40,9 @@ def _frames(ident):
     ok = {"t": [{"a": 0}, None]}
     yield b'{"id": %d, "bufs": [], "ok": ' % ident + b"[" * 30000 + b"]" * 30000 + b"}", ()
     yield {"id": ident, "ok": ok}, [_npy("'<f8'", "(1000000000000,)", bytes(8))]
+    # empty, but with a dim numpy cannot allocate: once whole, once in a frame read in pieces
+    yield {"id": ident, "ok": ok}, [_npy("'<f8'", "(0, 9000000000000000000)")]
+    yield {"id": ident, "ok": {"t": [{"a": 0}, {"a": 1}]}}, [_npy("'<f8'", "(0, 9000000000000000000)"), _npy("'<u1'", "(70000,)", bytes(70000))]
     for shape in ("(nan,)", "(-1,)", "(1e300,)", "(3, -3)", "(2**40,)"):
         yield {"id": ident, "ok": ok}, [_npy("'<f8'", shape, bytes(8))]
     for descr in ("'|O'", "[('a', '<f8')]", "'<M8[s]'", "'<c16'", "'|S8'", "'<U2'", "'<V8'"):
