@@ -73,6 +73,7 @@ def probes(name):
         "memfd exec": _memfd_exec(),
         "raise nofile": _err(lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (hard + 1, hard + 1))),
         "raise core": _err(lambda: resource.setrlimit(resource.RLIMIT_CORE, (-1, -1))),
+        "dumpable": "done" if _libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) == 0 else errno.errorcode[ctypes.get_errno()],
         "no ASLR": "done" if personality >= 0 else errno.errorcode[ctypes.get_errno()],
         "kill -1": _err(lambda: os.kill(-1, 0)),
         "dev shm": _err(lambda: open("/dev/shm/" + name, "w")),
@@ -88,8 +89,8 @@ def long_error(n):
 #: Landlock keep /proc, /tmp and /dev/shm out of reach; no memfd to execute (the filter); no
 #: limit goes up; no ASLR switch; nothing outside its own PID namespace to signal.
 HELD = {"fds": [0, 1, 2, 3], "proc": "EACCES", "environ": "EACCES", "memfd exec": "EPERM",
-        "raise nofile": "refused", "raise core": "refused", "no ASLR": "EPERM", "kill -1": "ESRCH",
-        "dev shm": "EACCES", "tmp": "EACCES"}
+        "raise nofile": "refused", "raise core": "refused", "dumpable": "EPERM", "no ASLR": "EPERM",
+        "kill -1": "ESRCH", "dev shm": "EACCES", "tmp": "EACCES"}
 OUT_OF_SIGHT = ("ENOENT", "EACCES")  # not in its own root at all, or (without one) refused by Landlock
 
 
@@ -110,7 +111,7 @@ def test_the_same_probes_succeed_in_a_plain_process(tmp_path):
     finally:
         for folder in ("/tmp", "/dev/shm"):
             Path(folder, name).unlink(missing_ok=True)
-    assert out["proc"] == out["environ"] == out["no ASLR"] == out["kill -1"] == "done"
+    assert out["proc"] == out["environ"] == out["no ASLR"] == out["kill -1"] == out["dumpable"] == "done"
     assert out["memfd exec"] == 0
     if os.geteuid() == 0:  # as CI runs the grader
         assert out["raise core"] == out["dev shm"] == out["tmp"] == "done"

@@ -57,7 +57,7 @@ REFUSED = (
     "semctl", "msgget", "msgsnd", "msgrcv", "msgctl",
 )
 CLONE_NEW = (0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000)
-PRIO_PROCESS, IOPRIO_WHO_PROCESS, PER_QUERY = 0, 1, 0xFFFFFFFF
+PRIO_PROCESS, IOPRIO_WHO_PROCESS, PER_QUERY, PR_SET_DUMPABLE = 0, 1, 0xFFFFFFFF, 4
 
 
 def build() -> tuple[bytes | None, str]:
@@ -73,6 +73,9 @@ def build() -> tuple[bytes | None, str]:
         _add(flt, seccomp.ERRNO(errno.ENOSYS), "clone3")
         for flag in CLONE_NEW:
             _add(flt, refuse, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, flag, flag))
+        # a worker stays non-dumpable (its uid change made it so): where the host's core_pattern
+        # pipes to a helper, a crash would start that helper whatever the core-size limit says
+        _add(flt, refuse, "prctl", seccomp.Arg(0, seccomp.EQ, PR_SET_DUMPABLE))
         # only the caller's own nice value and I/O priority: (which, who) must be (process, 0)
         for name, which in (("setpriority", PRIO_PROCESS), ("ioprio_set", IOPRIO_WHO_PROCESS)):
             _add(flt, refuse, name, seccomp.Arg(0, seccomp.NE, which))
