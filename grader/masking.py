@@ -203,3 +203,33 @@ def exception_text(exc: BaseException, limit: int = MAX_RAW) -> tuple[str, str]:
     except BaseException:
         text = ""
     return kind[:MAX_TYPE_NAME + 1], text
+
+
+MAX_SHOWN_DIMS = 8
+
+
+def shape_shown(shape: tuple[int, ...], *public: tuple[int, ...]) -> str:
+    """A shape the student's code returned, as a message may show it.
+
+    The returned shape is the student's word like an exception text: an empty array of shape
+    (0, v1, v2, ...) would carry hidden values into the feedback. A dimension is shown when it is
+    small (at most twice the largest dimension of the ``public`` shapes, the call's and the
+    expected ones, which explains every real mistake: a missing pad, a transposed axis, a
+    dropped batch); any other becomes ``...``, and more than :data:`MAX_SHOWN_DIMS` axes are only
+    counted."""
+    if len(shape) > MAX_SHOWN_DIMS:
+        return f"(an array with {len(shape)} axes)"
+    bound = 2 * max((d for s in public for d in s), default=1)
+    shown = [str(d) if 0 <= d <= bound else MASK for d in shape]
+    return "(" + ", ".join(shown) + ("," if len(shown) == 1 else "") + ")"
+
+
+def difference_shown(diff: int, *public: tuple[int, ...]) -> str:
+    """``abs(diff)`` between a returned and an expected dimension, masked like :func:`shape_shown`."""
+    bound = 2 * max((d for s in public for d in s), default=1)
+    return str(abs(diff)) if abs(diff) <= bound else "far"
+
+
+def axes_shown(ndim: int) -> str:
+    """A returned array's number of axes, as a message may show it (see :func:`shape_shown`)."""
+    return str(ndim) if ndim <= MAX_SHOWN_DIMS else f"more than {MAX_SHOWN_DIMS}"

@@ -494,3 +494,36 @@ def test_syntax_notes_survive_a_load_that_then_hangs():
         notes = student.load_notes
     assert notes[0] == "cell 'a' could not run: SyntaxError on line 1: invalid syntax"
     assert len(notes) == 2 and "did not finish within 0.5 s" in notes[1]
+
+
+def test_a_returned_shape_cannot_carry_hidden_values_into_a_message():
+    """An empty array's other dimensions are free for the student's code to choose: only small
+    ones (at most twice the largest public dimension) are shown, and a count of axes past 8 is not."""
+    from grader.masking import axes_shown, difference_shown, shape_shown
+
+    assert shape_shown((3, 4), (4, 3)) == "(3, 4)"  # a transposed output: shown whole
+    assert shape_shown((0, 918273, 5), (4, 3)) == "(0, ..., 5)"  # 918273 could be a hidden value
+    assert shape_shown((7,), (2, 2)) == "(...,)"
+    assert shape_shown(tuple([1] * 20), (4,)) == "(an array with 20 axes)"
+    assert difference_shown(-2, (1, 3, 5, 5)) == "2" and difference_shown(123456, (1, 3, 5, 5)) == "far"
+    assert axes_shown(3) == "3" and axes_shown(31) == "more than 8"
+
+
+def test_the_checks_show_returned_shapes_masked():
+    from grader.checks import conv, dropout
+    from grader.checks.base import run_battery
+    from grader.student import InProcessStudent
+
+    leaky = ("import numpy as np\n"
+             "def dropout_forward(x, dropout_param):\n"
+             "    return np.zeros((0, 987654321)), None\n"
+             "def dropout_backward(dout, cache):\n"
+             "    return np.zeros((0, 987654321))\n"
+             "def conv_forward_naive(x, w, b, conv_param):\n"
+             "    return np.zeros((x.shape[0], w.shape[0], 987654, 3)), None\n")
+    student = InProcessStudent.from_source(leaky)
+    rng = np.random.default_rng(0)
+    outputs = [r.output for r in run_battery(dropout.BATTERY.checks, student, rng)]
+    outputs += [r.output for r in run_battery(conv.BATTERY.checks, student, rng)]
+    assert any("of shape (0, ...)" in o for o in outputs) and any("far too large" in o for o in outputs)
+    assert not any("987654" in o for o in outputs)

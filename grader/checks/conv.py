@@ -46,6 +46,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from grader.checks.base import Battery, CheckFailed, Steps, value_in_case
 from grader.checks.gradients import rel_error
+from grader.masking import axes_shown, difference_shown, shape_shown
 from grader.plain import describe
 from grader.student import Call, Handle, Reply, StudentError
 
@@ -167,7 +168,7 @@ def _check_out_shape(out: np.ndarray, case: Case) -> None:
         return
     if out.ndim != 4:
         raise CheckFailed(
-            f"{FORWARD} returned out with {out.ndim} dimensions {case.describe()}; "
+            f"{FORWARD} returned out with {axes_shown(out.ndim)} dimensions {case.describe()}; "
             "expected 4: (N, F, Hout, Wout)"
         )
     problems = []
@@ -177,7 +178,7 @@ def _check_out_shape(out: np.ndarray, case: Case) -> None:
     for axis, label in ((2, "height Hout"), (3, "width Wout")):
         diff = out.shape[axis] - expected[axis]
         if diff:
-            problems.append(f"the {label} is {abs(diff)} too {'large' if diff > 0 else 'small'}")
+            problems.append(f"the {label} is {difference_shown(diff, expected)} too {'large' if diff > 0 else 'small'}")
     raise CheckFailed(
         f"{FORWARD} output has the wrong shape {case.describe()}: {'; '.join(problems)}. "
         "Expected (N, F, Hout, Wout) with Hout = 1 + (H + 2*pad - HH) // stride and "
@@ -235,7 +236,7 @@ def _forward_then_backward(cases: tuple[Case, ...], inputs: list[Inputs], douts:
 def _check_grad_shape(name: str, grad: np.ndarray, expected: tuple[int, ...], of: str, case: Case) -> None:
     if grad.shape != expected:
         raise CheckFailed(
-            f"{BACKWARD} returned {name} of shape {grad.shape} {case.describe()}; "
+            f"{BACKWARD} returned {name} of shape {shape_shown(grad.shape, expected)} {case.describe()}; "
             f"it must have the shape of {of}, {expected}"
         )
 

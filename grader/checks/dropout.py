@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 
 from grader.checks.base import Battery, CheckFailed, Steps, value_in_case
+from grader.masking import shape_shown
 from grader.plain import describe
 from grader.student import RNG_FINGERPRINT, Call, Reply
 
@@ -106,7 +107,7 @@ def _array(name: str, value: Any, shape: tuple[int, ...], what: str, p: float) -
         raise CheckFailed(f"{name} returned a {describe(value)} as {what}, expected a numpy array")
     if value.shape != shape:
         raise CheckFailed(
-            f"{name} returned {what} of shape {value.shape} for an input of shape {shape}; "
+            f"{name} returned {what} of shape {shape_shown(value.shape, shape)} for an input of shape {shape}; "
             "it must have the input's shape"
         )
     if not np.all(np.isfinite(value)):

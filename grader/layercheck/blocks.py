@@ -22,6 +22,7 @@ from grader.checks.base import Check, CheckFailed, Steps
 from grader.checks.gradients import numeric_gradient as central_gradient
 from grader.checks.gradients import rel_error
 from grader.layercheck.layer import Case, Layer
+from grader.masking import shape_shown
 
 Draw = Callable[[np.random.Generator, Case], dict]
 
@@ -115,7 +116,7 @@ def gradient_shapes(layer: Layer, id: str, name: str, points: float, cell: str, 
             for grad_name, input_name in layer.grads.items():
                 want = args[list(layer.inputs).index(input_name)].shape
                 if grads[grad_name].shape != want:
-                    raise CheckFailed(f"{layer.backward} returned {grad_name} of shape {grads[grad_name].shape} "
+                    raise CheckFailed(f"{layer.backward} returned {grad_name} of shape {shape_shown(grads[grad_name].shape, want)} "
                                       f"{layer.describe(case)}; it must have the shape of {input_name}, {want}")
 
     return _check(id, name, points, cell, fn)
@@ -148,7 +149,7 @@ def numeric_gradient(
             got = grads_of(layer, forward, backward)[grad]
             want = reference_gradient(layer, args, dout, layer.grads[grad])
             if got.shape != want.shape:
-                raise CheckFailed(f"{layer.backward} returned {grad} of shape {got.shape} {layer.describe(case)}; "
+                raise CheckFailed(f"{layer.backward} returned {grad} of shape {shape_shown(got.shape, want.shape)} {layer.describe(case)}; "
                                   f"expected {want.shape}")
             if rel_error(got, want) > layer.grad_rtol:
                 raise CheckFailed(f"{grad} is wrong {layer.describe(case)}: it does not match the numeric gradient "

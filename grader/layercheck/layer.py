@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterable, Mapping
 import numpy as np
 
 from grader.checks.base import CheckFailed, Steps
+from grader.masking import axes_shown, difference_shown
 from grader.plain import describe as describe_value
 from grader.student import Call, Handle, Reply
 
@@ -161,11 +162,12 @@ class Layer:
         axes = list(self.out_shape_rules)
         layout = f"({', '.join(axes)})"
         if out.ndim != len(expected):
-            raise CheckFailed(f"{self.forward} returned out with {out.ndim} dimensions {self.describe(case)}; expected {len(expected)}: {layout}")
+            raise CheckFailed(f"{self.forward} returned out with {axes_shown(out.ndim)} dimensions {self.describe(case)}; expected {len(expected)}: {layout}")
         problems = []
         for axis, (label, got, want) in enumerate(zip(axes, out.shape, expected)):
             if got != want:
-                problems.append(f"axis {axis} ({label}) is {abs(got - want)} too {'large' if got > want else 'small'}")
+                problems.append(f"axis {axis} ({label}) is {difference_shown(got - want, expected)} too "
+                                f"{'large' if got > want else 'small'}")
         rules = "; ".join(f"{k} = {v}" for k, v in self.out_shape_rules.items() if k != v)
         raise CheckFailed(f"{self.forward} output has the wrong shape {self.describe(case)}: {'; '.join(problems)}. "
                           f"Expected {layout} with {rules} (// is integer division).")
