@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
 from pathlib import Path
 
@@ -33,10 +35,37 @@ def feedback(course_dir: Path, assignment: str | None = None) -> list[Path]:
         counter = fresh_files(course_dir / "feedback", "*/*/*.html", time.time() - 1.0)
         with watch("feedback", "page", total, counter):
             run_nbgrader(["generate_feedback", assignment or "*", "--force"], course_dir)
-    pages = sorted(p for name in names for p in (course_dir / "feedback").glob(f"*/{name}/*.html"))
+    pages = []
+    for folder in sorted(f for name in names for f in (course_dir / "feedback").glob(f"*/{name}") if f.is_dir()):
+        pages += keep_pages(folder, course_dir / "autograded" / folder.relative_to(course_dir / "feedback"))
     for page in pages:
         make_safe(page)
     return pages
+
+
+#: Besides the pages, what stays in a feedback folder (nbgrader writes it from the submission's).
+KEPT = {"timestamp.txt"}
+
+
+def keep_pages(folder: Path, autograded: Path) -> list[Path]:
+    """The pages of ``folder`` (``<notebook>.html`` for each autograded notebook); every other file
+    is removed. nbgrader copies every file of the submission into its feedback folder: a
+    student's ``x.svg`` or ``x.xhtml`` there ran its script when opened, and a page may show only
+    embedded (``data:``) images, so nothing else there serves the feedback."""
+    pages = {f"{nb.stem}.html" for nb in autograded.glob("*.ipynb")}
+    kept = []
+    for here, dirs, files in os.walk(folder, topdown=False):
+        for name in files:
+            path = Path(here, name)
+            if here == str(folder) and name in pages:
+                kept.append(path)
+            elif not (here == str(folder) and name in KEPT):
+                path.unlink()
+        for name in dirs:
+            sub = Path(here, name)
+            with contextlib.suppress(OSError):
+                sub.unlink() if sub.is_symlink() else sub.rmdir()
+    return sorted(kept)
 
 
 def make_safe(page: Path) -> None:
