@@ -53,3 +53,61 @@ def test_hostile_markup_tried_on_the_feedback_page_stays_dead(markup):
     assert live_markup(safe) == [] and "<p>honest</p>" in safe
     assert not any("javascript" in (v or "") for _, attrs, _ in Page(render_math(clean_html(markup))).elements
                    for v in attrs.values())
+
+
+def test_a_timestamp_that_is_a_fifo_or_a_link_never_blocks_nor_leaves_the_submission(tmp_path):
+    """``grader autograde`` reads ``submitted/<student>/<assignment>/timestamp.txt`` before staging
+    to tell a re-submission: a FIFO there blocked the whole class's run (a link to /dev/zero would
+    have been read without end)."""
+    import threading
+    from pathlib import Path
+
+    from grader.nbgrader_bridge.rerun import timestamp
+
+    honest, fifo, linked = (tmp_path / n for n in ("honest", "fifo", "linked"))
+    for folder in (honest, fifo, linked):
+        folder.mkdir()
+    (honest / "timestamp.txt").write_text("2026-01-10 10:00:00.000000 UTC")
+    os.mkfifo(fifo / "timestamp.txt")
+    outside = tmp_path / "outside.txt"
+    outside.write_text("2030-01-01 00:00:00 UTC")
+    (linked / "timestamp.txt").symlink_to(outside)
+    assert str(timestamp(honest)) == "2026-01-10 10:00:00"
+    assert timestamp(fifo) is None and timestamp(linked) is None
+    # Positive control: reading the FIFO as the code did blocks until a writer comes.
+    reader = threading.Thread(target=lambda: Path(fifo / "timestamp.txt").read_text(), daemon=True)
+    reader.start()
+    reader.join(0.2)
+    blocked = reader.is_alive()
+    os.close(os.open(fifo / "timestamp.txt", os.O_WRONLY | os.O_NONBLOCK)) if blocked else None  # release it
+    reader.join()
+    assert blocked
+
+
+def test_a_timestamp_nbgrader_cannot_read_is_named_in_one_sentence(tmp_path):
+    from grader.nbgrader_bridge.autograde import unreadable
+
+    for student, text in [("honest", "2026-01-10 10:00:00.000000 UTC"), ("garbage", "not a date at all")]:
+        folder = tmp_path / "submitted" / student / "dropout"
+        folder.mkdir(parents=True)
+        (folder / "timestamp.txt").write_text(text)
+    assert unreadable(tmp_path, "honest", "dropout") is None
+    assert unreadable(tmp_path, "garbage", "dropout").startswith("timestamp.txt is not a date nbgrader can read")
+
+
+def test_grader_grade_walks_a_folder_nested_past_the_recursion_limit(tmp_path):
+    """``rglob`` recursed once per folder level: one student's 1,100 nested folders stopped
+    ``grader grade submitted/`` for the class with RecursionError."""
+    from grader.batch import MAX_DEPTH, collect
+    from test_nbgrader_staging import _nested
+
+    for student in ("ada", "deep"):
+        (tmp_path / student / "dropout").mkdir(parents=True)
+        (tmp_path / student / "dropout" / "dropout.py").write_text("x = 1\n")
+    with _nested(tmp_path / "deep" / "dropout", sys.getrecursionlimit() + 100):
+        if sys.version_info < (3, 12):  # positive control: what collect used breaks on it
+            with pytest.raises(RecursionError):
+                list(tmp_path.rglob("*"))
+        found = [item.path.relative_to(tmp_path).as_posix() for item in collect([str(tmp_path)], "dropout")]
+    assert found == ["ada/dropout/dropout.py", "deep/dropout/dropout.py"]
+    assert MAX_DEPTH >= 8, "an honest nbgrader tree (submitted/<student>/<assignment>/<file>) is searched"
