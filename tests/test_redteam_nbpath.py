@@ -111,3 +111,58 @@ def test_grader_grade_walks_a_folder_nested_past_the_recursion_limit(tmp_path):
         found = [item.path.relative_to(tmp_path).as_posix() for item in collect([str(tmp_path)], "dropout")]
     assert found == ["ada/dropout/dropout.py", "deep/dropout/dropout.py"]
     assert MAX_DEPTH >= 8, "an honest nbgrader tree (submitted/<student>/<assignment>/<file>) is searched"
+
+
+def test_feedback_pages_of_long_and_case_folded_names_are_all_written(tmp_path):
+    """A student folder of 240 letters made its page's name longer than a file name may be:
+    ``grader grade --feedback`` stopped with a traceback before the rest of the class's pages.
+    ``Ada`` and ``ada`` are one file where names ignore case: the second overwrote the first."""
+    from grader.reports.feedback import feedback_filename, write_feedback
+    from grader.results import SubmissionResult
+
+    long = "L" * 240
+    results = [SubmissionResult(f"sub/{s}/dropout/dropout.ipynb", "dropout") for s in (long, "Ada", "ada", "zoe")]
+    assert len(f".{long}-dropout.html.0123456789ab.tmp".encode()) > 255  # positive control: the old names
+    pages = write_feedback(results, tmp_path / "fb")
+    assert [p.name for p in pages][1:] == ["Ada-dropout.html", "ada-dropout.2.html", "zoe-dropout.html"]
+    assert all(len(p.name.encode()) <= 255 and p.is_file() for p in pages)
+    assert pages[0].name == feedback_filename(results[0]) and pages[0].name.startswith("LLLL")
+    assert len({p.name.casefold() for p in pages}) == len(pages)
+
+
+def test_an_output_file_with_a_long_name_is_written_through_its_temporary_file(tmp_path):
+    from grader.outputs import write_text
+
+    name = "r" * 250 + ".csv"  # 254 bytes: a valid name, whose old temporary name (+19) was not
+    assert write_text(tmp_path / name, "a,b\n").read_text() == "a,b\n"
+    assert [p.name for p in tmp_path.iterdir()] == [name]
+
+
+def test_gradescope_finds_the_notebook_beside_folders_nested_past_the_recursion_limit(tmp_path):
+    from grader.platforms.gradescope import find_submission
+    from test_nbgrader_staging import _nested
+
+    (tmp_path / "dropout.ipynb").write_text("{}")
+    (tmp_path / "deep").mkdir()
+    with _nested(tmp_path / "deep", sys.getrecursionlimit() + 100):
+        assert find_submission(tmp_path, "dropout") == tmp_path / "dropout.ipynb"
+
+
+def test_a_hard_link_in_a_submission_is_staged_as_a_copy_and_never_written_through(tmp_path):
+    """Tried, held: a hard link shares its inode with a file outside the submission (the student
+    could only make one to a file it may read and write anyway, so it leaks nothing a copy would
+    not); the staged file is a fresh file, so nothing nbgrader writes there reaches the original."""
+    from grader.nbgrader_bridge.staging import staged
+
+    outside = tmp_path / "outside.txt"
+    outside.write_text("the original")
+    folder = tmp_path / "course" / "submitted" / "eve" / "dropout"
+    folder.mkdir(parents=True)
+    (folder / "dropout.ipynb").write_text("{}")
+    os.link(outside, folder / "data.txt")
+    assert os.stat(folder / "data.txt").st_ino == os.stat(outside).st_ino  # positive control: one file
+    with staged(tmp_path / "course", {"dropout": ["eve"]}) as stage:
+        copy = stage.folder / "eve" / "dropout" / "data.txt"
+        assert stage.accepted == {"dropout": ["eve"]} and os.stat(copy).st_ino != os.stat(outside).st_ino
+        copy.write_text("written by nbgrader")
+    assert outside.read_text() == "the original"
