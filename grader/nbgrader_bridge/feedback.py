@@ -36,8 +36,12 @@ def feedback(course_dir: Path, assignment: str | None = None) -> list[Path]:
         with watch("feedback", "page", total, counter):
             run_nbgrader(["generate_feedback", assignment or "*", "--force"], course_dir)
     pages = []
-    for folder in sorted(f for name in names for f in (course_dir / "feedback").glob(f"*/{name}") if f.is_dir()):
-        pages += keep_pages(folder, course_dir / "autograded" / folder.relative_to(course_dir / "feedback"))
+    for student in subfolders(course_dir / "autograded"):  # the folders nbgrader has just written
+        for name in names:
+            folder = course_dir / "feedback" / student.name / name
+            if (student / name).is_dir() and folder.is_dir() and not folder.is_symlink():
+                pages += keep_pages(folder, student / name)
+    pages.sort()
     for page in pages:
         make_safe(page)
     return pages
