@@ -166,3 +166,27 @@ def test_a_hard_link_in_a_submission_is_staged_as_a_copy_and_never_written_throu
         assert stage.accepted == {"dropout": ["eve"]} and os.stat(copy).st_ino != os.stat(outside).st_ino
         copy.write_text("written by nbgrader")
     assert outside.read_text() == "the original"
+
+
+def test_a_file_name_with_a_line_break_cannot_forge_a_line_in_the_log(tmp_path):
+    """A link named ``x\\ngrader: the student ada was not graded`` made its refusal two
+    lines, the second one saying that an honest student was refused."""
+    from grader.extract import ExtractionError, read_submission
+    from grader.nbgrader_bridge.staging import staged
+
+    forged = "x\ngrader: the student ada was not graded (forged)"  # no "/" in a file name
+    course = tmp_path / "course"
+    for student in ("ada", "eve"):
+        folder = course / "submitted" / student / "dropout"
+        folder.mkdir(parents=True)
+        (folder / "dropout.ipynb").write_text("{}")
+    (course / "submitted" / "eve" / "dropout" / forged).symlink_to(tmp_path)
+    with staged(course, {"dropout": ["ada", "eve"]}) as stage:
+        assert stage.accepted == {"dropout": ["ada"]}
+        assert stage.refused == [f"submitted/eve/dropout was not graded: {forged!r} is a symbolic link, not a "
+                                 "file: submissions must be files, not links"]
+        assert all("\n" not in line for line in stage.refused)
+    honest = course / "submitted" / "ada" / "dropout" / "notes é.txt"  # the twin: printable names stay as they are
+    honest.symlink_to(tmp_path)
+    with pytest.raises(ExtractionError, match="^notes é.txt is a symbolic link"):
+        read_submission(honest)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from grader.extract import MAX_SUBMISSION_BYTES, ExtractionError, check_file_status, read_submission
+from grader.extract import MAX_SUBMISSION_BYTES, ExtractionError, check_file_status, read_submission, shown
 from grader.nbgrader_bridge.student_ids import SUBMITTED, refusal
 
 STAGING = ".grader-submitted"
@@ -88,7 +88,7 @@ def check_folder(path: Path) -> None:
     st = os.lstat(path)
     if not stat.S_ISDIR(st.st_mode):
         check_file_status(path, st)  # raises for a link or a special file
-        raise ExtractionError(f"{path.name} is a file where a folder was expected")
+        raise ExtractionError(f"{shown(path)} is a file where a folder was expected")
 
 
 @contextmanager
