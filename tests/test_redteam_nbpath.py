@@ -190,3 +190,39 @@ def test_a_file_name_with_a_line_break_cannot_forge_a_line_in_the_log(tmp_path):
     honest.symlink_to(tmp_path)
     with pytest.raises(ExtractionError, match="^notes é.txt is a symbolic link"):
         read_submission(honest)
+
+
+def test_one_notebook_nbconvert_cannot_render_leaves_no_page_of_the_class_unsafe(tmp_path, monkeypatch):
+    """``"widgets": 5`` in one student's notebook metadata (valid nbformat) fails nbconvert's HTML
+    template: ``nbgrader generate_feedback`` exits 1, and ``grader feedback`` stopped before making
+    any page safe, leaving the class's pages as nbgrader wrote them, script live."""
+    import subprocess
+
+    import nbformat
+    from nbconvert.exporters import HTMLExporter
+
+    from grader.nbgrader_bridge import feedback as feedback_module
+    from grader.nbgrader_bridge.commands import NbgraderFailed
+
+    widgets = nbformat.v4.new_notebook(metadata={"widgets": 5})
+    with pytest.raises(TypeError):  # positive control: the real exporter fails on it
+        HTMLExporter(template_name="lab").from_notebook_node(widgets)
+    raw = "<html><head><title>dropout</title></head><body><img src=x onerror=alert(1)></body></html>"
+    for student in ("ada", "widgets"):
+        (tmp_path / "autograded" / student / "dropout").mkdir(parents=True)
+        (tmp_path / "autograded" / student / "dropout" / "dropout.ipynb").write_text("{}")
+
+    def generate_feedback(args, course_dir, check=True, **_):
+        page = tmp_path / "feedback" / "ada" / "dropout" / "dropout.html"
+        page.parent.mkdir(parents=True)
+        page.write_text(raw)
+        stderr = "[GenerateFeedbackApp | ERROR] There was an error processing assignment 'dropout' for student 'widgets'\n"
+        if check:
+            raise NbgraderFailed("nbgrader generate_feedback failed (exit 1)")
+        return subprocess.CompletedProcess(args, 1, "", stderr)
+
+    monkeypatch.setattr(feedback_module, "run_nbgrader", generate_feedback)
+    assert live_markup(raw) != []
+    with pytest.raises(NbgraderFailed, match=r"^nbgrader could not write the feedback of widgets/dropout \("):
+        feedback_module.feedback(tmp_path)
+    assert live_markup((tmp_path / "feedback" / "ada" / "dropout" / "dropout.html").read_text()) == []

@@ -7,8 +7,8 @@ import os
 import time
 from pathlib import Path
 
-from grader.nbgrader_bridge.autograde import subfolders
-from grader.nbgrader_bridge.commands import run_nbgrader
+from grader.nbgrader_bridge.autograde import _FAILED_LINE, subfolders
+from grader.nbgrader_bridge.commands import _TAIL, NbgraderFailed, run_nbgrader
 from grader.nbgrader_bridge.progress import fresh_files, watch
 from grader.reports.sanitize import safe_notebook_page
 
@@ -24,7 +24,8 @@ def feedback(course_dir: Path, assignment: str | None = None) -> list[Path]:
     The pages show each autograder cell's check list and score as written by the sandboxed
     autograde step. Each page nbgrader writes is then rebuilt safe to open offline
     (:func:`~grader.reports.sanitize.safe_notebook_page`: the student's HTML sanitized, math as
-    MathML, no script). Raises ``NbgraderFailed`` if nbgrader fails.
+    MathML, no script), whether or not nbgrader failed on some notebook. Raises ``NbgraderFailed``
+    afterwards, naming the submissions nbgrader could not render, if it failed.
     """
     course_dir = Path(course_dir).resolve()
     graded = _autograded(course_dir)
@@ -34,7 +35,9 @@ def feedback(course_dir: Path, assignment: str | None = None) -> list[Path]:
         # "*" (nbgrader globs it) saves ~3 s of start-up per assignment
         counter = fresh_files(course_dir / "feedback", "*/*/*.html", time.time() - 1.0)
         with watch("feedback", "page", total, counter):
-            run_nbgrader(["generate_feedback", assignment or "*", "--force"], course_dir)
+            # check=False: one notebook nbconvert cannot render (``"widgets": 5`` in its metadata)
+            # failed the run, and the class's pages were left as nbgrader wrote them, script live.
+            proc = run_nbgrader(["generate_feedback", assignment or "*", "--force"], course_dir, check=False)
     pages = []
     for student in subfolders(course_dir / "autograded"):  # the folders nbgrader has just written
         for name in names:
@@ -44,6 +47,12 @@ def feedback(course_dir: Path, assignment: str | None = None) -> list[Path]:
     pages.sort()
     for page in pages:
         make_safe(page)
+    if names and proc.returncode != 0:
+        failed = sorted({f"{m['s']}/{m['a']}" for m in _FAILED_LINE.finditer(proc.stderr or "")})
+        said = "\n".join(line for line in (proc.stderr or "").splitlines() if "ERROR" in line)[-_TAIL:]
+        raise NbgraderFailed(
+            f"nbgrader could not write the feedback of {', '.join(failed) or 'some submissions'} (their notebooks "
+            f"could not be rendered); every other page was written and made safe:\n{said}")
     return pages
 
 
