@@ -9,6 +9,7 @@ records, so every submission ends up exactly once in the file.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -24,6 +25,10 @@ from grader.results import SubmissionResult
 
 SUFFIXES = (".ipynb", ".py")
 SKIP_DIRS = {".ipynb_checkpoints", "__pycache__", ".git"}
+#: Folders nested deeper than this below a folder given to ``grader grade`` are not searched
+#: (``rglob`` recursed once per level: 1,000 nested folders in one student's submission raised
+#: RecursionError and stopped the class's batch).
+MAX_DEPTH = 32
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,22 @@ def _is_candidate(entry: Path) -> bool:
     return entry.suffix in SUFFIXES and not entry.is_dir()
 
 
+def walk(top: Path) -> Iterator[Path]:
+    """Every entry below ``top`` (as ``rglob("*")``, never entering linked folders), without
+    recursion, and no deeper than :data:`MAX_DEPTH` folders."""
+    stack = [(top, 0)]
+    while stack:
+        folder, depth = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue  # as rglob: an unreadable folder holds nothing to grade
+        for entry in entries:
+            yield Path(entry.path)
+            if depth + 1 < MAX_DEPTH and entry.is_dir(follow_symlinks=False):
+                stack.append((Path(entry.path), depth + 1))
+
+
 def collect(paths: Iterable[str], assignment: str | None = None) -> list[Item]:
     """Expand files and folders (recursively) into submissions, in a stable order.
 
@@ -74,7 +95,7 @@ def collect(paths: Iterable[str], assignment: str | None = None) -> list[Item]:
         if path.is_dir():
             found = sorted(
                 p
-                for p in path.rglob("*")
+                for p in walk(path)
                 if _is_candidate(p)
                 and not (set(p.relative_to(path).parts) & SKIP_DIRS)
                 and not belongs_elsewhere(p.relative_to(path), assignment)

@@ -63,8 +63,16 @@ def _nbgrader(cell: Any) -> dict:
     return meta if isinstance(meta, dict) else {}
 
 
+def shown(path: Path) -> str:
+    """A submission file's name as messages show it: quoted with escapes if it holds a line break
+    or another unprintable character (a file named ``x\ngrader: submitted/ada/... was not
+    graded`` wrote a forged line into the instructor's log)."""
+    name = Path(path).name
+    return name if name.isprintable() else repr(name)
+
+
 def _refusal(path: Path, reason: str) -> ExtractionError:
-    return ExtractionError(f"{path.name} {reason}")
+    return ExtractionError(f"{shown(path)} {reason}")
 
 
 def too_large(path: Path, size: int) -> ExtractionError:
@@ -100,7 +108,7 @@ def read_submission(path: Path) -> bytes:
     except OSError as exc:
         if exc.errno == errno.ELOOP:  # O_NOFOLLOW met a link (to a file or a folder)
             check_file_status(path, os.lstat(path))
-        raise ExtractionError(f"cannot read {path.name}: {exc.strerror or exc}") from None
+        raise ExtractionError(f"cannot read {shown(path)}: {exc.strerror or exc}") from None
     try:
         check_file_status(path, os.fstat(fd))
     except ExtractionError:
@@ -117,11 +125,11 @@ def read_text(path: Path) -> str:
     """Read a submission file as UTF-8 text with link, size and encoding errors made clear."""
     data = read_submission(path)
     if not data.strip():
-        raise ExtractionError(f"{path.name} is empty")
+        raise ExtractionError(f"{shown(path)} is empty")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ExtractionError(f"{path.name} is not valid UTF-8 text (byte {exc.start})") from None
+        raise ExtractionError(f"{shown(path)} is not valid UTF-8 text (byte {exc.start})") from None
 
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:
@@ -130,11 +138,11 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
     try:
         nb = nbformat.reads(text, as_version=4)
     except (json.JSONDecodeError, nbformat.reader.NotJSONError):
-        raise ExtractionError(f"{path.name} is not a valid notebook: it is not JSON") from None
+        raise ExtractionError(f"{shown(path)} is not a valid notebook: it is not JSON") from None
     except Exception as exc:  # nbformat raises several types for bad structure
-        raise ExtractionError(f"{path.name} is not a valid notebook ({type(exc).__name__})") from None
+        raise ExtractionError(f"{shown(path)} is not a valid notebook ({type(exc).__name__})") from None
     if not isinstance(nb.get("cells"), list):
-        raise ExtractionError(f"{path.name} is not a valid notebook: it has no list of cells")
+        raise ExtractionError(f"{shown(path)} is not a valid notebook: it has no list of cells")
     return nb
 
 
@@ -211,7 +219,7 @@ def code_from_notebook(nb: nbformat.NotebookNode, source_notebook: Path | None) 
 def extract_code(path: Path, source_notebook: Path | None) -> Extracted:
     """Student code of a code assignment from a notebook or ``.py`` file."""
     if path.suffix != ".ipynb":
-        return Extracted(blocks=[(path.name, read_text(path))])
+        return Extracted(blocks=[(shown(path), read_text(path))])
     return code_from_notebook(read_notebook(path), source_notebook)
 
 
@@ -309,4 +317,4 @@ def extract_answers(path: Path, names: tuple[str, ...]) -> Extracted:
     """Quiz answers from a notebook's solution cells or a ``.py`` module."""
     if path.suffix == ".ipynb":
         return answers_from_notebook(read_notebook(path), names)
-    return answers_from_blocks([(path.name, read_text(path))], [], names)
+    return answers_from_blocks([(shown(path), read_text(path))], [], names)

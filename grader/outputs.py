@@ -166,7 +166,7 @@ def open_output(path: Path | str, binary: bool = False, newline: str | None = No
         with fh:
             yield fh
         return
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    tmp = path.with_name(f".{path.name[:100]}.{secrets.token_hex(6)}.tmp")  # within the 255-byte name limit
     # O_EXCL|O_NOFOLLOW: never write through anything planted under the temporary name; 0o666
     # lets the umask decide the mode, as for any new file.
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)

@@ -3,7 +3,10 @@
 One class, one autograde run, one feedback run: honest students and, beside them, a notebook that
 is a link to the course's source notebook, student folders named ``*`` and ``=2+5`` (holding a
 correct notebook), a notebook over the size limit, a notebook with student cells claiming points
-and carrying hidden-test markers, one with script in its markdown, and endless loops (run with a
+and carrying hidden-test markers, one with script in its markdown, one carrying an SVG and an HTML
+file of its own (nbgrader copies them into its feedback folder), one with folders nested too deep,
+one whose notebook metadata nbconvert cannot render (``"widgets": 5``: feedback fails for it alone),
+and endless loops (run with a
 small load limit so the suite stays fast). Every honest student is graded, every attack scores no
 more than its twin, ``grades.csv`` is written and holds no refused folder, and every feedback page
 is free of live markup.
@@ -12,15 +15,17 @@ is free of live markup.
 import copy
 import hashlib
 import os
+from pathlib import Path
 
 import nbformat
 import pytest
 
 from grader.extract import MAX_SUBMISSION_BYTES
 from grader.nbgrader_bridge.autograde import autograde, read_scores
+from grader.nbgrader_bridge.commands import NbgraderFailed
 from grader.nbgrader_bridge.course import release
 from grader.nbgrader_bridge.feedback import feedback
-from grader.nbgrader_bridge.staging import STAGING
+from grader.nbgrader_bridge.staging import MAX_DEPTH, STAGING
 from grader.nbgrader_bridge.student_ids import refusal
 from grader.sandbox.limits import Limits
 from test_feedback_sanitize import HOSTILE_MARKDOWN, live_markup
@@ -78,6 +83,13 @@ def graded(tmp_path_factory):
     xss = copy.deepcopy(good)
     xss.cells.insert(1, nbformat.v4.new_markdown_cell(HOSTILE_MARKDOWN))
     _write(course, "xss", xss)
+    files = _write(course, "svgfiles", good).parent  # files nbgrader copies into autograded/ and feedback/
+    (files / "evil.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>')
+    (files / "evil.html").write_text("<script>alert(1)</script>")
+    widgets = copy.deepcopy(good)
+    widgets.metadata["widgets"] = 5  # valid nbformat; nbconvert's HTML template fails on it
+    _write(course, "widgets", widgets)
+    (_write(course, "deep", good).parent / Path(*["d"] * (MAX_DEPTH + 1))).mkdir(parents=True)
     for student in LOOPS:
         loop = copy.deepcopy(good)
         answer = next(c for c in loop.cells if c.metadata.get("nbgrader", {}).get("solution"))
@@ -87,7 +99,11 @@ def graded(tmp_path_factory):
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
         csv_path = autograde(course, limits=LIMITS)
-    pages = feedback(course)
+    # One notebook nbconvert cannot render fails nbgrader's feedback run: the rest of the class's
+    # pages must still be written and made safe, and the failure named.
+    with pytest.raises(NbgraderFailed, match="could not write the feedback of widgets/dropout"):
+        feedback(course)
+    pages = sorted((course / "feedback").glob(f"*/{NAME}/*.html"))
     return course, csv_path, pages, err.getvalue(), before
 
 
@@ -101,11 +117,12 @@ def test_every_honest_student_is_graded_and_every_attack_scores_no_more_than_its
     full = scores["ada"]
     assert full > 0 and scores["zz-last"] == full and scores["dan"] == 0
     assert scores["marker"] == full and scores["xss"] == full, "the same solutions as ada, nothing more"
+    assert scores["svgfiles"] == full and scores["widgets"] == full
     for loop in LOOPS:
         assert scores[loop] == 0 <= scores["dan"]
-    for refused in ("mallory", "*", "=2+5", "big"):
+    for refused in ("mallory", "*", "=2+5", "big", "deep"):
         assert refused not in scores  # never shown to nbgrader: no grade, no row, no student
-    assert set(scores) == {"ada", "dan", "zz-last", "marker", "xss", *LOOPS}
+    assert set(scores) == {"ada", "dan", "zz-last", "marker", "xss", "svgfiles", "widgets", *LOOPS}
 
 
 def test_refusals_are_one_sentence_each_naming_the_folder(graded):
@@ -113,6 +130,7 @@ def test_refusals_are_one_sentence_each_naming_the_folder(graded):
     assert f"grader: {refusal('*')}" in said and f"grader: {refusal('=2+5')}" in said
     assert "grader: submitted/mallory/dropout was not graded: dropout.ipynb is a symbolic link, not a file" in said
     assert "grader: submitted/big/dropout was not graded: dropout.ipynb is too large (" in said
+    assert f"grader: submitted/deep/dropout was not graded: dropout holds folders nested more than {MAX_DEPTH} deep" in said
 
 
 def test_grades_csv_is_written_without_refused_folders_and_nothing_escaped(graded):
@@ -120,23 +138,26 @@ def test_grades_csv_is_written_without_refused_folders_and_nothing_escaped(grade
     rows = csv_path.read_text().splitlines()
     assert rows[0].startswith("assignment,")
     students = {row.split(",")[3] for row in rows[1:]}  # assignment,duedate,timestamp,student_id,...
-    assert {"ada", "dan", "zz-last", "marker", "xss", *LOOPS} <= students
+    assert {"ada", "dan", "zz-last", "marker", "xss", "svgfiles", "widgets", *LOOPS} <= students
     assert not any(s.startswith(("=", "+", "-", "@")) or "*" in s for s in students)
     assert _digest(course / "source" / NAME / f"{NAME}.ipynb") == before
     assert not (course / STAGING).exists()
-    assert sorted(p.name for p in (course / "autograded").iterdir()) == sorted(["ada", "dan", "zz-last", "marker", "xss", *LOOPS])
+    assert sorted(p.name for p in (course / "autograded").iterdir()) == sorted(["ada", "dan", "zz-last", "marker", "xss", "svgfiles", "widgets", *LOOPS])
     assert not [p for p in course.rglob("*") if p.is_symlink() and "submitted" not in p.parts]
 
 
 def test_feedback_for_the_class_has_no_live_markup_and_math_offline(graded):
     course, _, pages, _, _ = graded
     by_student = {p.parts[-3]: p for p in pages}
-    assert set(by_student) == {"ada", "dan", "zz-last", "marker", "xss", *LOOPS}
+    assert set(by_student) == {"ada", "dan", "zz-last", "marker", "xss", "svgfiles", *LOOPS}  # not widgets
     for student, page in by_student.items():
         text = page.read_text(encoding="utf-8")
         assert live_markup(text) == [], student
         assert "<math" in text and "$\\frac" not in text and "mathjax" not in text.lower()
     assert "BEGIN_HIDDEN TESTS" in by_student["marker"].read_text()
+    # nbgrader copies a submission's files along (the positive control); only the page stays.
+    assert (course / "autograded" / "svgfiles" / NAME / "evil.svg").is_file()
+    assert sorted(p.name for p in (course / "feedback" / "svgfiles" / NAME).iterdir()) == [f"{NAME}.html"]
     assert "hidden-test markers" in by_student["marker"].read_text()
 
 

@@ -3,6 +3,7 @@ bounds on the nbgrader run. Fast unit tests; the real nbgrader run is in test_nb
 
 import os
 import subprocess
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from grader.nbgrader_bridge import autograde as autograde_module
 from grader.nbgrader_bridge.autograde import AutogradeIncomplete, autograde, limit_options, run_seconds
 from grader.nbgrader_bridge.commands import nbgrader_env
 from grader.nbgrader_bridge.preprocessor import SandboxGrade
-from grader.nbgrader_bridge.staging import STAGING, staged
+from grader.nbgrader_bridge.staging import MAX_DEPTH, MAX_ENTRIES, MAX_FOLDER_BYTES, STAGING, staged
 from grader.nbgrader_bridge.student_ids import refusal
 from grader.sandbox.limits import Limits
 
@@ -139,3 +140,65 @@ def test_a_run_stopped_by_its_bound_keeps_the_grades_and_says_so(tmp_path, monke
     assert "did not finish within" in str(caught.value) and caught.value.csv_path.is_file()
     ((autograde_args, timeout),) = calls  # grades.csv is written by the grader, not by `nbgrader export`
     assert timeout == run_seconds(2) and f"--CourseDirectory.submitted_directory={course / STAGING}" in autograde_args
+
+
+@contextmanager
+def _nested(folder, levels):
+    """``folder/d/d/.../d`` ``levels`` deep, made and removed without recursion (pytest's own
+    clean-up of tmp_path, shutil.rmtree, recurses per level and would fail on it)."""
+    fds = [os.open(folder, os.O_RDONLY | os.O_DIRECTORY)]
+    try:
+        for _ in range(levels):
+            os.mkdir("d", dir_fd=fds[-1])
+            fds.append(os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fds[-1]))
+        yield
+    finally:
+        for parent, child in reversed(list(zip(fds, fds[1:]))):
+            os.close(child)
+            os.rmdir("d", dir_fd=parent)
+        os.close(fds[0])
+
+
+def test_a_submission_nested_too_deep_is_refused_and_the_class_is_staged(tmp_path):
+    """1,100 nested folders in one submission once raised RecursionError in the copy and in the
+    clean-up of the staging folder: the class's autograde stopped with a traceback."""
+    import sys
+
+    course = tmp_path / "course"
+    _submit(course, "ada")
+    deep = _submit(course, "deep")
+    levels = sys.getrecursionlimit() + 100
+    with _nested(deep, levels):
+        if sys.version_info < (3, 12):  # positive control: the recursive walk the copy used breaks on it
+            with pytest.raises(RecursionError):
+                list(os.walk(deep))
+        with staged(course, {"dropout": ["ada", "deep"]}) as stage:
+            assert stage.accepted == {"dropout": ["ada"]}
+            assert stage.refused == ["submitted/deep/dropout was not graded: dropout holds folders nested "
+                                     f"more than {MAX_DEPTH} deep"]
+        assert not (course / STAGING).exists()
+    shallow = _submit(course, "shallow")  # the honest twin: folders within the bound are copied
+    (shallow / Path(*["d"] * MAX_DEPTH)).mkdir(parents=True)
+    with staged(course, {"dropout": ["shallow"]}) as stage:
+        assert stage.accepted == {"dropout": ["shallow"]}
+        assert (stage.folder / "shallow" / "dropout" / Path(*["d"] * MAX_DEPTH)).is_dir()
+
+
+def test_a_submission_of_too_many_or_too_large_files_is_refused(tmp_path):
+    """Each file within the size limit, but together enough to fill the disk through the copies."""
+    course = tmp_path / "course"
+    _submit(course, "ada")
+    many = _submit(course, "many")
+    for n in range(MAX_ENTRIES):
+        (many / f"f{n}.txt").write_bytes(b"")
+    chunk = b"x" * MAX_SUBMISSION_BYTES
+    _submit(course, "heavy", files={f"part{n}.bin": chunk for n in range(MAX_FOLDER_BYTES // MAX_SUBMISSION_BYTES + 1)})
+    _submit(course, "twin", files={f"part{n}.bin": chunk for n in range(MAX_FOLDER_BYTES // MAX_SUBMISSION_BYTES)})
+    with staged(course, {"dropout": ["ada", "heavy", "many", "twin"]}) as stage:
+        assert stage.accepted == {"dropout": ["ada", "twin"]}
+        assert stage.refused == [
+            f"submitted/heavy/dropout was not graded: dropout holds more than {MAX_FOLDER_BYTES / 1e6:g} MB of "
+            "files in all: submit the notebook and the files it needs only",
+            f"submitted/many/dropout was not graded: dropout holds more than {MAX_ENTRIES} files and folders",
+        ]
+        assert sorted(p.name for p in (stage.folder / "twin" / "dropout").iterdir())[:2] == ["part0.bin", "part1.bin"]

@@ -112,11 +112,15 @@ def unreadable(course_dir: Path, student: str, assignment: str) -> str | None:
     ``grader grade`` gives for the same file; ``None`` if every notebook there reads."""
     from grader.extract import ExtractionError, read_notebook
 
-    for path in sorted((Path(course_dir) / "submitted" / student / assignment).glob("*.ipynb")):
+    folder = Path(course_dir) / "submitted" / student / assignment
+    for path in sorted(folder.glob("*.ipynb")):
         try:
             read_notebook(path)
         except ExtractionError as exc:
             return str(exc)
+    if (folder / "timestamp.txt").exists() and rerun.timestamp(folder) is None:
+        return ("timestamp.txt is not a date nbgrader can read (it should hold the time of submission, "
+                "e.g. 2026-01-10 10:00:00.000000 UTC, as nbgrader submit writes it)")
     return None
 
 

@@ -39,12 +39,17 @@ def parse_utc(text: str) -> datetime:
     return ts
 
 
-def _timestamp(folder: Path) -> datetime | None:
-    """The folder's ``timestamp.txt`` as nbgrader reads it, or ``None`` (none, empty, unreadable)."""
+def timestamp(folder: Path) -> datetime | None:
+    """The folder's ``timestamp.txt`` as nbgrader reads it, or ``None`` (none, empty, unreadable).
+
+    Read as a submission file (the student wrote it): a FIFO there once hung ``grader autograde``
+    for the class, and a link to ``/dev/zero`` would have been read without end."""
+    from grader.extract import ExtractionError, read_submission
+
     try:
-        text = (folder / "timestamp.txt").read_text(encoding="utf-8").strip()
+        text = read_submission(folder / "timestamp.txt").decode("utf-8").strip()
         return parse_utc(text) if text else None
-    except (OSError, ValueError, OverflowError):
+    except (ExtractionError, ValueError, OverflowError):  # UnicodeDecodeError is a ValueError
         return None
 
 
@@ -58,7 +63,7 @@ def pending(course_dir: Path, found: dict[str, list[str]]) -> list[tuple[str, st
             if not dest.is_dir():
                 todo.append((student, assignment))
                 continue
-            new, old = _timestamp(course_dir / "submitted" / student / assignment), _timestamp(dest)
+            new, old = timestamp(course_dir / "submitted" / student / assignment), timestamp(dest)
             if new is not None and old is not None and new > old:
                 todo.append((student, assignment))
     return sorted(todo)

@@ -22,10 +22,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from grader.extract import ExtractionError, check_file_status, read_submission
+from grader.extract import MAX_SUBMISSION_BYTES, ExtractionError, check_file_status, read_submission, shown
 from grader.nbgrader_bridge.student_ids import SUBMITTED, refusal
 
 STAGING = ".grader-submitted"
+#: Bounds on one submission folder besides each file's size limit: folders nested deeper made the
+#: (recursive) copy and clean-up raise RecursionError and stop the class's run; many files or
+#: many large ones would fill the disk through the copies (staging, then ``autograded/``).
+MAX_DEPTH = 16
+MAX_ENTRIES = 1000
+MAX_FOLDER_BYTES = 4 * MAX_SUBMISSION_BYTES
 
 
 @dataclass
@@ -41,17 +47,29 @@ def stage_submission(src: Path, dest: Path) -> None:
     """Copy the submission folder ``src`` to ``dest`` after checking every entry in it.
 
     Raises :class:`~grader.extract.ExtractionError` (nothing is left at ``dest``) at a link,
-    anything that is not a regular file or folder, or a file over the submission size limit."""
+    anything that is not a regular file or folder, a file over the submission size limit, or a
+    folder beyond :data:`MAX_DEPTH`, :data:`MAX_ENTRIES` or :data:`MAX_FOLDER_BYTES`."""
+    entries = total = 0
     try:
         check_folder(src)
         for folder, dirs, files in os.walk(src, onerror=_raise):  # never enters linked folders
             here = Path(folder)
             target = dest / here.relative_to(src)
+            if len(target.relative_to(dest).parts) >= MAX_DEPTH and dirs:
+                raise ExtractionError(f"{src.name} holds folders nested more than {MAX_DEPTH} deep")
+            entries += len(dirs) + len(files)
+            if entries > MAX_ENTRIES:
+                raise ExtractionError(f"{src.name} holds more than {MAX_ENTRIES} files and folders")
             target.mkdir(parents=True, exist_ok=True)
             for name in dirs:
                 check_folder(here / name)
             for name in sorted(files):
-                (target / name).write_bytes(read_submission(here / name))
+                data = read_submission(here / name)
+                total += len(data)
+                if total > MAX_FOLDER_BYTES:
+                    raise ExtractionError(f"{src.name} holds more than {MAX_FOLDER_BYTES / 1e6:g} MB of files "
+                                          "in all: submit the notebook and the files it needs only")
+                (target / name).write_bytes(data)
     except (OSError, ExtractionError) as exc:
         shutil.rmtree(dest, ignore_errors=True)
         with contextlib.suppress(OSError):
@@ -70,7 +88,7 @@ def check_folder(path: Path) -> None:
     st = os.lstat(path)
     if not stat.S_ISDIR(st.st_mode):
         check_file_status(path, st)  # raises for a link or a special file
-        raise ExtractionError(f"{path.name} is a file where a folder was expected")
+        raise ExtractionError(f"{shown(path)} is a file where a folder was expected")
 
 
 @contextmanager

@@ -138,9 +138,11 @@ class SubmissionNotFound(PlatformError):
 def find_submission(submission_dir: Path, assignment: str) -> Path:
     """The student's file: ``<assignment>.ipynb`` or ``.py`` (anywhere in the folder), else the
     only notebook, else the only ``.py`` file. Raises :class:`SubmissionNotFound`."""
+    from grader.batch import walk
+
     found = sorted(
         p
-        for p in Path(submission_dir).rglob("*")
+        for p in walk(Path(submission_dir))  # not rglob: it recursed once per nested folder
         if p.is_file()
         and p.suffix in (".ipynb", ".py")
         and not (set(p.relative_to(submission_dir).parts) & _SKIP_PARTS)

@@ -267,8 +267,13 @@ def render_feedback(result: SubmissionResult, to_expr: ExprHook | None = None) -
     return page(title, "\n".join(parts))
 
 
+#: A file name holds at most 255 bytes: a student folder named with 240 letters made the page's
+#: name too long and stopped ``grader grade --feedback`` before the rest of the class's pages.
+NAME_PART_CHARS = 100
+
+
 def _safe_name(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "submission"
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._")[:NAME_PART_CHARS] or "submission"
 
 
 def feedback_filename(result: SubmissionResult) -> str:
@@ -291,10 +296,10 @@ def write_feedback(results: Iterable[SubmissionResult], out_dir: Path, to_expr: 
     for result in results:
         name = feedback_filename(result)
         base, n = name[: -len(".html")], 1
-        while name in used:
+        while name.casefold() in used:  # Ada and ada are one file where names ignore case (macOS, Windows)
             n += 1
             name = f"{base}.{n}.html"
-        used.add(name)
+        used.add(name.casefold())
         path = write_text(out_dir / name, render_feedback(result, to_expr))
         written.append(path)
     return written
