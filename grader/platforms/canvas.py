@@ -187,6 +187,8 @@ def grades_from_gradebook(course_dir: Path) -> tuple[list[StudentGrades], dict[s
     penalty, as in ``nbgrader export``. Only this project's assignments are exported.
     """
     course_dir = Path(course_dir)
+    if course_dir.exists() and not course_dir.is_dir():
+        raise PlatformError(f"{course_dir} is a file, not a course folder; give the folder grader release wrote")
     if not course_dir.is_dir():
         raise PlatformError(f"course folder {course_dir} does not exist; create it with: grader release --course {course_dir}")
     db = course_dir / "gradebook.db"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import statistics
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,19 +85,29 @@ def load_records(path: Path) -> list[dict[str, Any]]:
     Raises :class:`ResultsFileError` for a missing or empty file.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         raise ResultsFileError(f"results file {path} does not exist; write one with: grader grade --assignment A PATH... --json {path}")
-    records = []
-    with path.open("r", encoding="utf-8", errors="replace") as fh:
-        for line in fh:
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(record, dict) and isinstance(record.get("assignment"), str) and "submission" in record:
-                records.append(record)
+    if not path.is_file():  # a folder, FIFO or device: reading it could block or mean nothing
+        raise ResultsFileError(f"{path} is not a regular file; give the results file written by grader grade --json")
+    records, skipped = [], 0
+    try:
+        with path.open("r", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    record = None
+                if isinstance(record, dict) and isinstance(record.get("assignment"), str) and "submission" in record:
+                    records.append(record)
+                elif line.strip():
+                    skipped += 1
+    except OSError as exc:
+        raise ResultsFileError(f"cannot read {path}: {exc.strerror or exc}") from None
     if not records:
         raise ResultsFileError(f"{path} holds no result records; is it the file written by grader grade --json?")
+    if skipped:  # said, not silent: a line that is not a record is a submission the export lacks
+        print(f"grader: {path}: skipped {skipped} line(s) that are not result records "
+              "(e.g. the torn last line of a killed run)", file=sys.stderr)
     return records
 
 
