@@ -402,8 +402,17 @@ def _main(argv: list[str] | None) -> int:
         if args.command == "grade" and not args.json:  # the table is printed at the end: nothing to keep
             print("grader: interrupted; nothing was kept (--json FILE keeps each result as it is graded)", file=sys.stderr)
         else:
-            print("grader: interrupted; results written so far are kept", file=sys.stderr)
+            print(f"grader: interrupted; {_KEPT.get(args.command, 'results written so far are kept')}", file=sys.stderr)
         return 130
+
+
+# What an interrupted command leaves, and how to finish it (one sentence after "interrupted; ").
+_KEPT = {
+    "release": "run the same command again to finish the release",
+    "autograde": "the grades already in the gradebook are kept; the same command grades the rest",
+    "feedback": "the pages already written are kept; the same command writes the rest",
+    "demo": "nothing else was changed",
+}
 
 
 if __name__ == "__main__":
