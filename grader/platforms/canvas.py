@@ -72,7 +72,7 @@ def warn_about(rows: Sequence[StudentGrades], names: Sequence[str], ungraded: st
     missing = sorted(f"{r.student}/{a}" for r in rows for a in r.ungraded if a in names)
     if missing:
         what = ("written as 0 (--ungraded blank leaves them empty)" if ungraded == "zero" else
-                "left empty, so Canvas keeps its grade (--ungraded zero writes 0)")
+                "left empty and Canvas keeps its grade (--ungraded zero writes 0)")
         warnings.append(f"{len(missing)} submission(s) could not be graded, so their cells are {what}: {_listing(missing)}")
     odd = sorted(repr(r.student) for r in rows if looks_like_download_name(r.student, [*names, *assignments.ASSIGNMENTS]))
     if odd:
