@@ -167,3 +167,34 @@ def test_ctrl_c_during_a_real_release_then_the_same_command_finishes_it(tmp_path
     done = subprocess.run(argv, capture_output=True, text=True, timeout=600, cwd=REPO)
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in (course / "release").iterdir()) == ["conv", "dropout", "quiz"]
+
+
+# --- empty inputs in a course -------------------------------------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
+def test_a_course_with_no_submissions_says_so(tmp, capsys, monkeypatch):
+    monkeypatch.setenv("PATH", str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))  # alembic
+    course = course_with_a_new_submission(tmp)
+    (course / "submitted" / "ann" / "dropout" / "dropout.ipynb").unlink()
+    (course / "submitted" / "ann" / "dropout").rmdir()
+    monkeypatch.setattr(bridge, "run_nbgrader", interrupted)  # must not be started
+    monkeypatch.setattr(bridge, "export_grades", lambda course_dir, csv_path, ungraded=(): csv_path)
+    assert main(["autograde", "--course", str(course)]) == 0
+    assert one_sentence(capsys.readouterr().err) == (
+        f"grader: no submissions to grade in {course.resolve() / 'submitted'} (each goes at "
+        "submitted/<student>/<assignment>/<assignment>.ipynb, as nbgrader collect puts them)")
+
+
+@pytest.mark.parametrize("files, says", [
+    ({}, "no dropout.ipynb in submitted/ann/dropout/ (found: no notebook)"),
+    ({"Dropout.ipynb": "{}"}, "no dropout.ipynb in submitted/ann/dropout/ (found: Dropout.ipynb)"),
+    ({"dropout.ipynb": ""}, "dropout.ipynb is empty"),
+])
+def test_a_submission_folder_without_its_notebook_is_named_not_nbgraders_glob(tmp_path, files, says):
+    folder = tmp_path / "submitted" / "ann" / "dropout"
+    folder.mkdir(parents=True)
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    why = bridge.unreadable(tmp_path, "ann", "dropout")
+    assert why is not None and why.startswith(says) and ".grader-submitted" not in why
