@@ -198,3 +198,19 @@ def test_a_submission_folder_without_its_notebook_is_named_not_nbgraders_glob(tm
         (folder / name).write_text(text)
     why = bridge.unreadable(tmp_path, "ann", "dropout")
     assert why is not None and why.startswith(says) and ".grader-submitted" not in why
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="making device nodes needs root")
+@pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
+def test_a_device_where_the_feedback_folder_goes_is_refused_and_left_alone(tmp, capsys, monkeypatch):
+    import stat
+
+    monkeypatch.setenv("PATH", str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))  # alembic
+    course = course_with_a_new_submission(tmp)
+    os.mknod(course / "feedback", stat.S_IFCHR | 0o666, os.makedev(1, 3))  # in the test's folder, never /dev
+    before = os.lstat(course / "feedback")
+    monkeypatch.setattr(feedback_module, "run_nbgrader", interrupted)  # must not be started
+    assert main(["feedback", "--course", str(course)]) == 2
+    assert f"{course / 'feedback'} is a file, not a folder" in one_sentence(capsys.readouterr().err)
+    after = os.lstat(course / "feedback")
+    assert stat.S_ISCHR(after.st_mode) and (after.st_ino, after.st_rdev) == (before.st_ino, before.st_rdev)
