@@ -214,3 +214,23 @@ def test_a_device_where_the_feedback_folder_goes_is_refused_and_left_alone(tmp, 
     assert f"{course / 'feedback'} is a file, not a folder" in one_sentence(capsys.readouterr().err)
     after = os.lstat(course / "feedback")
     assert stat.S_ISCHR(after.st_mode) and (after.st_ino, after.st_rdev) == (before.st_ino, before.st_rdev)
+
+
+def test_a_json_file_that_is_not_a_results_file_is_never_rewritten(tmp, capsys):
+    notes = tmp / "notes.txt"
+    notes.write_text("my notes\nnot a record\n")
+    assert main(["grade", "--assignment", "quiz", str(tmp / "subs"), "--json", str(notes)]) == 2
+    assert "holds no result records, so it is not a results file" in one_sentence(capsys.readouterr().err)
+    assert notes.read_text() == "my notes\nnot a record\n"
+
+
+def test_a_torn_line_in_a_results_file_is_said_and_the_records_kept(tmp, capsys):
+    results = tmp / "r2.jsonl"
+    assert main(["grade", "--assignment", "quiz", str(tmp / "subs"), "--json", str(results)]) == 0
+    kept = results.read_text()
+    results.write_text('{"submission": "subs/x.py", "assi' + '{"a": 1}\n' + kept)  # a killed run, appended to
+    capsys.readouterr()
+    assert main(["grade", "--assignment", "quiz", str(tmp / "subs"), "--json", str(results)]) == 0
+    err = capsys.readouterr().err
+    assert f"{results}: dropping 1 line(s) that are not result records" in err and "Traceback" not in err
+    assert results.read_text() == kept  # the record stands; nothing was regraded
