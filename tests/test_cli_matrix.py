@@ -234,3 +234,15 @@ def test_a_torn_line_in_a_results_file_is_said_and_the_records_kept(tmp, capsys)
     err = capsys.readouterr().err
     assert f"{results}: dropping 1 line(s) that are not result records" in err and "Traceback" not in err
     assert results.read_text() == kept  # the record stands; nothing was regraded
+
+
+@pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
+@pytest.mark.parametrize("argv", [[], ["--assignment", "quiz"]])
+def test_feedback_with_nothing_autograded_says_so_without_starting_nbgrader(tmp, capsys, monkeypatch, argv):
+    monkeypatch.setenv("PATH", str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))  # alembic
+    course = course_with_a_new_submission(tmp)
+    (course / "autograded" / "bo" / "dropout").rmdir()
+    monkeypatch.setattr(feedback_module, "run_nbgrader", interrupted)  # must not be started
+    assert main(["feedback", "--course", str(course), *argv]) == 0
+    said = one_sentence(capsys.readouterr().err)
+    assert said.startswith("grader: nothing autograded") and "run grader autograde --course" in said
