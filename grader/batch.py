@@ -195,8 +195,11 @@ def grade_batch(
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-def progress(total: int, stream: TextIO = sys.stderr):
-    """A progress bar on a terminal, nothing otherwise."""
+def progress(total: int, stream: TextIO | None = None):
+    """A progress bar on ``stream`` (default: the current ``sys.stderr``) if it is a terminal,
+    nothing otherwise."""
     from tqdm import tqdm
+
+    stream = sys.stderr if stream is None else stream  # read when called: stderr may be replaced
 
     return tqdm(total=total, unit="sub", file=stream, disable=not stream.isatty(), leave=False)
