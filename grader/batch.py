@@ -20,7 +20,7 @@ from typing import Callable, Iterable, Iterator, TextIO
 from grader import grading_version
 from grader.extract import ExtractionError, read_submission
 from grader.grading import content_hash, fault_result, grade_submission
-from grader.outputs import append_text, check_file, open_output
+from grader.outputs import OutputError, append_text, check_file, open_output
 from grader.results import SubmissionResult
 
 SUFFIXES = (".ipynb", ".py")
@@ -129,6 +129,7 @@ class ResultsFile:
     def _load(self) -> None:
         if not self.path.exists():
             return
+        others = 0  # lines that are not records: a torn line a later run appended to, or not ours
         with self.path.open("r", encoding="utf-8", errors="replace") as fh:
             for line in fh:
                 if not line.endswith("\n"):
@@ -137,8 +138,15 @@ class ResultsFile:
                     record = json.loads(line)
                     key = (record["submission"], record["assignment"])
                 except (ValueError, KeyError, TypeError):
+                    others += bool(line.strip())
                     continue
                 self.records[key] = record
+        if others and not self.records:  # someone's other file given as --json: never rewrite it
+            raise OutputError(f"{self.path} exists and holds no result records, so it is not a results file; "
+                              "give a new file name, or the file an earlier grader grade --json wrote")
+        if others:
+            print(f"grader: {self.path}: dropping {others} line(s) that are not result records "
+                  "(e.g. a torn line of a killed run); their submissions are graded again", file=sys.stderr)
         self._rewrite(list(self.records.values()))
 
     def _rewrite(self, records: list[dict]) -> None:
@@ -208,8 +216,11 @@ def grade_batch(
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-def progress(total: int, stream: TextIO = sys.stderr):
-    """A progress bar on a terminal, nothing otherwise."""
+def progress(total: int, stream: TextIO | None = None):
+    """A progress bar on ``stream`` (default: the current ``sys.stderr``) if it is a terminal,
+    nothing otherwise."""
     from tqdm import tqdm
+
+    stream = sys.stderr if stream is None else stream  # read when called: stderr may be replaced
 
     return tqdm(total=total, unit="sub", file=stream, disable=not stream.isatty(), leave=False)

@@ -176,13 +176,17 @@ def _cmd_canvas(args: argparse.Namespace) -> int:
 def _cmd_check_solutions(args: argparse.Namespace) -> int:
     from grader.check_solutions import check_solutions
 
+    if args.repeats < 1:
+        raise UserError("--repeats must be at least 1")
     return check_solutions(repeats=args.repeats)
 
 
 def _cmd_new(args: argparse.Namespace) -> int:
     from grader.scaffold import new_assignment
 
-    written = new_assignment(Path(args.definition or "."), args.name)
+    if not args.definition:  # the built-in unit is part of the package: never scaffold into it or the cwd
+        raise UserError("grader new needs --definition DIR: the course definition folder to add the assignment to")
+    written = new_assignment(Path(args.definition), args.name)
     print(f"new assignment {args.name}: wrote {', '.join(str(p) for p in written)}")
     return 0
 
@@ -199,6 +203,8 @@ def _course(args: argparse.Namespace) -> Path:
         if course.exists() and not course.is_dir():
             raise UserError(f"{course} is a file, not a folder; give a new or existing course folder")
         return course
+    if course.exists() and not course.is_dir():
+        raise UserError(f"{course} is a file, not a course folder; give the folder grader release wrote")
     if not course.is_dir():
         raise UserError(f"course folder {course} does not exist; create it with: grader release --course {course}")
     if not (course / "gradebook.db").is_file() or not (course / "nbgrader_config.py").is_file():
@@ -348,7 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_check_solutions)
 
     p = sub.add_parser("new", help="scaffold a new code assignment in a course definition")
-    p.add_argument("name", help="the assignment's name (a Python identifier)")
+    p.add_argument("name", help="the assignment's name (a Python identifier, not a keyword)")
     p.set_defaults(func=_cmd_new)
 
     for p in sub.choices.values():  # every command grades with (or writes into) a course definition
@@ -396,8 +402,17 @@ def _main(argv: list[str] | None) -> int:
         if args.command == "grade" and not args.json:  # the table is printed at the end: nothing to keep
             print("grader: interrupted; nothing was kept (--json FILE keeps each result as it is graded)", file=sys.stderr)
         else:
-            print("grader: interrupted; results written so far are kept", file=sys.stderr)
+            print(f"grader: interrupted; {_KEPT.get(args.command, 'results written so far are kept')}", file=sys.stderr)
         return 130
+
+
+# What an interrupted command leaves, and how to finish it (one sentence after "interrupted; ").
+_KEPT = {
+    "release": "run the same command again to finish the release",
+    "autograde": "the grades already in the gradebook are kept; the same command grades the rest",
+    "feedback": "the pages already written are kept; the same command writes the rest",
+    "demo": "nothing else was changed",
+}
 
 
 if __name__ == "__main__":

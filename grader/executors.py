@@ -92,6 +92,8 @@ def _connect(scheduler: Any):
         return Client(scheduler, timeout=CONNECT_TIMEOUT), True
     except (OSError, TimeoutError) as exc:
         raise ClusterError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+    except ValueError as exc:  # distributed's address parser: e.g. no port, unknown protocol
+        raise ClusterError(f"{scheduler!r} is not a Dask scheduler address ({exc}); give e.g. tcp://HOST:8786") from None
 
 
 def _check_versions(client) -> int:

@@ -7,6 +7,7 @@ and changes it piece by piece (docs/authoring.md walks through that for max pool
 
 from __future__ import annotations
 
+import keyword
 import tomllib
 from pathlib import Path
 
@@ -107,11 +108,26 @@ and `{name}_backward(dout, cache)`, returning `dx`.
 '''
 
 
+def _check_folder(definition: Path) -> None:
+    """Refuse a definition path that is a file, a link, or whose parent folder is missing (the rule
+    of every output: only the last part of a path is created)."""
+    if definition.is_symlink():
+        raise DefinitionError(f"{definition} is a symbolic link; give the course definition folder itself")
+    if definition.exists() and not definition.is_dir():
+        raise DefinitionError(f"{definition} is a file, not a folder; give a course definition folder")
+    if not definition.exists() and not definition.parent.is_dir():
+        raise DefinitionError(f"cannot create {definition}: the folder {definition.parent} does not exist (create it first)")
+    if (definition / FILE_NAME).exists() and not (definition / FILE_NAME).is_file():
+        raise DefinitionError(f"{definition / FILE_NAME} is not a regular file; give a course definition folder")
+
+
 def new_assignment(definition: Path, name: str, title: str = "") -> list[Path]:
     """Add assignment ``name`` to the definition in ``definition`` (created if it does not
     exist); return the files written. Raises :class:`DefinitionError` for a clash."""
-    if not name.isidentifier():
-        raise DefinitionError(f"the assignment name {name!r} must be a Python identifier (it names functions and files)")
+    if not name.isidentifier() or keyword.iskeyword(name):
+        raise DefinitionError(f"the assignment name {name!r} must be a Python identifier and not a keyword "
+                              "(it names functions and files)")
+    _check_folder(definition)
     title = title or name.replace("_", " ").capitalize()
     toml = definition / FILE_NAME
     if toml.is_file():
@@ -124,7 +140,7 @@ def new_assignment(definition: Path, name: str, title: str = "") -> list[Path]:
     folder = definition / name
     if folder.exists():
         raise DefinitionError(f"{folder} already exists; choose another name or remove it")
-    folder.mkdir(parents=True)
+    folder.mkdir(parents=True)  # the definition folder's parent exists (checked above)
     written = []
     for file_name, template in (("solution.py", SOLUTION), ("checks.py", CHECKS), ("mutants.txt", MUTANTS),
                                 (f"{name}.md", PROSE)):

@@ -60,8 +60,8 @@ def write_jsonl(path, results):
 def test_summary_counts():
     dropout, quiz = summarise(records_from_results(make_class()))
     assert (dropout.assignment, dropout.submissions, dropout.ungraded) == ("dropout", 10, 1)
-    # scores 4,4,4,4,3,3,3,2,2 of 4, and 0 for the ungradable one
-    assert dropout.histogram() == [1, 0, 0, 0, 0, 2, 0, 3, 0, 4]
+    # scores 4,4,4,4,3,3,3,2,2 of 4; the ungradable one is no score, not a 0
+    assert dropout.histogram() == [0, 0, 0, 0, 0, 2, 0, 3, 0, 4]
     rates = {c.name: (c.passed, c.total) for c in dropout.checks.values()}
     assert rates == {CHECKS[0][0]: (9, 9), CHECKS[1][0]: (4, 9), CHECKS[2][0]: (7, 9)}
     assert dropout.students == 9
@@ -150,6 +150,7 @@ def test_the_quiz_report_leads_with_named_misconceptions_and_keeps_blanks_apart(
     page = html.unescape(write_class_report(write_jsonl(tmp_path / "r.jsonl", results), tmp_path / "r.html").read_text())
     named_at, failing_at = page.index("Named misconceptions"), page.index("Failing checks")
     assert named_at < failing_at and page.index(DROP) < failing_at  # the report leads with them
+    assert failing_at < page.index("Score distribution") < page.index("Pass rate of every check")
     assert "5 student(s) left 33 answer(s) blank" in page
     assert page.count(NO_ANSWER) == 0  # not once, let alone eight rows of it
 
@@ -191,3 +192,21 @@ def test_load_records_skips_torn_lines_and_explains_bad_files(tmp_path):
     (tmp_path / "empty.jsonl").write_text(json.dumps([1, 2]) + "\n")
     with pytest.raises(ResultsFileError, match="no result records"):
         load_records(tmp_path / "empty.jsonl")
+
+
+def test_an_ungradable_submission_is_no_score_in_the_report_or_its_csv(tmp_path):
+    records = records_from_results(make_class())
+    errors = [r for r in records if r["status"] == "error"]
+    assert errors  # make_class holds one submission that could not be graded
+    page = write_class_report_from(records, tmp_path)
+    assert "1 could not be graded (left out of the scores)" in page and "scored 0" not in page
+    rows = list(csv.DictReader(write_class_csv(records, tmp_path / "c.csv").open()))
+    ungraded = [row for row in rows if row["status"] == "error"]
+    assert len(ungraded) == len(errors) and all(row["score"] == "" for row in ungraded)
+    assert all(row["score"] != "" for row in rows if row["status"] != "error")
+
+
+def write_class_report_from(records, folder):
+    results = folder / "r.jsonl"
+    results.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return write_class_report(results, folder / "report.html").read_text()

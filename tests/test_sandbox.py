@@ -512,7 +512,7 @@ def test_a_killed_judge_leaves_no_worker_folder_or_cgroup_behind(tmp_path):
     zygote_pid, workdir, cgroup = (judge_proc.stdout.readline().split() + [""])[:3]
     os.kill(judge_proc.pid, signal.SIGKILL)
     judge_proc.wait()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 120  # a give-up, not a speed check
     while Path(f"/proc/{zygote_pid}").exists() and time.monotonic() < deadline:
         time.sleep(0.02)
     assert not Path(f"/proc/{zygote_pid}").exists() or "Z" in Path(f"/proc/{zygote_pid}/stat").read_text().split()[2]

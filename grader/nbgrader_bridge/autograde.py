@@ -113,6 +113,10 @@ def unreadable(course_dir: Path, student: str, assignment: str) -> str | None:
     from grader.extract import ExtractionError, read_notebook
 
     folder = Path(course_dir) / "submitted" / student / assignment
+    if not (folder / f"{assignment}.ipynb").is_file():  # nbgrader looks for the source's notebook name only
+        found = ", ".join(sorted(p.name for p in folder.glob("*.ipynb"))) or "no notebook"
+        return (f"no {assignment}.ipynb in submitted/{student}/{assignment}/ (found: {found}); "
+                f"each submission is submitted/<student>/{assignment}/{assignment}.ipynb")
     for path in sorted(folder.glob("*.ipynb")):
         try:
             read_notebook(path)
@@ -195,6 +199,11 @@ def autograde(course_dir: Path, assignment: str | None = None, force: bool = Fal
     failed: list[tuple[str, str]] = []
     errors: list[str] = []
     found = {name: ids for name, ids in found.items() if name in known}
+    if not found:  # said, so an empty grades.csv is not taken for a graded class
+        where = f"submitted/<student>/{assignment}/{assignment}.ipynb" if assignment else \
+            "submitted/<student>/<assignment>/<assignment>.ipynb"
+        print(f"grader: no submissions to grade in {course_dir / 'submitted'} (each goes at {where}, "
+              "as nbgrader collect puts them)", file=sys.stderr)
     todo = [(s, a) for a, ids in found.items() for s in ids] if force else rerun.pending(course_dir, found)
     if found and not todo and rerun.code_changed(course_dir) and (course_dir / rerun.STAMP).exists():
         print("grader: the grading code changed since this class was autograded; only new submissions are graded "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -29,7 +30,10 @@ def feedback(course_dir: Path, assignment: str | None = None) -> list[Path]:
     """
     course_dir = Path(course_dir).resolve()
     graded = _autograded(course_dir)
-    names = [assignment] if assignment else sorted(set(graded))
+    names = ([assignment] if assignment in graded else []) if assignment else sorted(set(graded))
+    if not names:  # nbgrader would stop on its empty glob with a traceback-like log
+        print(f"grader: nothing autograded{' for ' + assignment if assignment else ''} in {course_dir} yet, so no "
+              f"feedback to write; run grader autograde --course {course_dir} first", file=sys.stderr)
     if names:
         total = sum(name in names for name in graded)
         # "*" (nbgrader globs it) saves ~3 s of start-up per assignment

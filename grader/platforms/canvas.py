@@ -72,7 +72,7 @@ def warn_about(rows: Sequence[StudentGrades], names: Sequence[str], ungraded: st
     missing = sorted(f"{r.student}/{a}" for r in rows for a in r.ungraded if a in names)
     if missing:
         what = ("written as 0 (--ungraded blank leaves them empty)" if ungraded == "zero" else
-                "left empty, so Canvas keeps its grade (--ungraded zero writes 0)")
+                "left empty and Canvas keeps its grade (--ungraded zero writes 0)")
         warnings.append(f"{len(missing)} submission(s) could not be graded, so their cells are {what}: {_listing(missing)}")
     odd = sorted(repr(r.student) for r in rows if looks_like_download_name(r.student, [*names, *assignments.ASSIGNMENTS]))
     if odd:
@@ -187,6 +187,8 @@ def grades_from_gradebook(course_dir: Path) -> tuple[list[StudentGrades], dict[s
     penalty, as in ``nbgrader export``. Only this project's assignments are exported.
     """
     course_dir = Path(course_dir)
+    if course_dir.exists() and not course_dir.is_dir():
+        raise PlatformError(f"{course_dir} is a file, not a course folder; give the folder grader release wrote")
     if not course_dir.is_dir():
         raise PlatformError(f"course folder {course_dir} does not exist; create it with: grader release --course {course_dir}")
     db = course_dir / "gradebook.db"

@@ -1,10 +1,11 @@
 """The class report: what a class got right and wrong, from a JSON Lines results file.
 
-One HTML page (self-contained, inline SVG plots) with, per assignment, the score distribution,
-every check's pass rate, what to re-teach (the named misconceptions, then the failing checks,
-each ranked by how many students it affects and labelled by what those students share), the
-answers left blank (counted apart: not a mistake to re-teach) and the most common sets of
-failed checks; and a CSV with one row per submission for spreadsheets.
+One HTML page (self-contained, inline SVG plots) with, per assignment, first what to re-teach
+(the named misconceptions, then the failing checks, each ranked by how many students it affects
+and labelled by what those students share) and the answers left blank (counted apart: not a
+mistake to re-teach), then the score distribution, every check's pass rate and the most common
+sets of failed checks; and a CSV with one row per submission for spreadsheets. A submission that
+could not be graded is counted apart, never as a score of 0.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import statistics
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,19 +86,29 @@ def load_records(path: Path) -> list[dict[str, Any]]:
     Raises :class:`ResultsFileError` for a missing or empty file.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         raise ResultsFileError(f"results file {path} does not exist; write one with: grader grade --assignment A PATH... --json {path}")
-    records = []
-    with path.open("r", encoding="utf-8", errors="replace") as fh:
-        for line in fh:
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(record, dict) and isinstance(record.get("assignment"), str) and "submission" in record:
-                records.append(record)
+    if not path.is_file():  # a folder, FIFO or device: reading it could block or mean nothing
+        raise ResultsFileError(f"{path} is not a regular file; give the results file written by grader grade --json")
+    records, skipped = [], 0
+    try:
+        with path.open("r", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    record = None
+                if isinstance(record, dict) and isinstance(record.get("assignment"), str) and "submission" in record:
+                    records.append(record)
+                elif line.strip():
+                    skipped += 1
+    except OSError as exc:
+        raise ResultsFileError(f"cannot read {path}: {exc.strerror or exc}") from None
     if not records:
         raise ResultsFileError(f"{path} holds no result records; is it the file written by grader grade --json?")
+    if skipped:  # said, not silent: a line that is not a record is a submission the export lacks
+        print(f"grader: {path}: skipped {skipped} line(s) that are not result records "
+              "(e.g. the torn last line of a killed run)", file=sys.stderr)
     return records
 
 
@@ -150,11 +162,11 @@ def summarise(records: Sequence[dict[str, Any]]) -> list[AssignmentSummary]:
         name = record["assignment"]
         s = summaries.setdefault(name, AssignmentSummary(name))
         s.submissions += 1
-        top = _num(record.get("max_score"))
-        s.fractions.append(min(max(_num(record.get("score")) / top, 0.0), 1.0) if top > 0 else 0.0)
-        if record.get("status") == "error":
+        if record.get("status") == "error":  # no grade: kept out of the scores, counted apart
             s.ungraded += 1
             continue
+        top = _num(record.get("max_score"))
+        s.fractions.append(min(max(_num(record.get("score")) / top, 0.0), 1.0) if top > 0 else 0.0)
         student = student_of(str(record["submission"]), name)
         graded.setdefault(name, set()).add(student)
         failed = []
@@ -255,17 +267,10 @@ def _section(s: AssignmentSummary) -> str:
         f'<section class="assignment" id="assignment-{esc(slug)}" data-assignment="{esc(s.assignment)}">',
         f"<h2>Assignment <code>{esc(s.assignment)}</code></h2>",
         f'<p class="summary">{s.submissions} submission(s); mean {mean:.0%}, median {median:.0%} of the points'
-        + (f"; {s.ungraded} could not be graded (scored 0)" if s.ungraded else "")
+        + (f" of the {s.submissions - s.ungraded} graded; {s.ungraded} could not be graded (left out of the scores)"
+           if s.ungraded else "")
         + ".</p>",
-        "<h3>Score distribution</h3>",
-        histogram_chart(f"histogram-{slug}", f"Scores of {s.assignment}", s.histogram()),
     ]
-    if s.checks:
-        rows = [
-            (c.name, c.pass_rate, f"{c.pass_rate:.0%} ({c.passed}/{c.total}) · {fmt_points(c.max_score)} pt")
-            for c in s.checks.values()
-        ]
-        parts += ["<h3>Pass rate of every check</h3>", hbar_chart(f"checks-{slug}", f"Pass rate per check, {s.assignment}", rows)]
     students = max(s.students, 1)
     if s.misconceptions:
         rows = [(f.label, f.students / students, f"{f.students} student(s) · {f.detail}") for f in s.misconceptions]
@@ -286,6 +291,17 @@ def _section(s: AssignmentSummary) -> str:
             f'<p class="no-answer" data-students="{s.no_answer_students}">Left blank (not counted as mistakes): '
             f"{s.no_answer_students} student(s) left {sum(s.no_answer.values())} answer(s) blank; most often {most}.</p>"
         )
+    # then the whole picture: how the scores spread and how often each check passed
+    parts += [
+        "<h3>Score distribution</h3>",
+        histogram_chart(f"histogram-{slug}", f"Scores of {s.assignment}", s.histogram()),
+    ]
+    if s.checks:
+        rows = [
+            (c.name, c.pass_rate, f"{c.pass_rate:.0%} ({c.passed}/{c.total}) · {fmt_points(c.max_score)} pt")
+            for c in s.checks.values()
+        ]
+        parts += ["<h3>Pass rate of every check</h3>", hbar_chart(f"checks-{slug}", f"Pass rate per check, {s.assignment}", rows)]
     if s.patterns:
         rows = [(" + ".join(p), n / max(s.submissions - s.ungraded, 1), f"{n} submission(s)") for p, n in s.patterns]
         parts += [
@@ -305,7 +321,8 @@ def render_class_report(records: Sequence[dict[str, Any]], title: str = "Class r
 def write_class_csv(records: Sequence[dict[str, Any]], path: Path) -> Path:
     """One row per submission: assignment, student (as read from the submission's path, see
     :func:`student_of`), submission, status, score, max_score, message, then one column per
-    check (its points; empty where the check did not run)."""
+    check (its points; empty where the check did not run). The score of a submission that could
+    not be graded (status ``error``) is empty, not 0."""
     checks: dict[str, None] = {}
     for record in records:
         for test in record.get("tests") or []:
@@ -317,7 +334,9 @@ def write_class_csv(records: Sequence[dict[str, Any]], path: Path) -> Path:
             [str(record.get("assignment", ""))]
             + [student_of(str(record.get("submission", "")), str(record.get("assignment", "")))]
             + [str(record.get(k, "")) for k in ("submission", "status")]
-            + [fmt_points(_num(record.get("score"))), fmt_points(_num(record.get("max_score")))]
+            # an error record is no grade: its score cell is empty, as in grades.csv and the Canvas CSV
+            + ["" if record.get("status") == "error" else fmt_points(_num(record.get("score"))),
+               fmt_points(_num(record.get("max_score")))]
             + [str(record.get("message", ""))]
             + [points.get(name, "") for name in checks]
         )
