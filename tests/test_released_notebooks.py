@@ -31,8 +31,13 @@ BLOCK_GRADER = "import sys\nsys.modules['grader'] = None\nsys.modules['solutions
 
 
 def _run(nb, tmp_path):
+    """Run All up to and including the preview cell. The public checks after it fail while
+    answers are missing, as they should (Validate then says so), but Run All reaches the preview first."""
     nb = nbformat.from_dict(nb)
-    nb.cells.insert(0, nbformat.v4.new_code_cell(BLOCK_GRADER))
+    ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
+    first_check = min(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade"))
+    assert ids.index("preview") < first_check  # the preview comes before every public check
+    nb.cells = [nbformat.v4.new_code_cell(BLOCK_GRADER)] + nb.cells[: ids.index("preview") + 1]
     NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     return nb  # raises CellExecutionError if a cell raises: Run All would stop there
 
@@ -153,3 +158,34 @@ def test_nbgrader_validate_command_says_so(released, tmp_path):
                           capture_output=True, text=True, timeout=300)
     assert "VALIDATION FAILED" in proc.stdout and "NotImplementedError" in proc.stdout
     assert "Success!" not in proc.stdout
+
+
+def _quiz_validate(released, tmp_path, answers: dict[str, str]) -> set[str]:
+    """nbgrader's Validator on the released quiz with ``answers`` typed into its answer cells."""
+    from nbgrader.validator import Validator
+
+    nb = nbformat.read(str(released["quiz"]), as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            names = [n for n in ANSWER_NAMES if re.search(rf"^{n} = ", cell.source, re.M)]
+            cell.source = "\n".join(f"{n} = {answers[n]!r}" for n in names if n in answers) or cell.source
+    path = tmp_path / "quiz.ipynb"
+    nbformat.write(nb, str(path))
+    results = Validator().validate(str(path))
+    ids = {c.source.strip(): c.metadata["nbgrader"]["grade_id"] for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")}
+    return {ids[failed["source"]] for failed in results.get("failed", [])}
+
+
+def test_validate_fails_an_untouched_quiz_and_unreadable_answers_and_passes_answers_it_can_read(released, tmp_path):
+    """The quiz's public check says only "given and readable", never "right": an untouched quiz
+    fails every cell, an answer the grader cannot read fails its cell, a wrong but readable
+    answer passes (the hidden grading judges it)."""
+    import runpy
+
+    reference = {n: v for n, v in runpy.run_path(str(assignments.get("quiz").reference_path)).items() if n in ANSWER_NAMES}
+    graded = {c.metadata["nbgrader"]["grade_id"] for c in nbformat.read(str(released["quiz"]), as_version=4).cells
+              if c.metadata.get("nbgrader", {}).get("grade")}
+    assert _quiz_validate(released, tmp_path, {}) == graded
+    assert _quiz_validate(released, tmp_path, reference) == set()
+    assert _quiz_validate(released, tmp_path, {**reference, "Hout": "1 + (H + 2*pad - HH) @ stride"}) == {"test_output_size"}
+    assert _quiz_validate(released, tmp_path, {**reference, "forward": "D * Y * Y"}) == set()  # wrong, but readable
