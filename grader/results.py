@@ -9,9 +9,6 @@ from typing import Any
 
 from grader import grading_version
 
-STATUSES = ("passed", "failed", "error", "timeout")
-
-
 def student_of(label: str, assignment: str) -> str:
     """The student a submission path belongs to.
 

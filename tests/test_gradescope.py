@@ -288,3 +288,24 @@ def test_run_autograder_dropout_notebook_hidden_visibility(tmp_path):
     bundle = build_gradescope_bundle("dropout", tmp_path / "hidden.zip", hidden_visibility="hidden")
     data = run_notebook(bundle, tmp_path / "root", _dropout_variants()["no_rescale"], "hidden")
     assert 0 < data["score"] < sum(t["max_score"] for t in data["tests"])
+
+
+def test_a_check_marked_visible_is_shown_at_once(monkeypatch):
+    """Battery.check(..., visible=True) is how an instructor shows a check's details at once."""
+    from grader.checks.base import Battery
+    from grader.platforms import gradescope
+
+    battery = Battery()
+
+    @battery.check("output has the input's shape", 1.0, "test_shapes", visible=True)
+    def shape(rng):
+        yield []
+
+    @battery.check("train mode keeps a fraction p of units", 1.0, "test_train")
+    def keep(rng):
+        yield []
+
+    fake = assignments.Assignment(name="dropout", title="t", kind="code")
+    monkeypatch.setattr(assignments, "get", lambda name: fake)
+    monkeypatch.setattr(type(fake), "battery", lambda self: battery)
+    assert gradescope._visible_check_names("dropout") == {"output has the input's shape"}

@@ -52,7 +52,8 @@ class Check:
     """One hidden test.
 
     ``id`` is a stable slug (mutants name it), ``name`` the sentence students read, ``group``
-    the nbgrader autograder cell whose points it contributes to.
+    the nbgrader autograder cell whose points it contributes to; a ``visible`` check's details
+    are shown to students at once on Gradescope (the others after grades are published).
     """
 
     id: str
@@ -60,6 +61,7 @@ class Check:
     points: float
     group: str
     fn: CheckFn
+    visible: bool = False
 
 
 class Battery:
@@ -68,11 +70,11 @@ class Battery:
     def __init__(self) -> None:
         self.checks: list[Check] = []
 
-    def check(self, name: str, points: float, group: str) -> Callable[[CheckFn], CheckFn]:
+    def check(self, name: str, points: float, group: str, visible: bool = False) -> Callable[[CheckFn], CheckFn]:
         """Register the decorated function as a check; its ``__name__`` becomes the check id."""
 
         def register(fn: CheckFn) -> CheckFn:
-            self.add(Check(fn.__name__, name, float(points), group, fn))
+            self.add(Check(fn.__name__, name, float(points), group, fn, visible))
             return fn
 
         return register

@@ -165,7 +165,7 @@ def _visible_check_names(assignment: str) -> set[str]:
     a = assignments.get(assignment)
     if a.kind != "code":
         return set()
-    return {c.name for c in a.battery().checks if getattr(c, "visible", False)}
+    return {c.name for c in a.battery().checks if c.visible}
 
 
 def gradescope_results(

@@ -9,15 +9,6 @@ from grader.results import SubmissionResult
 STATUS_MARK = {"passed": "ok", "failed": "FAIL", "error": "ERROR", "timeout": "TIMEOUT"}
 
 
-def format_table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
-    """Left-aligned columns separated by two spaces, with a rule under the header."""
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(str(h).ljust(w) for h, w in zip(header, widths)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
-    return "\n".join(lines)
-
-
 def format_result(result: SubmissionResult, verbose: bool = False) -> str:
     """One submission: its score line, and with ``verbose`` every check that lost points."""
     head = f"{result.submission}: {result.score:g} / {result.max_score:g}"
@@ -30,11 +21,6 @@ def format_result(result: SubmissionResult, verbose: bool = False) -> str:
                 lines.append(f"    [{STATUS_MARK.get(t.status, t.status)}] {t.name}: {t.output}")
         lines += [f"    note: {n}" for n in result.notes]
     return "\n".join(lines)
-
-
-def format_results(results: Sequence[SubmissionResult], verbose: bool = True) -> str:
-    """A readable summary of a batch."""
-    return "\n".join(format_result(r, verbose) for r in results)
 
 
 MISSING = "missing"
