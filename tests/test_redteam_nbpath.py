@@ -6,6 +6,7 @@ test_nbgrader_hostile.py."""
 import os
 import sys
 
+import nbformat
 import pytest
 
 from grader.nbgrader_bridge.feedback import keep_pages
@@ -91,6 +92,7 @@ def test_a_timestamp_nbgrader_cannot_read_is_named_in_one_sentence(tmp_path):
         folder = tmp_path / "submitted" / student / "dropout"
         folder.mkdir(parents=True)
         (folder / "timestamp.txt").write_text(text)
+        nbformat.write(nbformat.v4.new_notebook(), str(folder / "dropout.ipynb"))  # a notebook that reads
     assert unreadable(tmp_path, "honest", "dropout") is None
     assert unreadable(tmp_path, "garbage", "dropout").startswith("timestamp.txt is not a date nbgrader can read")
 
