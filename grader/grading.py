@@ -21,6 +21,7 @@ from grader.extract import (
 )
 from grader.nbgrader_bridge.student_ids import refused_path
 from grader.results import SubmissionResult
+from grader.student import MISSING_FUNCTION
 
 
 def content_hash(data: bytes) -> str:
@@ -70,8 +71,6 @@ def grade_extracted(extracted: Extracted, assignment: assignments.Assignment, la
     return result
 
 
-#: How a check's output starts when the function it calls was never defined (grader.student).
-_MISSING = "does not define a function named"
 #: Exceptions that mean the code imports something the grader does not provide.
 _IMPORT_ERRORS = ("raised ModuleNotFoundError", "raised ImportError")
 
@@ -87,7 +86,7 @@ def lead_with_the_cause(result: SubmissionResult, load_notes: list[str]) -> None
     lead = list(load_notes)
     if load_notes:
         for test in result.tests:
-            if test.status == "error" and _MISSING in test.output:
+            if test.status == "error" and MISSING_FUNCTION in test.output:
                 test.output = "not checked: your code stopped with an error before defining this function (see the first note)"
     imports = sorted({t.output for t in result.tests if any(e in t.output for e in _IMPORT_ERRORS)})
     if imports:

@@ -219,15 +219,19 @@ def shape_shown(shape: tuple[int, ...], *public: tuple[int, ...]) -> str:
     counted."""
     if len(shape) > MAX_SHOWN_DIMS:
         return f"(an array with {len(shape)} axes)"
-    bound = 2 * max((d for s in public for d in s), default=1)
+    bound = _shown_bound(public)
     shown = [str(d) if 0 <= d <= bound else MASK for d in shape]
     return "(" + ", ".join(shown) + ("," if len(shown) == 1 else "") + ")"
 
 
 def difference_shown(diff: int, *public: tuple[int, ...]) -> str:
     """``abs(diff)`` between a returned and an expected dimension, masked like :func:`shape_shown`."""
-    bound = 2 * max((d for s in public for d in s), default=1)
-    return str(abs(diff)) if abs(diff) <= bound else "far"
+    return str(abs(diff)) if abs(diff) <= _shown_bound(public) else "far"
+
+
+def _shown_bound(public: tuple[tuple[int, ...], ...]) -> int:
+    """The largest dimension a message may show: twice the largest public one."""
+    return 2 * max((d for s in public for d in s), default=1)
 
 
 def axes_shown(ndim: int) -> str:

@@ -28,6 +28,10 @@ class StudentError(Exception):
     status = "error"
 
 
+#: How a missing function is reported (both students; grading recognises it in a check's output).
+MISSING_FUNCTION = "the submission does not define a function named"
+
+
 class MissingFunction(StudentError):
     """The submission does not define the requested function."""
 
@@ -185,7 +189,7 @@ class InProcessStudent(Student):
         args = [self._handles[a.id] if isinstance(a, Handle) else to_plain(a) for a in call.args]
         fn = self.namespace.get(call.name)
         if not callable(fn):
-            return Reply(error=MissingFunction(f"the submission does not define a function named {call.name}"))
+            return Reply(error=MissingFunction(f"{MISSING_FUNCTION} {call.name}"))
         try:
             reply = fn(*args)
         except (Exception, SystemExit) as exc:  # student code may raise anything; exit() too, as in the sandbox

@@ -11,6 +11,7 @@ from pathlib import Path
 from grader.nbgrader_bridge.autograde import _FAILED_LINE, subfolders
 from grader.nbgrader_bridge.commands import _TAIL, NbgraderFailed, run_nbgrader
 from grader.nbgrader_bridge.progress import fresh_files, watch
+from grader.outputs import write_text
 from grader.reports.sanitize import safe_notebook_page
 
 
@@ -88,4 +89,4 @@ def keep_pages(folder: Path, autograded: Path) -> list[Path]:
 def make_safe(page: Path) -> None:
     """Rewrite one of nbgrader's feedback pages with :func:`safe_notebook_page` (idempotent)."""
     text = page.read_text(encoding="utf-8", errors="replace")
-    page.write_text(safe_notebook_page(text, title=page.stem), encoding="utf-8")
+    write_text(page, safe_notebook_page(text, title=page.stem))

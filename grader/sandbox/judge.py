@@ -49,6 +49,7 @@ from grader.sandbox.protocol import (
     tune_malloc,
 )
 from grader.student import (
+    MISSING_FUNCTION,
     RNG_STATE,
     BadReply,
     Call,
@@ -638,7 +639,7 @@ class SandboxedStudent(Student):
             public = masking.public_values(call.args)
             return StudentRaised(masking.raised_message(label, reply.get(Key.TYPE), text, public))
         if kind == Err.MISSING:
-            return MissingFunction(f"the submission does not define a function named {label}")
+            return MissingFunction(f"{MISSING_FUNCTION} {label}")
         if kind == Err.BADREPLY:
             expected = (max((*call.keep, *call.drop)) + 1,) if call.keep or call.drop else ()
             reason = masking.mask_text(text, masking.public_values(call.args, expected)) if type(text) is str else ""
