@@ -11,6 +11,7 @@ and may add hand-written checks with ``@BATTERY.check(name, points, cell)`` usin
 
 from grader.checks.base import Battery, Check, CheckFailed, Steps
 from grader.layercheck.blocks import (
+    agrees,
     forward_backward,
     gradient_shapes,
     grads_of,
@@ -19,6 +20,7 @@ from grader.layercheck.blocks import (
     numeric_gradient,
     output_shape,
     reference_gradient,
+    worded,
 )
 from grader.layercheck.draws import all_negative, all_positive, distinct, plant_peak
 from grader.layercheck.layer import Case, Layer
@@ -33,8 +35,8 @@ def battery(*checks: Check) -> Battery:
 
 
 __all__ = [
-    "Battery", "Case", "Check", "CheckFailed", "Layer", "Steps", "all_negative", "all_positive", "battery", "distinct",
+    "Battery", "Case", "Check", "CheckFailed", "Layer", "Steps", "agrees", "all_negative", "all_positive", "battery", "distinct",
     "forward_backward", "grads_of",
     "gradient_shapes", "known_answers", "leaves_inputs_unchanged", "numeric_gradient", "output_shape",
-    "plant_peak", "reference_gradient",
+    "plant_peak", "reference_gradient", "worded",
 ]

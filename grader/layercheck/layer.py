@@ -15,10 +15,10 @@ from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
-from grader.checks.base import CheckFailed, Steps
+from grader.checks.base import CheckFailed, Steps, value_in_case
 from grader.masking import axes_shown, difference_shown
 from grader.plain import describe as describe_value
-from grader.student import Call, Handle, Reply
+from grader.student import Call, Handle, Reply, StudentError
 
 
 class Case:
@@ -64,6 +64,9 @@ class Layer:
     - ``grads``: gradient name -> input name, in the order ``backward`` returns them.
     - ``draw``: ``draw(rng, case) -> {input name: array}`` (default: standard normal entries).
     - ``describe``: a format string over the case, shown to students, e.g. ``"stride {stride}"``.
+    - ``gradient``: optional trusted ``gradient(dout, *inputs, param) -> grads`` (in ``grads``
+      order); gradient checks then use it instead of central differences of ``reference``, which
+      cost two reference calls per input entry (test that the two agree).
     - ``step``, ``grad_rtol``: central-difference step and tolerance for gradient checks.
     """
 
@@ -72,6 +75,7 @@ class Layer:
         param: tuple[str, Iterable[str]], out_shape: Mapping[str, str], reference: Callable[..., np.ndarray],
         grads: Mapping[str, str] | None = None, draw: Callable[[np.random.Generator, Case], dict] | None = None,
         describe: str = "", rtol: float = 1e-6, step: float = 1e-3, grad_rtol: float = 1e-6,
+        gradient: Callable[..., tuple] | None = None,
     ) -> None:
         self.forward, self.backward = forward, backward
         self.dims = tuple(dims)
@@ -83,6 +87,7 @@ class Layer:
         self._draw = draw
         self.description = describe
         self.rtol, self.step, self.grad_rtol = rtol, step, grad_rtol
+        self.gradient = gradient
 
     # ------------------------------------------------------------------ cases and inputs
 
@@ -121,9 +126,10 @@ class Layer:
         arrays = draw(rng, case) if draw else {n: rng.standard_normal(self.shape(n, case)) for n in self.inputs}
         return (*(np.asarray(arrays[n], dtype=np.float64) for n in self.inputs), self.param(case))
 
-    def expected(self, args: tuple) -> np.ndarray:
-        """The reference output for forward arguments ``args``."""
-        return np.asarray(self.reference(*[a.copy() if isinstance(a, np.ndarray) else dict(a) for a in args]))
+    def expected(self, args: tuple, forward: Callable[..., np.ndarray] | None = None) -> np.ndarray:
+        """The reference output for forward arguments ``args`` (or ``forward``'s: another trusted
+        function of the same arguments, e.g. a usual mistake), computed on copies."""
+        return np.asarray((forward or self.reference)(*[a.copy() if isinstance(a, np.ndarray) else dict(a) for a in args]))
 
     def describe(self, case: Case) -> str:
         """Student-facing words for the configuration (kinds of input, never the data)."""
@@ -135,10 +141,18 @@ class Layer:
         """The forward pass on ``args``; with ``cache`` its cache stays with the student as a Handle."""
         return Call(self.forward, tuple(args), keep=(1,) if cache else (), drop=() if cache else (1,), echo=echo)
 
-    def forward_value(self, reply: Reply | Any) -> np.ndarray:
-        """``out`` of a forward reply (or of its value): raises the student's error, or
-        :class:`CheckFailed` unless the reply is ``(array, cache)``."""
-        value = reply.get() if isinstance(reply, Reply) else reply
+    def value(self, reply: Reply | Any, case: Case | None = None, hint: str = "") -> Any:
+        """The value of a reply (or the value itself); the student's error is raised, ending with
+        the case's description (and ``hint``, what is special about the case) when ``case`` is given."""
+        if not isinstance(reply, Reply):
+            return reply
+        where = self.describe(case) if case is not None else ""
+        return value_in_case(reply, where, hint) if where or hint else reply.get()
+
+    def forward_value(self, reply: Reply | Any, case: Case | None = None, hint: str = "") -> np.ndarray:
+        """``out`` of a forward reply (or of its value): raises the student's error (naming
+        ``case``, see :meth:`value`), or :class:`CheckFailed` unless the reply is ``(array, cache)``."""
+        value = self.value(reply, case, hint)
         if type(value) not in (tuple, list) or len(value) != 2:
             raise CheckFailed(f"{self.forward} should return (out, cache), got {_kind(value)}")
         out = value[0]
@@ -146,9 +160,9 @@ class Layer:
             raise CheckFailed(f"{self.forward} returned a {describe_value(out)} as out, expected a numpy array")
         return out
 
-    def forward_out(self, reply: Reply | Any, case: Case, finite: bool = True) -> np.ndarray:
+    def forward_out(self, reply: Reply | Any, case: Case, finite: bool = True, hint: str = "") -> np.ndarray:
         """``out`` of a forward reply, checked to have the rule's shape (and finite numbers)."""
-        out = self.forward_value(reply)
+        out = self.forward_value(reply, case, hint)
         self.check_out_shape(out, case)
         if finite and (out.dtype.kind not in "biuf" or not np.all(np.isfinite(out))):
             raise CheckFailed(f"{self.forward} returned NaN, infinite or non-numeric values in out {self.describe(case)}")
@@ -176,9 +190,9 @@ class Layer:
         """The backward pass for ``dout`` and the cache Handle of an earlier forward call."""
         return Call(self.backward, (dout, handle))
 
-    def backward_grads(self, reply: Reply) -> dict[str, np.ndarray]:
+    def backward_grads(self, reply: Reply, case: Case | None = None) -> dict[str, np.ndarray]:
         """The gradients of a backward reply by name (one array, or a tuple in ``grads`` order)."""
-        value = reply.get()
+        value = self.value(reply, case)
         names = list(self.grads)
         if len(names) == 1:
             value = (value,)
@@ -201,10 +215,11 @@ class Layer:
         forwards = yield [self.forward_call(args, cache=True) for args in inputs]
         handles = []
         for reply in forwards:
-            value = reply.value
-            if reply.error is not None or type(value) not in (tuple, list) or len(value) != 2:
+            try:
+                self.forward_value(reply)
+            except (CheckFailed, StudentError):
                 break
-            handles.append(value[1])
+            handles.append(reply.value[1])
         backwards = (yield [self.backward_call(d, h) for d, h in zip(douts, handles)]) if handles else []
         return forwards, backwards
 
