@@ -8,23 +8,35 @@ import re
 import numpy as np
 import pytest
 
-from grader.checks import conv
+from grader import assignments
 from grader.checks.base import run_battery, run_check
 from grader.checks.gradients import numeric_gradient, rel_error
+from grader.definition import load_module
 from grader.student import InProcessStudent, Reply, StudentTimeout
-from solutions import conv as reference
-from solutions.mutants import conv as catalogue
 from test_check_runner import RecordingStudent
 
+ASSIGNMENT = assignments.get("conv")
+conv = load_module(ASSIGNMENT.checks_path)  # assignments/conv/checks.py
+LAYER = conv.LAYER
+reference = ASSIGNMENT.reference()
+catalogue = ASSIGNMENT.mutants()
 CHECKS = conv.BATTERY.checks
 IDS = [c.id for c in CHECKS]
-#: Nothing in the battery is statistical (see grader/checks/conv.py), so repeats only probe fresh draws.
+#: Nothing in the battery is statistical (see assignments/conv/checks.py), so repeats only probe fresh draws.
 UNSEEDED_RUNS = {"reference": 200}
 ALTERNATIVE_RUNS = 20
 ALL_CASES = (
-    conv.SQUARE_SHAPE_CASES + conv.NON_SQUARE_SHAPE_CASES + (conv.PLAIN_CASE, conv.UNCHANGED_CASE)
-    + conv.PAD_CASES + conv.STRIDE_CASES + conv.BACKWARD_SHAPE_CASES + conv.GRADIENT_CASES + conv.ROUNDING_CASES
+    conv.SQUARE + conv.NON_SQUARE + conv.PLAIN + (conv.UNCHANGED,)
+    + conv.PADDED + conv.STRIDED + conv.BACKWARD_SHAPES + conv.GRADIENT + conv.ROUNDING
 )
+#: The mutants that are correct wherever the stride divides evenly (every case but the rounding check's).
+EVEN_DIVISION_ONLY = ("assert_even_division", "float_division_checked", "output_size_rounded_up", "im2col_even_division_only")
+CROP = "dx = dxp[:, :, pad:pad + H, pad:pad + W]"  # the reference's line that crops dx
+
+
+def divides(case) -> bool:
+    """Whether the stride divides ``H + 2*pad - HH`` and ``W + 2*pad - WW`` evenly."""
+    return (case.H + 2 * case.pad - case.HH) % case.stride == 0 == (case.W + 2 * case.pad - case.WW) % case.stride
 ARRAY_REPR = (re.compile(r"array\("), re.compile(r"\[\[?\s*-?\d+\.\d+(e[+-]?\d+)?\s+-?\d+\.\d+"))
 
 
@@ -46,24 +58,23 @@ def _lost_groups(results) -> set[str]:
 @pytest.mark.parametrize("case", ALL_CASES, ids=str)
 def test_vectorised_reference_agrees_with_the_solution(case):
     rng = np.random.default_rng()
-    x, w, b, param = case.draw(rng)
+    x, w, b, param = LAYER.draw(rng, case)
     out, cache = reference.conv_forward_naive(x, w, b, param)
-    assert out.shape == case.out_shape
-    assert rel_error(conv.reference_forward(x, w, b, case.pad, case.stride), out) < 1e-12
+    assert out.shape == LAYER.out_shape(case)
+    assert rel_error(conv.conv(x, w, b, param), out) < 1e-12
     dout = rng.standard_normal(out.shape)
-    for mine, theirs in zip(conv.reference_backward(dout, x, w, case.pad, case.stride),
-                            reference.conv_backward_naive(dout, cache)):
+    for mine, theirs in zip(conv.conv_gradient(dout, x, w, b, param), reference.conv_backward_naive(dout, cache)):
         assert mine.shape == theirs.shape and rel_error(mine, theirs) < 1e-12
 
 
-@pytest.mark.parametrize("case", conv.GRADIENT_CASES, ids=str)
+@pytest.mark.parametrize("case", conv.GRADIENT, ids=str)
 def test_vectorised_backward_is_the_numeric_gradient_of_the_forward(case):
-    """Independent of solutions.conv: the backward helper differentiates the forward helper."""
+    """Independent of solutions.conv: the layer's trusted gradient differentiates its reference."""
     rng = np.random.default_rng()
-    x, w, b, _ = case.draw(rng)
-    dout = rng.standard_normal(case.out_shape)
-    dx, dw, db = conv.reference_backward(dout, x, w, case.pad, case.stride)
-    loss = lambda x_, w_, b_: float(np.sum(conv.reference_forward(x_, w_, b_, case.pad, case.stride) * dout))
+    x, w, b, param = LAYER.draw(rng, case)
+    dout = rng.standard_normal(LAYER.out_shape(case))
+    dx, dw, db = conv.conv_gradient(dout, x, w, b, param)
+    loss = lambda x_, w_, b_: float(np.sum(conv.conv(x_, w_, b_, param) * dout))
     assert rel_error(dx, numeric_gradient(lambda v: loss(v, w, b), x)) < 1e-7
     assert rel_error(dw, numeric_gradient(lambda v: loss(x, v, b), w)) < 1e-7
     assert rel_error(db, numeric_gradient(lambda v: loss(x, w, v), b)) < 1e-7
@@ -81,22 +92,22 @@ def test_battery_groups_and_points():
 
 
 def test_required_configurations_are_covered():
-    grads = conv.GRADIENT_CASES
+    grads = conv.GRADIENT
     assert any(c.pad == 0 for c in grads)
     assert any(c.stride == 2 and (c.HH > c.stride or c.WW > c.stride) for c in grads)  # overlapping windows
     assert any(c.H != c.W for c in grads) and any(c.HH != c.WW for c in grads)
-    shapes = conv.SQUARE_SHAPE_CASES + conv.NON_SQUARE_SHAPE_CASES
+    shapes = conv.SQUARE + conv.NON_SQUARE
     assert {0, 1, 2} <= {c.pad for c in shapes} and {1, 2, 3} <= {c.stride for c in shapes}
     assert any(c.H != c.W for c in shapes) and any(c.HH != c.WW for c in shapes)
-    values = (conv.PLAIN_CASE,) + conv.PAD_CASES + conv.STRIDE_CASES
+    values = conv.PLAIN + conv.PADDED + conv.STRIDED
     assert any(c.pad > 0 for c in values) and any(c.stride == 2 for c in values)
     for case in ALL_CASES:  # small enough for a student's slow loops
         assert case.N <= 2 and case.C <= 3 and case.H <= 7 and case.W <= 7 and case.F <= 3
     # the stride divides evenly everywhere but in the rounding check, whose cases all round
-    assert all(case.divides for case in ALL_CASES if case not in conv.ROUNDING_CASES)
-    assert not any(case.divides for case in conv.ROUNDING_CASES)
+    assert all(divides(case) for case in ALL_CASES if case not in conv.ROUNDING)
+    assert not any(divides(case) for case in conv.ROUNDING)
     # the padding check has no stride, the stride check no padding: one mistake, one check
-    assert {c.stride for c in conv.PAD_CASES} == {1} and {c.pad for c in conv.STRIDE_CASES} == {0}
+    assert {c.stride for c in conv.PADDED} == {1} and {c.pad for c in conv.STRIDED} == {0}
 
 
 # --- correct code scores full marks -----------------------------------------------------------------
@@ -185,7 +196,7 @@ def test_a_mistake_costs_the_check_of_the_property_it_breaks_only(name):
     assert _lost(_run(mutant.source(reference))) == {mutant.caught_by}
 
 
-@pytest.mark.parametrize("name", catalogue.EVEN_DIVISION_ONLY)
+@pytest.mark.parametrize("name", EVEN_DIVISION_ONLY)
 def test_even_division_costs_the_rounding_check_only(name):
     """Correct code that assumes the stride divides evenly (cs231n's asserts) loses 0.5 of 10."""
     mutant = next(m for m in catalogue.MUTANTS if m.name == name)
@@ -210,11 +221,11 @@ def test_student_errors_name_the_case_that_raised():
                        np.random.default_rng())
     assert result.status == "error", result.output
     assert result.output.startswith("conv_forward_naive raised ValueError: boom ")
-    assert result.output.endswith(conv.PAD_CASES[1].describe()) and "pad 2, stride 1" in result.output
+    assert result.output.endswith(LAYER.describe(conv.PADDED[1])) and "pad 2, stride 1" in result.output
     timeout = StudentTimeout("conv_backward_naive did not finish within 1 s")
     with pytest.raises(StudentTimeout) as raised:  # same class, so the same status ("timeout")
-        conv._backward_reply(Reply(error=timeout), conv.GRADIENT_CASES[1])
-    assert str(raised.value) == f"{timeout} {conv.GRADIENT_CASES[1].describe()}" and str(timeout).endswith("1 s")
+        LAYER.backward_grads(Reply(error=timeout), conv.GRADIENT[1])
+    assert str(raised.value) == f"{timeout} {LAYER.describe(conv.GRADIENT[1])}" and str(timeout).endswith("1 s")
     missing = run_check(conv.BATTERY.by_id("dx_matches_numeric_gradient"),
                         InProcessStudent.from_source(REF.split("def conv_backward_naive")[0]), np.random.default_rng())
     assert missing.output == "the submission does not define a function named conv_backward_naive"
@@ -282,11 +293,11 @@ FLIPPED_EVERYWHERE = next(m for m in catalogue.MUTANTS if m.name == "flipped_ker
     "source,check_id,status,words",
     [
         # case 1's dx is a flipped kernel's, case 2's is badly shaped: case 1 is reported
-        (FLIPPED_EVERYWHERE.replace(catalogue.CROP, catalogue.CROP + " if pad == 0 else dxp"),
-         "dx_matches_numeric_gradient", "failed", "true convolution (the filter flipped) " + conv.GRADIENT_CASES[0].describe()),
+        (FLIPPED_EVERYWHERE.replace(CROP, CROP + " if pad == 0 else dxp"),
+         "dx_matches_numeric_gradient", "failed", "true convolution (the filter flipped) " + LAYER.describe(conv.GRADIENT[0])),
         # case 1's dx is wrong, case 3's backward raises: case 1 is reported
         (REF.replace("return dx, dw, db", "assert not (pad == 0 and stride == 2)\n    return 2 * dx, dw, db"),
-         "dx_matches_numeric_gradient", "failed", "dx is wrong " + conv.GRADIENT_CASES[0].describe()),
+         "dx_matches_numeric_gradient", "failed", "dx is wrong " + LAYER.describe(conv.GRADIENT[0])),
         # case 2's forward reply is unusable, case 1's backward reply too: case 1's backward is reported
         (REF.replace("return out, cache", "return (out, cache) if pad == 0 else (out, cache, 0)")
             .replace("return dx, dw, db", "return dx, dw"),
@@ -296,7 +307,7 @@ FLIPPED_EVERYWHERE = next(m for m in catalogue.MUTANTS if m.name == "flipped_ker
          "backward_shapes_match_inputs", "failed", "(out, cache)"),
         # case 2 (not case 3) is reported when both fail
         (REF.replace("return dx, dw, db", "return (dx if pad == 0 and stride == 1 else 3 * dx), dw, db"),
-         "dx_matches_numeric_gradient", "failed", "dx is wrong " + conv.GRADIENT_CASES[1].describe()),
+         "dx_matches_numeric_gradient", "failed", "dx is wrong " + LAYER.describe(conv.GRADIENT[1])),
     ],
     ids=["flipped-then-shape", "wrong-before-error", "backward-before-forward", "first-forward", "second-case"],
 )
@@ -330,5 +341,5 @@ def test_code_that_assumes_an_even_division_is_told_so():
     result = run_check(conv.BATTERY.by_id("output_shape_rounds_down"), InProcessStudent.from_source(mutant.source(reference)),
                        np.random.default_rng())
     assert result.status == "error"
-    assert result.output == (f"conv_forward_naive raised AssertionError {conv.ROUNDING_CASES[0].describe()}. "
+    assert result.output == (f"conv_forward_naive raised AssertionError {LAYER.describe(conv.ROUNDING[0])}. "
                              + conv.ROUNDING_HINT)

@@ -24,13 +24,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.checks import conv
+from grader import assignments
 from grader.checks import dropout
 from grader.checks.base import Battery, CheckFailed, Steps, run_battery
 from grader.checks.gradients import rel_error
+from grader.definition import load_module
 from grader.student import InProcessStudent
 
 ATTACKS = Path(__file__).parent / "attacks"
+conv = load_module(assignments.get("conv").checks_path)  # assignments/conv/checks.py
+GRAD_NAMES = tuple(conv.LAYER.grads)  # dx, dw, db
 CONV_ATTACKS = ("conv_probe_after_backward", "conv_probe_similar_inputs", "conv_probe_pairs")
 GRADIENT_IDS = ("dx_matches_numeric_gradient", "dw_matches_numeric_gradient", "db_matches_numeric_gradient")
 
@@ -52,19 +55,21 @@ def legacy_gradient_check(which: int):
     differences of the student's own forward pass along random directions (probe calls in a third
     round, after the backward calls). Returns a check function for a one-check Battery."""
 
+    layer = conv.LAYER
+
     def check(rng: np.random.Generator) -> Steps:
-        cases = conv.GRADIENT_CASES
-        inputs = [case.draw(rng) for case in cases]
-        douts = [rng.standard_normal(case.out_shape) for case in cases]
-        forwards, backwards = yield from conv._forward_then_backward(cases, inputs, douts)
+        cases = conv.GRADIENT
+        inputs = [layer.draw(rng, case) for case in cases]
+        douts = [rng.standard_normal(layer.out_shape(case)) for case in cases]
+        forwards, backwards = yield from layer.forward_then_backward(inputs, douts)
         suspects = []
         for i, (case, args, dout) in enumerate(zip(cases, inputs, douts)):
-            conv._forward_reply(forwards[i], case)
-            grad = conv._backward_reply(backwards[i], case)[which]
-            expected = conv.reference_backward(dout, args[0], args[1], case.pad, case.stride)[which]
+            layer.forward_value(forwards[i], case)
+            grad = layer.backward_grads(backwards[i], case)[GRAD_NAMES[which]]
+            expected = conv.conv_gradient(dout, *args)[which]
             if grad.shape != expected.shape or not np.all(np.isfinite(grad)):
                 raise CheckFailed("shape or non-finite")
-            if rel_error(grad, expected) <= conv.RTOL:
+            if rel_error(grad, expected) <= layer.rtol:
                 continue
             if not np.any(grad):
                 raise CheckFailed("zero gradient")
@@ -76,22 +81,22 @@ def legacy_gradient_check(which: int):
                 for sign in (1, -1):
                     moved = [x, w, b]
                     moved[which] = moved[which] + sign * LEGACY_STEP * d
-                    calls.append(conv._forward_call(*moved, param))
+                    calls.append(layer.forward_call((*moved, param)))
         replies = (yield calls) if calls else []
         for k, (_, dout, grad, directions) in enumerate(suspects):
             for j, d in enumerate(directions):
                 plus, minus = (float(np.sum(replies[4 * k + 2 * j + s].get()[0] * dout)) for s in (0, 1))
                 numeric, analytic = (plus - minus) / (2 * LEGACY_STEP), float(np.sum(grad * d))
-                if abs(analytic - numeric) > conv.RTOL * max(np.linalg.norm(grad) * np.linalg.norm(d), abs(numeric)):
+                if abs(analytic - numeric) > layer.rtol * max(np.linalg.norm(grad) * np.linalg.norm(d), abs(numeric)):
                     raise CheckFailed("matches neither")
 
-    check.__name__ = conv.GRAD_NAMES[which]
+    check.__name__ = GRAD_NAMES[which]
     return check
 
 
 LEGACY = Battery()
 for _which in range(3):
-    LEGACY.check(f"legacy {conv.GRAD_NAMES[_which]}", 1, "legacy")(legacy_gradient_check(_which))
+    LEGACY.check(f"legacy {GRAD_NAMES[_which]}", 1, "legacy")(legacy_gradient_check(_which))
 
 
 def _legacy_passes(source: str) -> list[str]:
@@ -160,7 +165,7 @@ def test_no_check_calls_the_forward_pass_after_the_backward_pass():
     import solutions.dropout as dropout_reference
     import inspect
 
-    for battery, reference, backward in ((conv.BATTERY, conv_reference, conv.BACKWARD),
+    for battery, reference, backward in ((conv.BATTERY, conv_reference, conv.LAYER.backward),
                                          (dropout.BATTERY, dropout_reference, dropout.BACKWARD)):
         for check in battery.checks:
             student = RecordingStudent.from_source(inspect.getsource(reference))

@@ -73,12 +73,11 @@ def test_the_builtin_unit_is_a_definition_like_any_other():
     assert list(unit.assignments) == ["dropout", "conv", "quiz"]
     conv = unit.assignments["conv"]
     assert conv.functions == ("conv_forward_naive", "conv_backward_naive")
-    # the existing modules, loaded once under their package names (not a second copy)
-    import grader.checks.conv
+    # the checks from the definition's folder, the reference once under its package name (not a second copy)
     import solutions.conv
 
-    assert conv.battery() is grader.checks.conv.BATTERY and conv.reference() is solutions.conv
-    assert load_module(conv.checks_path) is grader.checks.conv
+    assert conv.checks_path == REPO_ROOT / "assignments" / "conv" / "checks.py"
+    assert conv.battery() is load_module(conv.checks_path).BATTERY and conv.reference() is solutions.conv
     assert conv.notebook == REPO_ROOT / "assignments" / "conv" / "conv.ipynb"
 
 

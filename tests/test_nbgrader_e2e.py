@@ -185,7 +185,7 @@ def test_grades_csv_and_feedback_pages(course):
     assert rows[0].startswith("assignment,") and any(r.startswith("dropout,") and ",reference," in r for r in rows)
     assert len(pages) == len([p for p in (course_dir / "submitted").glob("*/*/*.ipynb")])
     html = (course_dir / "feedback" / "reference" / "conv" / "conv.html").read_text()
-    checks = len(importlib.import_module("grader.checks.conv").BATTERY.checks)  # every check, passed
+    checks = len(assignments.get("conv").battery().checks)  # every check, passed
     assert html.count('class="check passed"') == checks and "BEGIN HIDDEN TESTS" not in html
     # the quiz answers as understood (MathML) and the misconception named, as on grader's own pages
     quiz = (course_dir / "feedback" / "finn" / "quiz" / "quiz.html").read_text()
@@ -229,10 +229,11 @@ def _cells_text(path):
 
 
 def _check_code_lines():
-    """Lines of code (not comments, docstrings or message text) of grader/checks/*.py, at least
-    20 characters long without an inline comment: the hidden inputs and the judge's logic."""
+    """Lines of code (not comments, docstrings or message text) of grader/checks/*.py and of every
+    assignment's checks, at least 20 characters long without an inline comment: the hidden inputs
+    and the judge's logic."""
     lines = set()
-    for path in sorted(CHECKS_DIR.glob("*.py")):
+    for path in sorted({*CHECKS_DIR.glob("*.py"), *(a.checks_path for a in assignments.ASSIGNMENTS.values() if a.checks_path)}):
         text = path.read_text(encoding="utf-8")
         code, comment_at = set(), {}
         for tok in tokenize.generate_tokens(io.StringIO(text).readline):
