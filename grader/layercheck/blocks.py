@@ -6,13 +6,16 @@ whose points it adds to), then the cases it runs. Calls of all cases go out in o
 for forward-then-backward), and cases are judged in order, so the first failing one is reported.
 
 Expected values come from the layer's trusted reference forward pass, gradients from its central
-differences: never from the student's code. A check may judge one property apart from others
-that other checks grade: ``accept`` lists further trusted forward functions whose output also
-passes, ``apart`` is applied to both outputs before they are compared (what it removes is not
-judged). Messages may place the case's description with ``{case}`` (default: at the end). Nothing here is statistical: correct float64 code
-agrees with the reference to rounding whatever the draw; the draws decide only how a wrong
-submission is caught, and a layer's draw must make that the same every run (see
-:mod:`grader.layercheck.draws`).
+differences (or its trusted ``gradient``): never from the student's code, and no verdict depends
+on two of the student's replies agreeing (a submission could fit one to the other; see
+tests/test_checks_cross_call.py). A check may judge one property apart from others that other
+checks grade: ``accept`` lists further trusted forward functions whose output also passes,
+``apart`` is applied to both outputs before they are compared (what it removes is not judged).
+Messages may place the case's description with ``{case}`` (default: at the end).
+
+Nothing here is statistical: correct float64 code agrees with the reference to rounding whatever
+the draw; the draws decide only how a wrong submission is caught, and a layer's draw must make
+that the same every run (see :mod:`grader.layercheck.draws`).
 """
 
 from __future__ import annotations
