@@ -30,7 +30,11 @@ from grader.layercheck import CheckFailed
 FORWARD, BACKWARD = "dropout_forward", "dropout_backward"
 RTOL = 1e-6  # float32 rounding in a student's mask is correct
 UNEVEN_P = (0.25, 0.6, 0.85)  # keep/drop confusion is invisible at p = 0.5
-RATE_TOL, EXPECTATION_TOL = 0.03, 0.1
+RATE_UNITS, RATE_TOL = 20_000, 0.03  # per call, on one row or one column
+MEAN_UNITS, EXPECTATION_TOL = 30_000, 0.1
+INDEPENDENCE_SHAPES = ((240, 200), (12, 20, 20, 10))  # 48,000 units each, every axis even
+INDEPENDENCE_RATIO = 0.8  # neighbours must differ at least this fraction as often as independent draws would
+MASK_P, MASK_SHAPE, MASK_CALLS = 0.6, (50, 50), 26  # every axis of MASK_SHAPE has >= 50 independent draws
 
 
 def param(p, mode="train"):
@@ -186,7 +190,6 @@ def backward_scale_message(prm, median):
 IDENTITY = lambda x, prm: x  # noqa: E731
 SEED_HINT = ("when a seed is given, seed the generator with it before drawing the mask (np.random.seed(seed) or "
              'np.random.default_rng(seed)); test with "seed" in dropout_param, not its truth value, since 0 is a valid seed')
-MASK_SHAPE = (50, 50)  # every axis (so every mask drawn over only some axes) has >= 50 independent draws
 
 BATTERY = battery(
     # -- test_forward_shape
@@ -205,7 +208,7 @@ BATTERY = battery(
     # mean, P <= 2 e^-3600; a mask per row, or shared by all samples, keeps all or none of a
     # one-row (one-column) input and is >= 0.15 off, always.
     rate_near(LAYER, "keep_rate_matches_p", "train mode keeps a fraction p of units", 1.0, "test_train_mode",
-              KEPT, lambda prm: prm["p"], TRAIN, n=20_000, tol=RATE_TOL, explain=rate_message),
+              KEPT, lambda prm: prm["p"], TRAIN, n=RATE_UNITS, tol=RATE_TOL, explain=rate_message),
     # Not statistical: it only needs some unit kept (a correct mask drops all 20,000 with
     # probability 0.75^20000; a mask per row or shared by the samples, <= 0.75^100 < 1e-12).
     scaled_where(LAYER, "kept_units_scaled_by_inverse_p", "train mode scales kept units by exactly 1/p", 0.75,
@@ -217,15 +220,15 @@ BATTERY = battery(
     # gives a one-row (one-column) input mean 0 or c/p, always. A correct layer drops none of
     # 30,000 units with probability 0.85^30000.
     mean_preserved(LAYER, "expectation_is_preserved", "train mode preserves the expected value of each unit", 0.75,
-                   "test_train_mode", TRAIN, n=30_000, tol=EXPECTATION_TOL, width=lambda prm: 1 / prm["p"],
+                   "test_train_mode", TRAIN, n=MEAN_UNITS, tol=EXPECTATION_TOL, width=lambda prm: 1 / prm["p"],
                    explain=mean_message),
     # 2-D and 4-D inputs of 48,000 units, 24,000 disjoint pairs per axis. Same verdict every run
     # for any mask drawn per unit with keep rate r in [0.2, 0.8] (randn keeps 69% at p = 0.5):
     # P <= 6 exp(-2 * 24000 * 0.032^2) + 4 exp(-2 * 48000 * 0.02^2) < 1e-16.
     entries_independent(
         LAYER, "units_dropped_independently", "train mode drops each unit independently, not whole rows, columns "
-        "or samples", 0.5, "test_train_mode", KEPT, param(0.5), 0.5, ((240, 200), (12, 20, 20, 10)),
-        independence_message),
+        "or samples", 0.5, "test_train_mode", KEPT, param(0.5), 0.5, INDEPENDENCE_SHAPES,
+        independence_message, ratio=INDEPENDENCE_RATIO),
     matches_reference(LAYER, "keep_all_when_p_is_1", "train mode with p = 1 returns the input unchanged", 0.5,
                       "test_train_mode", param(1.0), (50, 40), IDENTITY, p_one_message),
     # -- test_test_mode
@@ -261,7 +264,7 @@ BATTERY = battery(
     backward_follows_draw(
         LAYER, "backward_reuses_forward_mask",
         "dropout_backward lets the gradient through exactly the units its own forward pass kept", 0.75,
-        "test_backward", param(0.6), MASK_SHAPE, follows_mask),
+        "test_backward", param(MASK_P), MASK_SHAPE, follows_mask, calls=MASK_CALLS),
     # p = 0.25: p, 1/p, 1/(1 - p) and 1/p^2 all differ. Needs a unit kept and one dropped: a correct
     # layer fails that on 10,000 units with probability 0.75^10000 + 0.25^10000.
     backward_scaled_where(
@@ -276,5 +279,5 @@ BATTERY = battery(
     # Up to its scale, which backward_scales_by_inverse_p grades (a scale mistake is not charged twice).
     backward_follows_draw(
         LAYER, "numeric_gradient_matches", "dropout_backward returns dout times its forward pass's mask", 0.75,
-        "test_backward", param(0.6), MASK_SHAPE, dout_times_mask, what="gradient"),
+        "test_backward", param(MASK_P), MASK_SHAPE, dout_times_mask, what="gradient", calls=MASK_CALLS),
 )

@@ -211,8 +211,10 @@ class RandomLayer:
             raise CheckFailed(self.no_effect.format(what=what, **param))
 
 
-def _check(id: str, name: str, points: float, cell: str, fn) -> Check:
+def _check(id: str, name: str, points: float, cell: str, fn, block: Callable, bound: float | None = None) -> Check:
+    """The check, its function named ``id`` and documented by its ``block`` (and computed ``bound``)."""
     fn.__name__ = id
+    fn.__doc__ = block.__doc__ + (f"\n\n    Computed false-failure bound of this check: {bound:.3g}." if bound is not None else "")
     return Check(id, name, float(points), cell, fn)
 
 
@@ -235,7 +237,7 @@ def keeps_shape_and_dtype(layer: RandomLayer, id: str, name: str, points: float,
                 raise CheckFailed(f"{layer.words(param, x.shape)[1:-1]}: {layer.forward} turned a {x.dtype} input of "
                                   f"{x.ndim} dimension(s) into a {out.dtype} output; keep the input's dtype {hint}".strip())
 
-    return _check(id, name, points, cell, fn)
+    return _check(id, name, points, cell, fn, keeps_shape_and_dtype)
 
 
 def input_unchanged(layer: RandomLayer, id: str, name: str, points: float, cell: str,
@@ -252,7 +254,7 @@ def input_unchanged(layer: RandomLayer, id: str, name: str, points: float, cell:
                 raise CheckFailed(f"{layer.forward} changed its input {layer.input} {layer.words(param, x.shape)}; "
                                   f"{hint or 'compute a new array instead of updating the input in place'}")
 
-    return _check(id, name, points, cell, fn)
+    return _check(id, name, points, cell, fn, input_unchanged)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -274,7 +276,7 @@ def matches_reference(layer: RandomLayer, id: str, name: str, points: float, cel
         if not layer.close(out, expected):
             raise CheckFailed(explain(out, expected, param, layer.words(param, x.shape)))
 
-    return _check(id, name, points, cell, fn)
+    return _check(id, name, points, cell, fn, matches_reference)
 
 
 def backward_matches_reference(layer: RandomLayer, id: str, name: str, points: float, cell: str, param: dict,
@@ -291,7 +293,7 @@ def backward_matches_reference(layer: RandomLayer, id: str, name: str, points: f
         if not layer.close(dx, expected):
             raise CheckFailed(explain(dx, expected, param, layer.words(param, x.shape, backward=True)))
 
-    return _check(id, name, points, cell, fn)
+    return _check(id, name, points, cell, fn, backward_matches_reference)
 
 
 def draws_nothing(layer: RandomLayer, id: str, name: str, points: float, cell: str, param: dict,
@@ -307,7 +309,7 @@ def draws_nothing(layer: RandomLayer, id: str, name: str, points: float, cell: s
         if after.get() != fingerprint:
             raise CheckFailed(message)
 
-    return _check(id, name, points, cell, fn)
+    return _check(id, name, points, cell, fn, draws_nothing)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -332,13 +334,14 @@ def same_seed_same_output(layer: RandomLayer, id: str, name: str, points: float,
             if not np.array_equal(first, second):
                 raise CheckFailed(message)
 
-    return _check(id, name, points, cell, fn)
+    return _check(id, name, points, cell, fn, same_seed_same_output)
 
 
 def different_seeds_differ(layer: RandomLayer, id: str, name: str, points: float, cell: str, param: dict,
                            shape: tuple[int, ...], message: str) -> Check:
-    """Two distinct random seeds give different outputs (the streams of two seeds behave as
-    independent; a definition states the chance two independent draws agree on ``shape``)."""
+    """Two distinct random seeds give different outputs, the draw visibly acting. False failure:
+    the streams of two seeds behave as independent; a definition states the chance that two
+    independent draws agree on ``shape``, or that the draw acts on no entry."""
 
     def fn(rng: np.random.Generator) -> Steps:
         x = layer.draw(rng, shape)
@@ -350,12 +353,13 @@ def different_seeds_differ(layer: RandomLayer, id: str, name: str, points: float
         if np.array_equal(*outs):
             raise CheckFailed(message)
 
-    return _check(id, name, points, cell, fn)
+    return _check(id, name, points, cell, fn, different_seeds_differ)
 
 
 def unseeded_calls_differ(layer: RandomLayer, id: str, name: str, points: float, cell: str, param: dict,
                           shape: tuple[int, ...], message: str) -> Check:
-    """Two calls without a seed give different outputs (a fresh draw on every call)."""
+    """Two calls without a seed give different outputs (a fresh draw on every call), the draw
+    visibly acting. False failure: as for :func:`different_seeds_differ`."""
 
     def fn(rng: np.random.Generator) -> Steps:
         x = layer.draw(rng, shape)
@@ -365,7 +369,7 @@ def unseeded_calls_differ(layer: RandomLayer, id: str, name: str, points: float,
         if np.array_equal(*outs):
             raise CheckFailed(message)
 
-    return _check(id, name, points, cell, fn)
+    return _check(id, name, points, cell, fn, unseeded_calls_differ)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -383,7 +387,7 @@ def rate_near(layer: RandomLayer, id: str, name: str, points: float, cell: str, 
     P(|rate - target| >= tol) <= :func:`hoeffding` (n, tol), summed over the calls; the block
     refuses a configuration where that sum is not below 1e-9.
     """
-    require_bound(len(params) * hoeffding(n, tol), f"rate check {id}")
+    bound = require_bound(len(params) * hoeffding(n, tol), f"rate check {id}")
 
     def fn(rng: np.random.Generator) -> Steps:
         x = layer.draw(rng, (n,))  # one draw, reshaped: the random draws are what must be fresh
@@ -395,7 +399,7 @@ def rate_near(layer: RandomLayer, id: str, name: str, points: float, cell: str, 
             if abs(rate - target(param)) > tol:
                 raise CheckFailed(explain(param, rate, described))
 
-    return _check(id, name, points, cell, fn)
+    return _check(id, name, points, cell, fn, rate_near, bound)
 
 
 def mean_preserved(layer: RandomLayer, id: str, name: str, points: float, cell: str, params: Sequence[dict],
@@ -408,7 +412,7 @@ def mean_preserved(layer: RandomLayer, id: str, name: str, points: float, cell: 
     call P(|ratio - 1| >= tol) <= :func:`hoeffding` (n, tol, width), summed over the calls (the
     block refuses a sum not below 1e-9); a definition adds the chance its draw acts on no entry.
     """
-    require_bound(sum(hoeffding(n, tol, width(p)) for p in params), f"mean check {id}")
+    bound = require_bound(sum(hoeffding(n, tol, width(p)) for p in params), f"mean check {id}")
 
     def fn(rng: np.random.Generator) -> Steps:
         cases = [(param, shape, described, float(rng.uniform(1.0, 2.0)))
@@ -422,7 +426,7 @@ def mean_preserved(layer: RandomLayer, id: str, name: str, points: float, cell: 
                 raise CheckFailed(explain(param, ratio, out, c, described))
             layer.require_effect(param, "effect on the expected value", (x, out))
 
-    return _check(id, name, points, cell, fn)
+    return _check(id, name, points, cell, fn, mean_preserved, bound)
 
 
 def entries_independent(layer: RandomLayer, id: str, name: str, points: float, cell: str, entries: Entries,
@@ -441,7 +445,7 @@ def entries_independent(layer: RandomLayer, id: str, name: str, points: float, c
     """
     if any(length % 2 for shape in shapes for length in shape):
         raise ValueError(f"independence check {id}: every axis needs an even length")
-    require_bound(sum(discordance_bound(math.prod(shape) // 2, target, ratio) for shape in shapes for _ in shape),
+    bound = require_bound(sum(discordance_bound(math.prod(shape) // 2, target, ratio) for shape in shapes for _ in shape),
                   f"independence check {id}")
 
     def fn(rng: np.random.Generator) -> Steps:
@@ -459,7 +463,7 @@ def entries_independent(layer: RandomLayer, id: str, name: str, points: float, c
                 if differ <= ratio * expected:
                     raise CheckFailed(explain(param, x.shape, axis, differ, expected, rate))
 
-    return _check(id, name, points, cell, fn)
+    return _check(id, name, points, cell, fn, entries_independent, bound)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -486,7 +490,7 @@ def scaled_where(layer: RandomLayer, id: str, name: str, points: float, cell: st
             if not layer.close(ratios, factor(param)):
                 raise CheckFailed(explain(param, float(np.median(ratios))))
 
-    return _check(id, name, points, cell, fn)
+    return _check(id, name, points, cell, fn, scaled_where)
 
 
 def backward_scaled_where(layer: RandomLayer, id: str, name: str, points: float, cell: str, entries: Entries,
@@ -496,7 +500,8 @@ def backward_scaled_where(layer: RandomLayer, id: str, name: str, points: float,
     nonzero, dx / dout is ``factor(param)``: judged against the declared factor, never against
     the forward pass's own (a submission could pick that on the one call whose cache the backward
     pass gets). The message is ``explain(param, median)``, ``median`` None when dx is 0 at every
-    such entry."""
+    such entry. False failure: only if the draw acts on no entry, or on every entry of ``shape``
+    (a definition states how likely that is)."""
 
     def fn(rng: np.random.Generator) -> Steps:
         x, dout = layer.draw(rng, shape), layer.draw(rng, shape)
@@ -510,7 +515,7 @@ def backward_scaled_where(layer: RandomLayer, id: str, name: str, points: float,
         if not layer.close(ratios, factor(param)):
             raise CheckFailed(explain(param, float(np.median(ratios))))
 
-    return _check(id, name, points, cell, fn)
+    return _check(id, name, points, cell, fn, backward_scaled_where)
 
 
 def own_draws(layer: RandomLayer, rng: np.random.Generator, param: dict, shape: tuple[int, ...], what: str,
@@ -563,13 +568,13 @@ def backward_follows_draw(layer: RandomLayer, id: str, name: str, points: float,
     judged on the right draw with certainty; one that does not, and guesses the pairing, passes
     with probability at most 1/(calls // 2)! (the block refuses a bound not below 1e-9); a
     definition adds the chance its draw acts on no entry of ``shape`` or repeats."""
-    require_bound(permutation_bound(calls), f"backward check {id}")
+    bound = require_bound(permutation_bound(calls), f"backward check {id}")
 
     def fn(rng: np.random.Generator) -> Steps:
         for x, out, dout, dx, p in (yield from own_draws(layer, rng, param, shape, what, calls)):
             judge(x, out, dout, dx, p)
 
-    return _check(id, name, points, cell, fn)
+    return _check(id, name, points, cell, fn, backward_follows_draw, bound)
 
 
 __all__ = [
