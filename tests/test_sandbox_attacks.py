@@ -603,15 +603,15 @@ def test_hanging_backward_times_out_its_checks_and_the_forward_checks_still_scor
     path.write_text(HANGING_BACKWARD.replace("HANG", "while True:\n        pass"))
     result = grade_submission(path, "dropout", limits=HANG_LIMITS)
     assert result.status == "graded", result.message
-    assert_only_backward_timed_out(dropout_checks.BATTERY.checks, result.tests)
-    assert result.score == sum(c.points for c in dropout_checks.BATTERY.checks if c.group != "test_backward")
+    assert_only_backward_timed_out(assignments.get("dropout").battery().checks, result.tests)
+    assert result.score == sum(c.points for c in assignments.get("dropout").battery().checks if c.group != "test_backward")
     wait_no_strays()
 
 
 def test_checks_after_a_hang_still_run_in_a_fresh_worker():
     """The backward checks run first, and hang (sleeping, so no CPU limit can end them): the
     forward checks after them still pass, in the worker started after the timeouts."""
-    checks = dropout_checks.BATTERY.checks
+    checks = assignments.get("dropout").battery().checks
     backward_first = sorted(checks, key=lambda c: c.group != "test_backward")
     assert backward_first[0].group == "test_backward"
     code = HANGING_BACKWARD.replace("HANG", "time.sleep(3600)")
