@@ -19,13 +19,11 @@ import math
 
 import numpy as np
 
-from grader.layercheck import battery
-from grader.layercheck.stochastic import (
-    RandomLayer, backward_follows_draw, backward_matches_reference, backward_scaled_where, different_seeds_differ,
-    draws_nothing, entries_independent, input_unchanged, keeps_shape_and_dtype, matches_reference, mean_preserved,
-    rate_near, same_seed_same_output, scaled_where, unseeded_calls_differ,
+from grader.layercheck import (
+    CheckFailed, RandomLayer, backward_follows_draw, backward_matches_reference, backward_scaled_where, battery,
+    different_seeds_differ, draws_nothing, entries_independent, input_unchanged, keeps_shape_and_dtype,
+    matches_reference, mean_preserved, rate_near, same_seed_same_output, scaled_where, unseeded_calls_differ,
 )
-from grader.layercheck import CheckFailed
 
 FORWARD, BACKWARD = "dropout_forward", "dropout_backward"
 RTOL = 1e-6  # float32 rounding in a student's mask is correct

@@ -128,7 +128,7 @@ class RandomLayer:
     - ``affected(x, out)``: the entries the draw visibly acted on (e.g. flipped signs).
     - ``no_effect``: the message when a check's calls show no affected entry at all; a format
       string over the call's parameters and ``what`` (the property that could not be checked).
-    - ``draw_word``: what the draw is called in messages (``"mask"``, ``"noise"``).
+    - ``draw_word``: what the draw is called in messages (e.g. ``"noise"``).
     - ``nonfinite(param)``: what to add when ``out`` or ``dx`` holds NaN or infinities (the usual cause).
     - ``rtol``: relative tolerance of "exactly" equal values (float32 rounding is correct).
     """
