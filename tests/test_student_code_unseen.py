@@ -94,14 +94,12 @@ def test_even_stride_assumptions_lose_only_the_rounding_check(graded):
 def test_messages_name_what_the_code_did(assignment, mutant, check, words):
     """The cause a message gives fits the observation (issue 15): a test mode that divides by p is
     not told it multiplies by p, a bias added C times is not told the windows are wrong."""
-    import importlib
-
     from grader.checks.base import run_battery
     from grader.student import InProcessStudent
 
     battery = assignments.get(assignment).battery().checks
-    catalogue = importlib.import_module(f"solutions.mutants.{assignment}")
-    reference = importlib.import_module(f"solutions.{assignment}")
+    catalogue = assignments.get(assignment).mutants()
+    reference = assignments.get(assignment).reference()
     source = next(m for m in catalogue.MUTANTS if m.name == mutant).source(reference)
     results = dict(zip((c.id for c in battery), run_battery(battery, InProcessStudent.from_source(source))))
     assert results[check].status == "failed" and words in results[check].output, results[check].output
