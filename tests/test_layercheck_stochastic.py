@@ -164,7 +164,8 @@ def test_the_correct_layer_never_loses_a_point_unseeded():
         assert [r.output for r in results if r.status != "passed"] == []
 
 
-@pytest.mark.parametrize("name, edit, check", [w for w in WRONG if w[2] in STATISTICAL], ids=lambda v: str(v)[:30])
+@pytest.mark.parametrize("name, edit, check", [w for w in WRONG if w[2] in STATISTICAL],
+                         ids=[w[0] for w in WRONG if w[2] in STATISTICAL])
 def test_statistical_blocks_catch_their_wrong_version_every_run(name, edit, check):
     rng = np.random.default_rng()
     block = BATTERY.by_id(check)
