@@ -234,8 +234,8 @@ def keeps_shape_and_dtype(layer: RandomLayer, id: str, name: str, points: float,
         for (x, param), reply in zip(cases, replies):
             out, _ = layer.forward_reply(reply, x.shape, param)
             if out.dtype != x.dtype:
-                raise CheckFailed(f"{layer.words(param, x.shape)[1:-1]}: {layer.forward} turned a {x.dtype} input of "
-                                  f"{x.ndim} dimension(s) into a {out.dtype} output; keep the input's dtype {hint}".strip())
+                raise CheckFailed(f"{layer.forward} turned a {x.dtype} input into a {out.dtype} output "
+                                  f"{layer.words(param, x.shape)}; keep the input's dtype {hint}".strip())
 
     return _check(id, name, points, cell, fn, keeps_shape_and_dtype)
 
