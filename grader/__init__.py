@@ -1,4 +1,4 @@
-"""Autograding for a deep-learning unit: dropout, naive convolution and a derivation quiz.
+"""Autograding for notebook courses: a sandboxed judge, a layer-check library, SymPy quizzes, nbgrader.
 
 Student code only ever runs in a sandboxed worker process; everything that judges it lives in the
 trusted process (see ``grader.sandbox``).

@@ -43,7 +43,7 @@ def belongs_elsewhere(relative: Path, assignment: str | None) -> bool:
     """True if a file found in a folder is named for another assignment and not for this one.
 
     In an nbgrader tree (``submitted/<student>/<assignment>/<assignment>.ipynb``) or a folder
-    of ``dropout.py``/``quiz.ipynb`` files, grading one assignment must not pick up the others.
+    of ``maxpool.py``/``quiz.ipynb`` files, grading one assignment must not pick up the others.
     """
     if assignment is None:
         return False

@@ -162,7 +162,7 @@ def _cmd_canvas(args: argparse.Namespace) -> int:
     for given in args.column:
         assignment, sep, column = given.partition("=")
         if not sep or not assignment.strip() or not column.strip():
-            raise UserError(f"--column takes ASSIGNMENT=COLUMN (e.g. dropout='Dropout (4321)'), not {given!r}")
+            raise UserError(f"--column takes ASSIGNMENT=COLUMN (e.g. maxpool='Max pooling (4321)'), not {given!r}")
         columns[assignment.strip()] = column.strip()
     options = {"id_column": args.id_column, "columns": columns, "section": args.section, "ungraded": args.ungraded}
     if args.results:
@@ -272,7 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="grader",
-        description="Release, grade and report the dropout, convolution and quiz assignments (see README.md).",
+        description="Release, grade and report the assignments of a course definition (see README.md).",
     )
     parser.add_argument("--version", action="version", version=f"grader {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -338,7 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--column", action="append", default=[], metavar="ASSIGNMENT=COLUMN",
-        help="name the assignment's grade column, e.g. dropout='Dropout (4321)' to fill Canvas "
+        help="name the assignment's grade column, e.g. maxpool='Max pooling (4321)' to fill Canvas "
              "assignment 4321 instead of creating a new one (repeatable)",
     )
     p.add_argument("--section", default="", help="value of the Section column for every row")

@@ -56,7 +56,7 @@ _TYPE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 @dataclass(frozen=True)
 class Public:
     """Numbers a message may show: integers (shapes, sizes, dims, indices within them, public
-    integer parameters) and floats (public float parameters such as a keep probability)."""
+    integer parameters) and floats (public float parameters such as a rate or a step size)."""
 
     ints: frozenset[int] = frozenset()
     max_index: int = 0  # 0 <= n < max_index: an index within one of the shapes

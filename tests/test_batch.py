@@ -217,7 +217,9 @@ def test_a_killed_and_interrupted_batch_ends_with_every_submission_graded_exactl
     import sys
 
     import solutions.dropout
-    from solutions.mutants.dropout import MUTANTS
+    from grader import assignments
+
+    MUTANTS = assignments.get("dropout").mutants().MUTANTS
 
     n = 300
     subs = tmp_path / "subs"

@@ -1,5 +1,6 @@
 """``grader check-solutions``: quiet on the real catalogue, loud on a planted surprise."""
 
+import dataclasses
 import inspect
 
 import pytest
@@ -7,8 +8,6 @@ import pytest
 import solutions.dropout as reference
 from grader.assignments import ASSIGNMENTS
 from grader.check_solutions import check_code_assignment, check_solutions
-from solutions.mutants import Mutant
-from solutions.mutants import dropout as dropout_mutants
 
 pytestmark = pytest.mark.e2e  # every mutant through the real sandbox
 
@@ -24,17 +23,18 @@ def test_the_catalogue_behaves_as_named():
         assert len(correct) == 1 + len(mutants.ALTERNATIVES)
 
 
-def test_a_planted_surprise_makes_it_fail(monkeypatch):
+def test_a_planted_surprise_makes_it_fail(tmp_path):
     right = inspect.getsource(reference)
     wrong = right.replace("rand(*x.shape) < p", "rand(*x.shape) > p")
     assert wrong != right
-    monkeypatch.setattr(dropout_mutants, "MUTANTS", [
-        Mutant("correct_but_catalogued_as_wrong", "", caught_by="keep_rate_matches_p", source_text=right),
-    ])
-    monkeypatch.setattr(dropout_mutants, "ALTERNATIVES", [Mutant("wrong_but_catalogued_as_correct", "", source_text=wrong)])
+    (tmp_path / "right.py").write_text(right)
+    (tmp_path / "wrong.py").write_text(wrong)
+    (tmp_path / "mutants.txt").write_text("correct_but_catalogued_as_wrong | file:right.py | keep_rate_matches_p\n"
+                                          "wrong_but_catalogued_as_correct | file:wrong.py | correct\n")
+    planted = dataclasses.replace(ASSIGNMENTS["dropout"], mutants_path=tmp_path / "mutants.txt")
     lines: list[str] = []
     # one mutant left: the checks it does not fail would be surprises too (tested in test_validation)
-    assert check_code_assignment(ASSIGNMENTS["dropout"], 1, lines.append, every_check_caught=False) == 2
+    assert check_code_assignment(planted, 1, lines.append, every_check_caught=False) == 2
     surprises = [l for l in lines if l.startswith("SURPRISE")]
     assert len(surprises) == 2
     assert any("correct_but_catalogued_as_wrong passed keep_rate_matches_p" in l for l in surprises)

@@ -14,7 +14,7 @@ backward pass that computes no convolution. Here, in-process and fast:
   is why gradients are now judged against the reference only.
 
 And the dropout battery: its backward checks are judged on the cached call's own output, with no
-probe calls (see grader/checks/dropout.py), checked by the dropout attack here.
+probe calls (see assignments/dropout/checks.py), checked by the dropout attack here.
 """
 
 from __future__ import annotations
@@ -24,14 +24,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader import assignments
-from grader.checks import dropout
 from grader.checks.base import Battery, CheckFailed, Steps, run_battery
+from grader import assignments
 from grader.checks.gradients import rel_error
 from grader.definition import load_module
 from grader.student import InProcessStudent
 
 ATTACKS = Path(__file__).parent / "attacks"
+dropout = load_module(assignments.get("dropout").checks_path)  # assignments/dropout/checks.py
 conv = load_module(assignments.get("conv").checks_path)  # assignments/conv/checks.py
 GRAD_NAMES = tuple(conv.LAYER.grads)  # dx, dw, db
 CONV_ATTACKS = ("conv_probe_after_backward", "conv_probe_similar_inputs", "conv_probe_pairs")
@@ -191,15 +191,16 @@ def legacy_dropout_numeric_gradient(rng: np.random.Generator) -> Steps:
     """The old check: central differences of seeded forward calls at x +- h*d (the same seed, so
     the same mask) against <dx, d>."""
     seed, p = int(rng.integers(1, 2**31)), 0.6
-    param = dropout._param(p, seed=seed)
-    x = dropout._signed(rng, (4, 6, 5))
+    param = dropout.LAYER.seeded(dropout.param(p), seed)
+    x = dropout.LAYER.draw(rng, (4, 6, 5))
     w = rng.standard_normal(x.shape)
     directions = rng.standard_normal((4,) + x.shape)
     probes = [z for d in directions for z in (x + LEGACY_H * d, x - LEGACY_H * d)]
-    replies = yield [dropout.forward_call(x, param, cache=True), *(dropout.forward_call(z, param) for z in probes)]
-    _, cache = dropout.forward_reply(replies[0], x.shape, param)
-    dx = dropout.backward_reply((yield dropout.backward_call(w, cache)), w.shape, param)
-    losses = [float(np.sum(w * dropout.forward_reply(r, x.shape, param)[0])) for r in replies[1:]]
+    layer = dropout.LAYER
+    replies = yield [layer.forward_call(x, param, cache=True), *(layer.forward_call(z, param) for z in probes)]
+    _, cache = layer.forward_reply(replies[0], x.shape, param)
+    dx = layer.backward_reply((yield layer.backward_call(w, cache)), w.shape, param)
+    losses = [float(np.sum(w * layer.forward_reply(r, x.shape, param)[0])) for r in replies[1:]]
     numeric = np.array([(a - b) / (2 * LEGACY_H) for a, b in zip(losses[0::2], losses[1::2])])
     if rel_error(numeric, np.array([float(np.sum(dx * d)) for d in directions])) > 1e-6:
         raise CheckFailed("does not match")
@@ -245,14 +246,15 @@ def dropout_backward(dout, cache):
 
 def legacy_reuse_check(rng: np.random.Generator) -> Steps:
     """The old check: two forward passes, then their backward passes in the same order."""
-    xs = [dropout._signed(rng, (50, 100)) for _ in range(2)]
-    douts = [dropout._signed(rng, x.shape) for x in xs]
-    param = dropout._param(0.6)
-    replies = yield [dropout.forward_call(x, param, cache=True) for x in xs]
-    passes = [dropout.forward_reply(r, x.shape, param) for x, r in zip(xs, replies)]
-    replies = yield [dropout.backward_call(d, cache) for d, (_, cache) in zip(douts, passes)]
+    layer = dropout.LAYER
+    xs = [layer.draw(rng, (50, 100)) for _ in range(2)]
+    douts = [layer.draw(rng, x.shape) for x in xs]
+    param = dropout.param(0.6)
+    replies = yield [layer.forward_call(x, param, cache=True) for x in xs]
+    passes = [layer.forward_reply(r, x.shape, param) for x, r in zip(xs, replies)]
+    replies = yield [layer.backward_call(d, cache) for d, (_, cache) in zip(douts, passes)]
     for (out, _), d, r in zip(passes, douts, replies):
-        if not np.array_equal(dropout.backward_reply(r, d.shape, param) != 0, out != 0):
+        if not np.array_equal(layer.backward_reply(r, d.shape, param) != 0, out != 0):
             raise CheckFailed("another mask")
 
 

@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 
 import solutions.dropout as reference
-from grader.checks import dropout as checks
+from grader import assignments
 from grader.checks.base import run_battery, run_check
 from grader.student import InProcessStudent
-from solutions.mutants.dropout import ALTERNATIVES, MUTANTS
 from test_check_runner import RecordingStudent
 
-BATTERY = checks.BATTERY
+BATTERY = assignments.get("dropout").battery()
+MUTANTS, ALTERNATIVES = assignments.get("dropout").mutants().MUTANTS, assignments.get("dropout").mutants().ALTERNATIVES
 TOTAL = sum(c.points for c in BATTERY.checks)
 GROUPS = ("test_forward_shape", "test_train_mode", "test_test_mode", "test_seed", "test_backward")
 # What an array (or a list of numbers) looks like when printed: hidden data must never leak.

@@ -15,10 +15,14 @@ import numpy as np
 import pytest
 
 import solutions.dropout as reference
-from grader.checks import dropout as checks
+from grader import assignments
 from grader.checks.base import run_battery, run_check
 from grader.student import InProcessStudent
-from solutions.mutants.dropout import ALTERNATIVES, MUTANTS
+from grader.definition import load_module
+from grader.layercheck.stochastic import discordance_bound, hoeffding, line_shapes, permutation_bound
+
+checks = load_module(assignments.get("dropout").checks_path)
+MUTANTS, ALTERNATIVES = assignments.get("dropout").mutants().MUTANTS, assignments.get("dropout").mutants().ALTERNATIVES
 
 REFERENCE_RUNS = 200
 ALTERNATIVE_RUNS = 30  # per alternative; 8 alternatives, so 240 more runs in all
@@ -165,27 +169,30 @@ def _kl(a: float, q: float) -> float:
 def test_keep_rate_and_expectation_bounds():
     n, tol = checks.RATE_UNITS, checks.RATE_TOL
     assert len(checks.UNEVEN_P) * 2 * math.exp(-2 * n * tol**2) < BOUND
+    assert len(checks.UNEVEN_P) * hoeffding(n, tol) == pytest.approx(len(checks.UNEVEN_P) * 2 * math.exp(-2 * n * tol**2))
     assert min(min(p, 1 - p) for p in checks.UNEVEN_P) > tol  # all-or-nothing is always caught
     n, tol = checks.MEAN_UNITS, checks.EXPECTATION_TOL
     assert sum(2 * math.exp(-2 * n * (tol * p) ** 2) for p in checks.UNEVEN_P) < BOUND
+    assert sum(hoeffding(n, tol, 1 / p) for p in checks.UNEVEN_P) < BOUND  # what the block computes
     assert min(1 / p - 1 for p in checks.UNEVEN_P) > tol  # a whole-input keep is >= 1/p - 1 off
     # "p read as the drop probability" keeps q = 1 - p and scales by 1/q: right on average, and it
     # must stay inside the tolerance on every run, also at the smallest q.
     for q in (1 - p for p in checks.UNEVEN_P):
         assert math.exp(-n * _kl(q * (1 + tol), q)) + math.exp(-n * _kl(q * (1 - tol), q)) < BOUND
-    for i in range(3):  # inputs alternate one row / one column, so both kinds of whole-input masks show
-        shape, _ = checks._one_row_or_column(i, n)
+    for shape, _ in line_shapes(n, 3):  # inputs alternate one row / one column, so both kinds of whole-input masks show
         assert sorted(shape) == [1, n]
-    assert {checks._one_row_or_column(i, n)[0] for i in range(len(checks.UNEVEN_P))} == {(1, n), (n, 1)}
+    assert {shape for shape, _ in line_shapes(n, len(checks.UNEVEN_P))} == {(1, n), (n, 1)}
 
 
 def test_independence_bounds():
-    shapes, ratio = checks.INDEPENDENCE_SHAPES, checks.DISCORDANCE_RATIO_MIN
-    assert {math.prod(s) for s in shapes} == {checks.INDEPENDENCE_UNITS}
+    shapes, ratio = checks.INDEPENDENCE_SHAPES, checks.INDEPENDENCE_RATIO
+    units = math.prod(shapes[0])
+    assert {math.prod(s) for s in shapes} == {units}
     assert all(length % 2 == 0 for s in shapes for length in s)  # disjoint pairs cover every unit
-    pairs, axes = checks.INDEPENDENCE_UNITS // 2, sum(len(s) for s in shapes)
+    pairs, axes = units // 2, sum(len(s) for s in shapes)
     # Correct mask: 2r(1-r) <= 1/2, so failing needs the fraction differing <= ratio / 2.
     assert axes * math.exp(-2 * pairs * (0.5 - ratio / 2) ** 2) < BOUND
+    assert axes * discordance_bound(pairs, 0.5, ratio) == pytest.approx(axes * math.exp(-2 * pairs * (0.5 - ratio / 2) ** 2))
     # Any per-unit mask with keep rate in [0.2, 0.8] passes every time (randn keeps 69% at p = 0.5).
     q_min, a, b = 2 * 0.2 * 0.8, 0.032, 0.02
     assert ratio * (q_min + 2 * b) <= q_min - a
@@ -197,6 +204,7 @@ def test_mask_following_bounds():
     masks (1/M!); masks drawn over only some axes still get 26 of their own on every run."""
     own = checks.MASK_CALLS // 2
     assert 1 / math.factorial(own) < BOUND
+    assert permutation_bound(checks.MASK_CALLS) == 1 / math.factorial(own)
     assert min(checks.MASK_SHAPE) >= 50  # every axis, so every subset of axes, has >= 50 draws
     pairs = math.comb(checks.MASK_CALLS, 2)
     agree = checks.MASK_P**2 + (1 - checks.MASK_P) ** 2  # two independent draws agree

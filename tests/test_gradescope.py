@@ -212,10 +212,8 @@ def _hidden_code_lines() -> set[str]:
     """Lines of hidden-test code a student must never see: the checks' code (lines without string
     literals, which hold the messages students are meant to read) and the source notebook's
     hidden-test regions."""
-    import grader.checks.dropout
-
     lines = {
-        line.strip() for line in Path(grader.checks.dropout.__file__).read_text().splitlines()
+        line.strip() for line in assignments.get("dropout").checks_path.read_text().splitlines()
         if len(line.strip()) > 20 and not line.strip().startswith("#") and not set("\"'") & set(line)
     }
     source = nbformat.read(str(assignments.get("dropout").notebook), as_version=4)
@@ -227,7 +225,7 @@ def _hidden_code_lines() -> set[str]:
 
 def _dropout_variants() -> dict[str, str]:
     import solutions.dropout as reference
-    from solutions.mutants import dropout as mutants
+    mutants = assignments.get("dropout").mutants()
 
     right = inspect.getsource(reference)
     no_rescale = next(m for m in mutants.MUTANTS if m.name == "no_rescale").source(reference)

@@ -511,7 +511,6 @@ def test_a_returned_shape_cannot_carry_hidden_values_into_a_message():
 
 def test_the_checks_show_returned_shapes_masked():
     from grader import assignments
-    from grader.checks import dropout
     from grader.checks.base import run_battery
     from grader.student import InProcessStudent
 
@@ -524,7 +523,7 @@ def test_the_checks_show_returned_shapes_masked():
              "    return np.zeros((x.shape[0], w.shape[0], 987654, 3)), None\n")
     student = InProcessStudent.from_source(leaky)
     rng = np.random.default_rng(0)
-    outputs = [r.output for r in run_battery(dropout.BATTERY.checks, student, rng)]
+    outputs = [r.output for r in run_battery(assignments.get("dropout").battery().checks, student, rng)]
     outputs += [r.output for r in run_battery(assignments.get("conv").battery().checks, student, rng)]
     assert any("of shape (0, ...)" in o for o in outputs) and any("far too large" in o for o in outputs)
     assert not any("987654" in o for o in outputs)

@@ -113,7 +113,7 @@ def test_in_process_student_reports_exit_and_odd_arguments_like_the_sandbox():
 def test_a_students_exception_cannot_carry_the_hidden_inputs_into_feedback():
     """Student code can put its arguments into an exception message; the values are masked,
     the shapes that explain most real errors are kept."""
-    from grader.checks import dropout as checks
+    from grader import assignments
     from grader.checks.base import run_battery
 
     leaky = (
@@ -122,7 +122,7 @@ def test_a_students_exception_cannot_carry_the_hidden_inputs_into_feedback():
         "def dropout_backward(dout, cache):\n"
         "    raise ValueError(str(dout))\n"
     )
-    results = run_battery(checks.BATTERY.checks, InProcessStudent.from_source(leaky), np.random.default_rng())
+    results = run_battery(assignments.get("dropout").battery().checks, InProcessStudent.from_source(leaky), np.random.default_rng())
     outputs = [r.output for r in results if r.status == "error"]
     assert outputs and all("raised ValueError" in o for o in outputs)
     assert any("'mode': 'train'" in o for o in outputs)  # the message itself is kept

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.checks import dropout as dropout_checks
+from grader import assignments
 from grader.checks.base import Check, CheckFailed, run_battery, run_check
 from grader.grading import grade_submission
 from grader.paths import REPO_ROOT
@@ -164,7 +164,7 @@ def test_nan_and_inf_are_wrong_answers_to_the_real_checks():
         with np.errstate(invalid="ignore"):
             cs231n_rel_error = np.max(np.abs(out - x) / np.maximum(1e-8, np.abs(out) + np.abs(x)))
         assert not cs231n_rel_error > 1e-6
-        checks = dropout_checks.BATTERY.checks
+        checks = assignments.get("dropout").battery().checks
         results = run_battery(checks, student)
     passed = {c.id for c, r in zip(checks, results) if r.status == "passed"}
     assert passed <= {"input_is_unchanged"}  # the only check that never looks at out's values
@@ -603,15 +603,15 @@ def test_hanging_backward_times_out_its_checks_and_the_forward_checks_still_scor
     path.write_text(HANGING_BACKWARD.replace("HANG", "while True:\n        pass"))
     result = grade_submission(path, "dropout", limits=HANG_LIMITS)
     assert result.status == "graded", result.message
-    assert_only_backward_timed_out(dropout_checks.BATTERY.checks, result.tests)
-    assert result.score == sum(c.points for c in dropout_checks.BATTERY.checks if c.group != "test_backward")
+    assert_only_backward_timed_out(assignments.get("dropout").battery().checks, result.tests)
+    assert result.score == sum(c.points for c in assignments.get("dropout").battery().checks if c.group != "test_backward")
     wait_no_strays()
 
 
 def test_checks_after_a_hang_still_run_in_a_fresh_worker():
     """The backward checks run first, and hang (sleeping, so no CPU limit can end them): the
     forward checks after them still pass, in the worker started after the timeouts."""
-    checks = dropout_checks.BATTERY.checks
+    checks = assignments.get("dropout").battery().checks
     backward_first = sorted(checks, key=lambda c: c.group != "test_backward")
     assert backward_first[0].group == "test_backward"
     code = HANGING_BACKWARD.replace("HANG", "time.sleep(3600)")

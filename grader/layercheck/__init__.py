@@ -40,3 +40,18 @@ __all__ = [
     "gradient_shapes", "known_answers", "leaves_inputs_unchanged", "numeric_gradient", "output_shape",
     "plant_peak", "reference_gradient", "worded",
 ]
+
+# Layers whose forward pass draws random numbers: seeds, a deterministic mode, rates and means
+# with computed false-failure bounds, backward passes that must follow their own draw.
+from grader.layercheck.stochastic import (  # noqa: E402
+    RandomLayer, backward_follows_draw, backward_matches_reference, backward_scaled_where, different_seeds_differ,
+    draws_nothing, entries_independent, input_unchanged, keeps_shape_and_dtype, matches_reference, mean_preserved,
+    rate_near, same_seed_same_output, scaled_where, unseeded_calls_differ,
+)
+
+__all__ += [
+    "RandomLayer", "backward_follows_draw", "backward_matches_reference", "backward_scaled_where",
+    "different_seeds_differ", "draws_nothing", "entries_independent", "input_unchanged", "keeps_shape_and_dtype",
+    "matches_reference", "mean_preserved", "rate_near", "same_seed_same_output", "scaled_where",
+    "unseeded_calls_differ",
+]

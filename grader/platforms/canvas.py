@@ -59,7 +59,7 @@ def _listing(names: Sequence[str]) -> str:
 def looks_like_download_name(student: str, assignment_names: Iterable[str]) -> bool:
     """True if a student id looks like a file or folder name from an LMS download rather than a
     login: it has white space, ends in a copy number (``(2)``), or names an assignment among
-    its parts (``ada_dropout``, ``Ben Smith - dropout (2)``)."""
+    its parts (``ada_maxpool``, ``Ben Smith - maxpool (2)``)."""
     if any(c.isspace() for c in student) or re.search(r"\(\d+\)$", student):
         return True
     parts = set(re.split(r"[_\-.]+", student.lower()))
@@ -102,7 +102,7 @@ def write_canvas_csv(
     """Write the Canvas import CSV.
 
     ``points_possible`` orders the assignment columns; ``columns`` renames them (e.g.
-    ``{"dropout": "Dropout (4321)"}`` to match an existing Canvas assignment); ``id_column`` is
+    ``{"maxpool": "Max pooling (4321)"}`` to match an existing Canvas assignment); ``id_column`` is
     where the course's student id goes (``SIS Login ID`` by default: nbgrader ids are usually
     logins). A known Canvas user id always goes in ``ID``. ``ungraded`` (``blank`` or ``zero``)
     is what a submission that could not be graded gets; see :func:`warn_about` for the warnings.
