@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from pathlib import PurePath
-from typing import Any
+from pathlib import Path, PurePath
+from typing import Any, Iterable
 
 from grader import grading_version
 
@@ -151,3 +151,38 @@ class SubmissionResult:
     def to_json(self) -> str:
         """One JSON Lines record (no newline)."""
         return json.dumps(self.to_dict(), ensure_ascii=False, allow_nan=False)
+
+
+def parse_record(line: str) -> dict[str, Any] | None:
+    """The result record on one line of a JSON Lines results file, or ``None`` if the line is
+    not one (blank, torn, not JSON, or JSON without a string ``submission`` and ``assignment``)."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    if isinstance(record, dict) and isinstance(record.get("submission"), str) and isinstance(record.get("assignment"), str):
+        return record
+    return None
+
+
+def parse_records(lines: Iterable[str], whole_lines_only: bool = False) -> tuple[list[dict[str, Any]], int]:
+    """The records among ``lines`` (as :func:`parse_record` reads them) and how many non-blank
+    lines were not records. With ``whole_lines_only``, a line without its newline (the torn tail
+    of a killed run) is passed over and not counted."""
+    records, others = [], 0
+    for line in lines:
+        if whole_lines_only and not line.endswith("\n"):
+            continue
+        record = parse_record(line)
+        if record is not None:
+            records.append(record)
+        elif line.strip():
+            others += 1
+    return records, others
+
+
+def read_records(path: Path, whole_lines_only: bool = False) -> tuple[list[dict[str, Any]], int]:
+    """:func:`parse_records` over the file at ``path`` (undecodable bytes replaced; ``OSError``
+    is the caller's to explain)."""
+    with Path(path).open("r", encoding="utf-8", errors="replace") as fh:
+        return parse_records(fh, whole_lines_only)

@@ -7,6 +7,7 @@ import pytest
 
 from grader.checks.base import MAX_RESTARTS, Check, CheckFailed, run_battery
 from grader.student import Call, Handle, HandleLost, InProcessStudent, Reply
+from support import RecordingStudent
 
 SOURCE = """
 def forward(x):
@@ -43,27 +44,6 @@ def needs_no_call(rng):
 
 def check(fn) -> Check:
     return Check(fn.__name__, fn.__name__.replace("_", " "), 1.0, "g", fn)
-
-
-class RecordingStudent(InProcessStudent):
-    """Records the batches it is given: each ``run`` is one round trip to the sandbox, the
-    cost the battery's design keeps small (the checks' tests count them too)."""
-
-    def __init__(self, namespace):
-        super().__init__(namespace)
-        self.batches: list[list[list[Call]]] = []
-
-    def run(self, groups):
-        self.batches.append([list(g) for g in groups])
-        return super().run(groups)
-
-    @property
-    def rounds(self) -> int:
-        return len(self.batches)
-
-    @property
-    def calls(self) -> int:
-        return sum(len(group) for batch in self.batches for group in batch)
 
 
 def test_checks_advance_in_step_with_one_batch_per_round():

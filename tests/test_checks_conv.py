@@ -14,7 +14,7 @@ from grader.checks.gradients import numeric_gradient, rel_error
 from grader.student import InProcessStudent, Reply, StudentTimeout
 from solutions import conv as reference
 from solutions.mutants import conv as catalogue
-from test_check_runner import RecordingStudent
+from support import RecordingStudent
 
 CHECKS = conv.BATTERY.checks
 IDS = [c.id for c in CHECKS]

@@ -154,7 +154,7 @@ def test_no_check_calls_the_forward_pass_after_the_backward_pass():
     """The structural guarantee behind the above, for both batteries: every forward call of a
     battery is made before its first backward call, so no forward reply can be fitted to a
     backward reply (and the dropout backward checks make no probe calls at all)."""
-    from test_check_runner import RecordingStudent
+    from support import RecordingStudent
 
     import solutions.conv as conv_reference
     import solutions.dropout as dropout_reference

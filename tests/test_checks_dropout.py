@@ -11,7 +11,7 @@ from grader.checks import dropout as checks
 from grader.checks.base import run_battery, run_check
 from grader.student import InProcessStudent
 from solutions.mutants.dropout import ALTERNATIVES, MUTANTS
-from test_check_runner import RecordingStudent
+from support import RecordingStudent
 
 BATTERY = checks.BATTERY
 TOTAL = sum(c.points for c in BATTERY.checks)

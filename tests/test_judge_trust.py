@@ -32,7 +32,7 @@ from grader.sandbox import judge, protocol
 from grader.sandbox.judge import SandboxedStudent, reply_budget
 from grader.sandbox.limits import MIB, Limits
 from grader.student import BadReply, Call, Handle, InProcessStudent, StudentCrashed, StudentError, StudentRaised, StudentTimeout
-from test_sandbox_attacks import ATTACKS, FAST, TEST, attack, wait_no_strays
+from support import ATTACKS, FAST, TEST, attack, wait_no_strays
 
 TRAIN = {"p": 0.6, "mode": "train", "seed": 987654}
 
@@ -429,7 +429,7 @@ def test_oversized_replies_do_not_grow_the_judge(tmp_path):
     """8 calls each answered by a frame announcing 512 MiB: a judge reading them would hold
     4 GiB (the positive control: each frame's header says so); this one reads none of them and
     grows no more than with the honest twin's replies."""
-    from test_attack_scores import HONEST
+    from support import HONEST
 
     hostile = _judge_memory(tmp_path, (ATTACKS / "judge_oversized_reply.py").read_text())
     honest = _judge_memory(tmp_path, HONEST["judge_oversized_reply"].code)

@@ -20,6 +20,7 @@ from grader.nbgrader_bridge.course import AUTOGRADE_PREPROCESSORS, FEEDBACK_PREP
 from grader.nbgrader_bridge.preprocessor import SandboxGrade, autograder_cells, write_result
 from grader.nbgrader_bridge.sanitize import TrustedCell, repair
 from grader.results import SubmissionResult, TestResult
+from support import hostile_cells
 
 
 def _notebook():
@@ -227,22 +228,6 @@ def test_sandbox_grade_grades_the_notebook_as_submitted_with_the_repair_notes(mo
 # --- student-added cells with nbgrader markers or claimed points never break autograde/feedback --
 
 
-def _hostile_cells(nb, tests):
-    """Cells a student might add: claimed points, a copied grade_id on a cell of the wrong type,
-    hidden-test and solution markers in a new cell and in an answer cell."""
-    answer = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution"))
-    answer.source += "\n# ### BEGIN HIDDEN TESTS (unbalanced: no end)"
-    nb.cells += [
-        nbformat.v4.new_code_cell("assert True", metadata={"nbgrader": {
-            "grade": True, "solution": False, "locked": True, "points": 1000, "grade_id": "my_bonus",
-            "schema_version": 3}}),
-        nbformat.v4.new_markdown_cell("I deserve it", metadata={"nbgrader": {
-            "grade": True, "solution": False, "locked": False, "points": 50, "grade_id": tests[0], "schema_version": 3}}),
-        nbformat.v4.new_code_cell("### BEGIN HIDDEN TESTS\nassert 1\n### END HIDDEN TESTS\n### BEGIN SOLUTION\n"),
-        nbformat.v4.new_code_cell("x = 1", metadata={"nbgrader": {"grade": True, "points": 5}}),
-    ]
-
-
 def _feedback_steps(nb):
     """nbgrader's own checks that stopped a run on such cells: metadata validation and the
     feedback step's ClearHiddenTests (run as generate_feedback runs them)."""
@@ -260,7 +245,7 @@ def test_student_cells_with_markers_or_claimed_points_never_break_nbgrader():
     for cell in nb.cells:  # as released: no solution in the answer cells
         if cell.metadata.nbgrader.get("solution"):
             cell.source = "# YOUR CODE HERE"
-    _hostile_cells(nb, _ids(source))
+    hostile_cells(nb, _ids(source))
     with pytest.raises(Exception):  # what stopped stock nbgrader (and grader feedback) for the class
         _feedback_steps(copy.deepcopy(nb))
 

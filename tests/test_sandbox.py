@@ -28,7 +28,7 @@ from grader.student import (
     StudentRaised,
     StudentTimeout,
 )
-from test_sandbox_attacks import ATTACKS, FAST, wait_no_strays
+from support import ATTACKS, FAST, wait_no_strays
 
 REFERENCE = inspect.getsource(solutions.dropout)
 
