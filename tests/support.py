@@ -28,7 +28,7 @@ import nbformat
 
 import grader.checks
 from grader import assignments
-from grader.nbgrader_bridge.autograde import gradebook
+from grader.nbgrader_bridge.gradebook import gradebook
 from grader.reports.feedback import CSP
 from grader.results import parse_records
 from grader.sandbox import judge

@@ -13,10 +13,11 @@ import pytest
 
 from grader import assignments
 from grader.grading import grade_submission
-from grader.nbgrader_bridge.autograde import autograde, gradebook, read_scores
+from grader.nbgrader_bridge.autograde import autograde, read_scores
 from grader.nbgrader_bridge.course import release
 from grader.nbgrader_bridge.feedback import feedback
 from grader.nbgrader_bridge.fill import fill_solutions
+from grader.nbgrader_bridge.gradebook import read_gradebook
 from grader.nbgrader_bridge.sample_class import place_class
 from support import (
     cell_grades,
@@ -85,8 +86,7 @@ def test_release_has_no_solutions_and_no_hidden_tests(course, name):
 
 
 def test_gradebook_has_the_assignments_with_the_notebook_points(course):
-    with gradebook(course[0]) as gb:
-        got = {a.name: a.max_score for a in gb.assignments}
+    got = {a.name: a.max_score for a in read_gradebook(course[0]).assignments}
     for name in NAMES:
         nb = nbformat.read(str(assignments.get(name).notebook), as_version=4)
         assert got[name] == pytest.approx(sum(float(nbgrader_meta(c).get("points", 0)) for c in nb.cells if nbgrader_meta(c).get("grade")))

@@ -11,6 +11,7 @@ from grader.extract import MAX_SUBMISSION_BYTES
 from grader.nbgrader_bridge import autograde as autograde_module
 from grader.nbgrader_bridge.autograde import AutogradeIncomplete, autograde, limit_options, run_seconds
 from grader.nbgrader_bridge.commands import nbgrader_env
+from grader.nbgrader_bridge.gradebook import db_url
 from grader.nbgrader_bridge.preprocessor import SandboxGrade
 from grader.nbgrader_bridge.staging import MAX_DEPTH, MAX_ENTRIES, MAX_FOLDER_BYTES, STAGING, staged
 from grader.nbgrader_bridge.student_ids import refusal
@@ -120,7 +121,7 @@ def test_a_run_stopped_by_its_bound_keeps_the_grades_and_says_so(tmp_path, monke
     course = tmp_path / "course"
     course.mkdir()
     monkeypatch.setenv("PATH", nbgrader_env()["PATH"])  # nbgrader runs alembic to make a gradebook
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+    with Gradebook(db_url(course)) as gb:
         gb.add_assignment("dropout")
     _submit(course, "ada")
     _submit(course, "ben")
