@@ -29,6 +29,7 @@ import nbformat
 import grader.checks
 from grader import assignments
 from grader.nbgrader_bridge.gradebook import gradebook
+from grader.nbgrader_cells import grade_id, is_solution
 from grader.reports.feedback import CSP
 from grader.results import parse_records
 from grader.sandbox import judge
@@ -439,19 +440,14 @@ def submit_notebook(course: Path, student: str, name: str, nb) -> Path:
     return path
 
 
-def nbgrader_meta(cell):
-    """A cell's nbgrader metadata ({} for an ordinary cell)."""
-    return cell.metadata.get("nbgrader", {})
-
-
 def reference_notebook(course, name):
     """The released notebook with every solution cell filled by the reference / answer key."""
     nb = nbformat.read(str(course / "release" / name / f"{name}.ipynb"), as_version=4)
     a = assignments.get(name)
-    key = {nbgrader_meta(c).get("grade_id"): c.source for c in nbformat.read(str(a.notebook), as_version=4).cells}
+    key = {grade_id(c): c.source for c in nbformat.read(str(a.notebook), as_version=4).cells}
     for cell in nb.cells:
-        gid = nbgrader_meta(cell).get("grade_id")
-        if nbgrader_meta(cell).get("solution"):
+        gid = grade_id(cell)
+        if is_solution(cell):
             if a.kind == "code":
                 cell.source = inspect.getsource(getattr(importlib.import_module(a.reference_module), gid))
             else:
@@ -541,7 +537,7 @@ def page_leaks(course_dir, page, secrets):
 def hostile_cells(nb, tests):
     """Cells a student might add: claimed points, a copied grade_id on a cell of the wrong type,
     hidden-test and solution markers in a new cell and in an answer cell."""
-    answer = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution"))
+    answer = next(c for c in nb.cells if is_solution(c))
     answer.source += "\n# ### BEGIN HIDDEN TESTS (unbalanced: no end)"
     nb.cells += [
         nbformat.v4.new_code_cell("assert True", metadata={"nbgrader": {

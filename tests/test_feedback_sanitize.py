@@ -16,6 +16,7 @@ from nbconvert.exporters import HTMLExporter
 from traitlets.config import Config
 
 from grader import assignments
+from grader.nbgrader_cells import is_grade, is_solution, is_task
 from grader.reports.feedback import CSP, render_feedback
 from grader.reports.sanitize import clean_html, latex_to_mathml, math_in_text, safe_notebook_page
 from grader.results import SubmissionResult, TestResult
@@ -34,7 +35,7 @@ def nbgrader_page(nb) -> str:
     resources = {"nbgrader": {"notebook": "dropout", "score": 3.0, "max_score": 10.0, "late_penalty": 0}}
     nb = copy.deepcopy(nb)
     for cell in nb.cells:  # what nbgrader's GetGrades adds from the gradebook
-        if cell.metadata.get("nbgrader", {}).get("grade") or cell.metadata.get("nbgrader", {}).get("task"):
+        if is_grade(cell) or is_task(cell):
             cell.metadata.nbgrader["score"] = 0.0
     page, _ = HTMLExporter(config=config).from_notebook_node(nb, resources=resources)
     return page
@@ -44,7 +45,7 @@ def nbgrader_page(nb) -> str:
 def hostile_notebook():
     nb = nbformat.read(str(assignments.get("dropout").notebook), as_version=4)
     nb.cells.append(nbformat.v4.new_markdown_cell(HOSTILE_MARKDOWN))
-    answer = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution"))
+    answer = next(c for c in nb.cells if is_solution(c))
     nb.cells.insert(nb.cells.index(answer) + 1, nbformat.v4.new_markdown_cell(
         "Honest prose: keep each unit with probability $p$.", metadata={"tags": ['x" onclick="alert(1)']}))
     return nb

@@ -18,7 +18,8 @@ from grader import assignments
 from grader.cli import main
 from grader.grading import grade_submission
 from grader.nbgrader_bridge.autograde import read_scores
-from support import cell_grades, digest, feedback_secrets, nbgrader_meta, page_leaks, reference_notebook, submit_notebook
+from grader.nbgrader_cells import grade_id, is_grade, is_solution, metadata, points
+from support import cell_grades, digest, feedback_secrets, page_leaks, reference_notebook, submit_notebook
 
 pytestmark = pytest.mark.e2e
 
@@ -28,7 +29,7 @@ CORRECT = "z-correct"
 
 
 def _index(nb, gid):
-    return next(i for i, c in enumerate(nb.cells) if nbgrader_meta(c).get("grade_id") == gid)
+    return next(i for i, c in enumerate(nb.cells) if grade_id(c) == gid)
 
 
 def _copy(cell):
@@ -42,8 +43,8 @@ def _students(course):
     """student id -> notebook (or bytes), each with one kind of damage to its nbgrader cells."""
     released = nbformat.read(str(course / "release" / NAME / f"{NAME}.ipynb"), as_version=4)
     good = reference_notebook(course, NAME)
-    tests = [nbgrader_meta(c)["grade_id"] for c in good.cells if nbgrader_meta(c).get("grade") and not nbgrader_meta(c).get("solution")]
-    solutions = [nbgrader_meta(c)["grade_id"] for c in good.cells if nbgrader_meta(c).get("solution")]
+    tests = [grade_id(c) for c in good.cells if is_grade(c) and not is_solution(c)]
+    solutions = [grade_id(c) for c in good.cells if is_solution(c)]
 
     dup_test = copy.deepcopy(good)
     first = _index(dup_test, tests[0])
@@ -115,7 +116,7 @@ def test_scores_equal_grader_grade_cell_by_cell(graded):
         expected = {g: score for g, (score, _) in direct.group_scores().items()}
         assert {g: score for g, (score, _) in in_gradebook.items()} == pytest.approx(expected), student
         assert scores[student] == pytest.approx(direct.score), student
-    top = sum(float(nbgrader_meta(c).get("points", 0)) for c in nbformat.read(str(assignments.get(NAME).notebook), as_version=4).cells)
+    top = sum(points(c) for c in nbformat.read(str(assignments.get(NAME).notebook), as_version=4).cells)
     assert scores[CORRECT] == scores["a-duplicated-test"] == scores["b-deleted-test"] == pytest.approx(top)
     assert scores["c-duplicated-solution"] == pytest.approx(top), "the later copy of the solution counts"
     assert scores["d-deleted-solution"] < top
@@ -127,7 +128,7 @@ def test_repairs_are_explained_and_submitted_files_are_untouched(graded):
 
     def report(student):
         nb = nbformat.read(str(course / "autograded" / student / NAME / f"{NAME}.ipynb"), as_version=4)
-        ids = [nbgrader_meta(c).get("grade_id") for c in nb.cells if nbgrader_meta(c)]
+        ids = [grade_id(c) for c in nb.cells if metadata(c)]
         text = "".join(o.get("data", {}).get("text/plain", "") for c in nb.cells for o in c.get("outputs", []))
         return ids, text
 

@@ -19,12 +19,12 @@ from grader.nbgrader_bridge.feedback import feedback
 from grader.nbgrader_bridge.fill import fill_solutions
 from grader.nbgrader_bridge.gradebook import read_gradebook
 from grader.nbgrader_bridge.sample_class import place_class
+from grader.nbgrader_cells import is_grade, points
 from support import (
     cell_grades,
     check_code_lines,
     feedback_secrets,
     flat,
-    nbgrader_meta,
     page_leaks,
     reference_notebook,
     solution_and_hidden_lines,
@@ -89,7 +89,7 @@ def test_gradebook_has_the_assignments_with_the_notebook_points(course):
     got = {a.name: a.max_score for a in read_gradebook(course[0]).assignments}
     for name in NAMES:
         nb = nbformat.read(str(assignments.get(name).notebook), as_version=4)
-        assert got[name] == pytest.approx(sum(float(nbgrader_meta(c).get("points", 0)) for c in nb.cells if nbgrader_meta(c).get("grade")))
+        assert got[name] == pytest.approx(sum(points(c) for c in nb.cells if is_grade(c)))
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -26,6 +26,7 @@ from grader.nbgrader_bridge.course import release
 from grader.nbgrader_bridge.feedback import feedback
 from grader.nbgrader_bridge.staging import MAX_DEPTH, STAGING
 from grader.nbgrader_bridge.student_ids import refusal
+from grader.nbgrader_cells import grade_id, is_grade, is_solution
 from grader.sandbox.limits import Limits
 from support import (
     HOSTILE_MARKDOWN,
@@ -67,8 +68,8 @@ def graded(tmp_path_factory):
     big.cells.append(nbformat.v4.new_markdown_cell("x" * (MAX_SUBMISSION_BYTES + 1)))
     submit_notebook(course, "big", NAME, big)
     marked = copy.deepcopy(good)
-    hostile_cells(marked, [c.metadata.nbgrader["grade_id"] for c in good.cells
-                            if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata.nbgrader.get("solution")])
+    hostile_cells(marked, [grade_id(c) for c in good.cells
+                            if is_grade(c) and not is_solution(c)])
     submit_notebook(course, "marker", NAME, marked)
     xss = copy.deepcopy(good)
     xss.cells.insert(1, nbformat.v4.new_markdown_cell(HOSTILE_MARKDOWN))
@@ -82,7 +83,7 @@ def graded(tmp_path_factory):
     (submit_notebook(course, "deep", NAME, good).parent / Path(*["d"] * (MAX_DEPTH + 1))).mkdir(parents=True)
     for student in LOOPS:
         loop = copy.deepcopy(good)
-        answer = next(c for c in loop.cells if c.metadata.get("nbgrader", {}).get("solution"))
+        answer = next(c for c in loop.cells if is_solution(c))
         answer.source = "while True:\n    pass\n" + answer.source
         submit_notebook(course, student, NAME, loop)
     before = digest(source)
