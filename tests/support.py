@@ -209,8 +209,6 @@ class Twin:
     assignment: str = "dropout"
 
 
-# ---- honest twins
-
 NOTHING = Twin('''
 def dropout_forward(x, dropout_param):
     raise NotImplementedError
@@ -321,7 +319,36 @@ def dropout_forward(x, dropout_param):
 }
 
 
-# ---- a student that records its rounds ------------------------------------------------------
+# ---- toy students ---------------------------------------------------------------------------
+
+#: A student's functions for unit tests of the student interface, in process and sandboxed.
+TOY_SOURCE = """
+import os, time
+import numpy as np
+def forward(x):
+    x *= 2          # modifies its input
+    return x.copy(), {"secret": object()}
+def backward(d, cache):
+    return d + len(cache)
+def boom(x):
+    raise ValueError("bad shape")
+def liar(x):
+    return object()
+def exits():
+    raise SystemExit(3)
+def die():
+    os._exit(1)
+def slow(t):
+    time.sleep(t)
+    return t
+def echo(*args):
+    return args
+def mutate(d):
+    d["added"] = np.int64(1)
+    d["bad"] = object()
+    return 0
+"""
+
 
 class RecordingStudent(InProcessStudent):
     """Records the batches it is given: each ``run`` is one round trip to the sandbox, the
