@@ -36,7 +36,7 @@ class TestResult:
     max_score: float
     status: str
     output: str = ""
-    group: str = ""  # the nbgrader grade cell the points belong to; not part of the JSON record
+    cell: str = ""  # the nbgrader grade cell the points belong to; not part of the JSON record
     # Quiz answers only; written to the record only when set (extra fields, after the contract's):
     understood: str = ""  # LaTeX of the answer as the grader understood it
     misconception: str = ""  # name of the recognised misconception, if any
@@ -60,7 +60,7 @@ class TestResult:
 
     @classmethod
     def from_dict(cls, record: dict[str, Any]) -> "TestResult":
-        """Rebuild a test from its JSON object (``group`` is not in the record)."""
+        """Rebuild a test from its JSON object (``cell`` is not in the record)."""
         return cls(
             name=str(record.get("name", "")),
             score=float(record.get("score") or 0.0),
@@ -102,12 +102,12 @@ class SubmissionResult:
             return self.max_score_if_error
         return sum(t.max_score for t in self.tests)
 
-    def group_scores(self) -> dict[str, tuple[float, float]]:
+    def cell_scores(self) -> dict[str, tuple[float, float]]:
         """(score, max_score) per nbgrader grade cell."""
         out: dict[str, tuple[float, float]] = {}
         for t in self.tests:
-            got, top = out.get(t.group, (0.0, 0.0))
-            out[t.group] = (got + t.score, top + t.max_score)
+            got, top = out.get(t.cell, (0.0, 0.0))
+            out[t.cell] = (got + t.score, top + t.max_score)
         return out
 
     def to_dict(self) -> dict[str, Any]:

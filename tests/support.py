@@ -358,9 +358,9 @@ class RecordingStudent(InProcessStudent):
         super().__init__(namespace)
         self.batches: list[list[list[Call]]] = []
 
-    def run(self, groups):
-        self.batches.append([list(g) for g in groups])
-        return super().run(groups)
+    def run(self, chains):
+        self.batches.append([list(g) for g in chains])
+        return super().run(chains)
 
     @property
     def rounds(self) -> int:
@@ -368,7 +368,7 @@ class RecordingStudent(InProcessStudent):
 
     @property
     def calls(self) -> int:
-        return sum(len(group) for batch in self.batches for group in batch)
+        return sum(len(chain) for batch in self.batches for chain in batch)
 
 
 # ---- pages: hostile markup, what is live in a page, a real browser --------------------------

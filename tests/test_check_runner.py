@@ -74,15 +74,15 @@ class LosesHandles(InProcessStudent):
         self.losses = losses
         self.forward_calls = 0
 
-    def run(self, groups):
+    def run(self, chains):
         out = []
-        for group in groups:
-            if self.losses and any(isinstance(a, Handle) for c in group for a in c.args):
+        for chain in chains:
+            if self.losses and any(isinstance(a, Handle) for c in chain for a in c.args):
                 self.losses -= 1
-                out.append([Reply(error=HandleLost("lost")) for _ in group])
+                out.append([Reply(error=HandleLost("lost")) for _ in chain])
                 continue
-            self.forward_calls += sum(c.name == "forward" for c in group)
-            out.append(super().run([group])[0])
+            self.forward_calls += sum(c.name == "forward" for c in chain)
+            out.append(super().run([chain])[0])
         return out
 
 

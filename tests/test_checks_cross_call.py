@@ -167,9 +167,9 @@ def test_no_check_calls_the_forward_pass_after_the_backward_pass():
             order = []
             original = student.run
 
-            def run(groups, original=original):
-                order.extend(c.name for g in groups for c in g)
-                return original(groups)
+            def run(chains, original=original):
+                order.extend(c.name for g in chains for c in g)
+                return original(chains)
 
             student.run = run
             run_battery([check], student, np.random.default_rng())

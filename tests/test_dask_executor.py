@@ -52,7 +52,7 @@ def test_cluster_records_match_local_grading(client, submissions):
     for item in submissions:
         local = grade_submission(item.path, "dropout", label=item.label)
         assert _comparable(by_label[item.label]) == _comparable(local)
-        assert [t.group for t in by_label[item.label].tests] == [t.group for t in local.tests]
+        assert [t.cell for t in by_label[item.label].tests] == [t.cell for t in local.tests]
     good = by_label[submissions[0].label]
     assert good.status == "graded" and good.score == good.max_score > 0
     assert by_label[submissions[1].label].score < good.max_score
@@ -107,4 +107,4 @@ def test_worker_processes_grade_through_a_scheduler_address(submissions):
     assert sorted(r.submission for r in results) == sorted(i.label for i in submissions[:2])
     good = next(r for r in results if r.submission == submissions[0].label)
     assert good.status == "graded" and good.score == good.max_score > 0
-    assert all(t.group for t in good.tests)
+    assert all(t.cell for t in good.tests)

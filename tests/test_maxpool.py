@@ -98,10 +98,10 @@ def test_the_generated_notebook_follows_the_notebook_rules():
     assert solutions == {f: inspect.getsource(getattr(reference, f)).strip("\n") for f in a.functions}
     assert [c.source for m, c in zip(meta, nb.cells) if m["grade_id"] == "setup"] == ["import numpy as np"]
     graded = {m["grade_id"]: (m["points"], c.source) for m, c in zip(meta, nb.cells) if m["grade"]}
-    assert {k: v[0] for k, v in graded.items()} == battery.groups()
+    assert {k: v[0] for k, v in graded.items()} == battery.cells()
     for check in battery.checks:
-        assert f"# - {check.name} (" in graded[check.group][1]
-        assert "file=sys.stderr" in graded[check.group][1].split("### BEGIN HIDDEN TESTS")[1]
+        assert f"# - {check.name} (" in graded[check.cell][1]
+        assert "file=sys.stderr" in graded[check.cell][1].split("### BEGIN HIDDEN TESTS")[1]
 
 
 @pytest.mark.e2e

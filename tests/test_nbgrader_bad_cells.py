@@ -113,7 +113,7 @@ def test_scores_equal_grader_grade_cell_by_cell(graded):
         direct = grade_submission(path, NAME)
         assert direct.status == "graded", (student, direct.message)
         in_gradebook = cell_grades(course, student, NAME)
-        expected = {g: score for g, (score, _) in direct.group_scores().items()}
+        expected = {g: score for g, (score, _) in direct.cell_scores().items()}
         assert {g: score for g, (score, _) in in_gradebook.items()} == pytest.approx(expected), student
         assert scores[student] == pytest.approx(direct.score), student
     top = sum(points(c) for c in nbformat.read(str(assignments.get(NAME).notebook), as_version=4).cells)

@@ -46,9 +46,9 @@ def _mutant_students(course):
         released = nbformat.read(str(course / "release" / a.name / f"{a.name}.ipynb"), as_version=4)
         battery, seen = a.battery(), set()
         for m in a.mutants().MUTANTS:
-            group = battery.by_id(m.caught_by).group
-            if group not in seen:
-                seen.add(group)
+            cell = battery.by_id(m.caught_by).cell
+            if cell not in seen:
+                seen.add(cell)
                 out[f"mutant-{m.name.replace('_', '-')}"] = (a.name, fill_solutions(released, m.source(a.reference()), a.functions))
     return out
 
@@ -171,7 +171,7 @@ def test_nbgrader_autograde_and_grader_grade_agree_cell_by_cell(course):
         if direct.status == "error":
             assert all(score == 0 for score, _ in in_gradebook.values()), path
         else:
-            got = {g: score for g, (score, _) in direct.group_scores().items()}
+            got = {g: score for g, (score, _) in direct.cell_scores().items()}
             assert set(got) == set(in_gradebook), path
             for g, (score, _) in in_gradebook.items():
                 assert score == pytest.approx(got[g], abs=1e-9), (path, g)

@@ -46,13 +46,13 @@ def test_reference_module_has_nothing_the_notebook_lacks(assignment):
 
 @pytest.mark.parametrize("assignment", CODE, ids=lambda a: a.name)
 def test_autograder_cells_carry_the_battery_points(assignment):
-    groups = assignment.battery().groups()
+    cells_points = assignment.battery().cells()
     cells = {
         metadata(c)["grade_id"]: float(metadata(c)["points"])
         for c in _cells(assignment)
         if is_grade(c) and not is_solution(c)
     }
-    assert cells == pytest.approx(groups)
+    assert cells == pytest.approx(cells_points)
 
 
 @pytest.mark.parametrize("assignment", list(ASSIGNMENTS.values()), ids=lambda a: a.name)
@@ -72,12 +72,12 @@ def _graded_by_cell(assignment):
     out = {}
     if assignment.kind == "code":
         for c in assignment.battery().checks:
-            out.setdefault(c.group, []).append(c.name)
+            out.setdefault(c.cell, []).append(c.name)
     else:
         from grader.quiz.questions import QUESTIONS
 
         for q in QUESTIONS.values():
-            out.setdefault(q.group, []).append(f"{q.name}: {q.title}")
+            out.setdefault(q.cell, []).append(f"{q.name}: {q.title}")
     return out
 
 

@@ -82,7 +82,7 @@ def test_result_record_matches_the_contract():
     record = result.to_dict()
     assert list(record)[:5] == ["submission", "assignment", "score", "max_score", "status"]
     assert record["tests"] == [{"name": "t", "score": 1.0, "max_score": 2.0, "status": "failed", "output": "why"}]
-    assert result.group_scores() == {"g": (1.0, 2.0)}
+    assert result.cell_scores() == {"g": (1.0, 2.0)}
 
 
 def test_in_process_student_reports_exit_and_odd_arguments_like_the_sandbox():

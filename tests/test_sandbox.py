@@ -207,13 +207,13 @@ def test_students_in_parallel_threads():
 
 def _outcomes(replies):
     """(value, None) or (None, error type and text) per reply, for comparing two students."""
-    return [[(None, (type(r.error).__name__, str(r.error))) if r.error else (r.value, None) for r in group]
-            for group in replies]
+    return [[(None, (type(r.error).__name__, str(r.error))) if r.error else (r.value, None) for r in chain]
+            for chain in replies]
 
 
 BATCH = [
     [Call("echo", (1,)), Call("boom", (np.ones(2),)), Call("echo", (2,))],  # stops at boom
-    [Call("liar", (1,)), Call("echo", (3,))],  # a bad reply stops its group too
+    [Call("liar", (1,)), Call("echo", (3,))],  # a bad reply stops its chain too
     [RNG_FINGERPRINT, Call("missing"), Call("echo", (4,))],
     [],
     [Call("echo", (5,)), Call("forward", (np.ones(2),), keep=(1,), echo=True)],
@@ -277,10 +277,10 @@ def test_a_battery_costs_a_few_round_trips_not_one_per_call(monkeypatch):
     batches, calls = [], []
     run_once = SandboxedStudent._run_once
 
-    def counting(self, groups, pending, replies):
+    def counting(self, chains, pending, replies):
         batches.append(len(pending))
         calls.extend(pending)
-        return run_once(self, groups, pending, replies)
+        return run_once(self, chains, pending, replies)
 
     monkeypatch.setattr(SandboxedStudent, "_run_once", counting)
     with SandboxedStudent([("module", REFERENCE)]) as s:

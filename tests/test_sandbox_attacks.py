@@ -494,8 +494,8 @@ HANG_MESSAGE = "dropout_backward did not finish within 0.3 s (an endless loop, o
 
 def assert_only_backward_timed_out(checks: list[Check], results) -> None:
     assert [r.name for r in results] == [c.name for c in checks]
-    backward = [r for c, r in zip(checks, results) if c.group == "test_backward"]
-    others = [r for c, r in zip(checks, results) if c.group != "test_backward"]
+    backward = [r for c, r in zip(checks, results) if c.cell == "test_backward"]
+    others = [r for c, r in zip(checks, results) if c.cell != "test_backward"]
     assert len(backward) == 4 and len(others) == len(checks) - 4
     for r in backward:
         assert (r.status, r.score) == ("timeout", 0.0), r
@@ -513,7 +513,7 @@ def test_hanging_backward_times_out_its_checks_and_the_forward_checks_still_scor
     result = grade_submission(path, "dropout", limits=HANG_LIMITS)
     assert result.status == "graded", result.message
     assert_only_backward_timed_out(dropout_checks.BATTERY.checks, result.tests)
-    assert result.score == sum(c.points for c in dropout_checks.BATTERY.checks if c.group != "test_backward")
+    assert result.score == sum(c.points for c in dropout_checks.BATTERY.checks if c.cell != "test_backward")
     wait_no_strays()
 
 
@@ -521,8 +521,8 @@ def test_checks_after_a_hang_still_run_in_a_fresh_worker():
     """The backward checks run first, and hang (sleeping, so no CPU limit can end them): the
     forward checks after them still pass, in the worker started after the timeouts."""
     checks = dropout_checks.BATTERY.checks
-    backward_first = sorted(checks, key=lambda c: c.group != "test_backward")
-    assert backward_first[0].group == "test_backward"
+    backward_first = sorted(checks, key=lambda c: c.cell != "test_backward")
+    assert backward_first[0].cell == "test_backward"
     code = HANGING_BACKWARD.replace("HANG", "time.sleep(3600)")
     with SandboxedStudent([("hangs", code)], HANG_LIMITS) as student:
         results = run_battery(backward_first, student)

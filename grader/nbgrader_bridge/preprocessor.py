@@ -94,17 +94,17 @@ def write_result(nb: Any, result: SubmissionResult) -> None:
     if result.status == "error":
         write_failure(nb, result.message, result.notes)
         return
-    by_group: dict[str, list[TestResult]] = {}
+    by_cell: dict[str, list[TestResult]] = {}
     for t in result.tests:
-        by_group.setdefault(t.group, []).append(t)
+        by_cell.setdefault(t.cell, []).append(t)
     cell_ids = {grade_id(c) or "" for c in cells}
     notes = list(result.notes)
-    orphans = [t.name for g, ts in by_group.items() if g not in cell_ids for t in ts]
+    orphans = [t.name for g, ts in by_cell.items() if g not in cell_ids for t in ts]
     if orphans:  # a course set-up problem, never a student's: say so rather than drop points silently
         notes.append("these checks belong to no autograder cell of this notebook and were not counted: " + "; ".join(orphans))
     for index, cell in enumerate(cells):
         gid = grade_id(cell) or ""
-        tests = by_group.get(gid, [])
+        tests = by_cell.get(gid, [])
         got, top = sum(t.score for t in tests), sum(t.max_score for t in tests)
         score = cell_score(points(cell), got, top)
         header = _notes_text(notes) if index == 0 else ""
