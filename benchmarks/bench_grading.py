@@ -221,16 +221,16 @@ def student_function_time(assignment: assignments.Assignment, repeats: int) -> t
 
 def grader_scores(results: Path, assignment: assignments.Assignment) -> dict[str, dict[str, float]]:
     """Points per grade cell, per student, from the grader's JSON Lines records."""
-    group_of = {c.name: c.group for c in assignment.battery().checks}
+    cell_of = {c.name: c.cell for c in assignment.battery().checks}
     out: dict[str, dict[str, float]] = {}
     for line in results.read_text(encoding="utf-8").splitlines():
         record = json.loads(line)
-        groups = {g: 0.0 for g in assignment.battery().groups()}
+        cells = {g: 0.0 for g in assignment.battery().cells()}
         for t in record["tests"]:
             # A name this battery lacks (checks edited mid-run) shows up as a disagreement.
-            group = group_of.get(t["name"], "unknown check: " + t["name"])
-            groups[group] = groups.get(group, 0.0) + t["score"]
-        out[Path(record["submission"]).stem] = groups
+            cell = cell_of.get(t["name"], "unknown check: " + t["name"])
+            cells[cell] = cells.get(cell, 0.0) + t["score"]
+        out[Path(record["submission"]).stem] = cells
     return out
 
 

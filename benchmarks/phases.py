@@ -83,10 +83,10 @@ def instrument() -> None:
     run = getattr(judge.SandboxedStudent, "run", None)
     if run is not None:  # batching versions: count the calls inside the batches
 
-        def counting_run(self, groups):
+        def counting_run(self, chains):
             global CALLS
-            CALLS += sum(len(g) for g in groups)
-            return run(self, groups)
+            CALLS += sum(len(g) for g in chains)
+            return run(self, chains)
 
         judge.SandboxedStudent.run = counting_run
     kill = judge._Worker.kill

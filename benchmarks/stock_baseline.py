@@ -4,7 +4,7 @@ Stock ``nbgrader autograde`` executes every cell of a submission in a Jupyter ke
 included, and takes a grade cell's score from its last expression (partial credit). The course's
 source notebooks keep their hidden regions empty for stock nbgrader (they are graded by our
 sandboxed judge), so this module builds a *stock* course whose hidden regions call
-:func:`run_group`: it runs the same battery checks of that cell's group, in the student's own
+:func:`run_cell`: it runs the same battery checks of that cell, in the student's own
 kernel, against the kernel's globals. That is deliberately insecure (student code can defeat it,
 see docs/architecture.md): it is what stock nbgrader does, and only serves as a speed and score baseline.
 
@@ -40,8 +40,8 @@ c.Application.log_format = "%(asctime)s.%(msecs)03d [%(name)s | %(levelname)s] %
 """
 
 
-def run_group(assignment: str, group: str, namespace: dict[str, Any]) -> float:
-    """Run the checks of grade cell ``group`` in-process against ``namespace``; return the points.
+def run_cell(assignment: str, cell: str, namespace: dict[str, Any]) -> float:
+    """Run the checks of grade cell ``cell`` in-process against ``namespace``; return the points.
 
     Called from the hidden region of a stock course's grade cell, with ``globals()`` of the
     student's kernel. The returned float is the cell's last expression, which stock nbgrader
@@ -51,7 +51,7 @@ def run_group(assignment: str, group: str, namespace: dict[str, Any]) -> float:
     from grader.checks.base import run_battery
     from grader.student import InProcessStudent
 
-    checks = [c for c in assignments.get(assignment).battery().checks if c.group == group]
+    checks = [c for c in assignments.get(assignment).battery().checks if c.cell == cell]
     # Stock nbgrader zeroes a cell with any stderr output; a RuntimeWarning from the student's
     # arithmetic on a hidden input must not cost points the sandboxed judge would give.
     with contextlib.redirect_stderr(io.StringIO()), warnings.catch_warnings():
@@ -61,14 +61,14 @@ def run_group(assignment: str, group: str, namespace: dict[str, Any]) -> float:
 
 
 def stock_source(notebook_text: str, assignment: str) -> str:
-    """The source notebook's text with each hidden region replaced by a call to :func:`run_group`."""
+    """The source notebook's text with each hidden region replaced by a call to :func:`run_cell`."""
     import nbformat
 
     nb = nbformat.reads(notebook_text, as_version=4)
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
         if cell.cell_type == "code" and meta.get("grade") and "### BEGIN HIDDEN TESTS" in cell.source:
-            call = f"import stock_baseline\nstock_baseline.run_group({assignment!r}, {meta['grade_id']!r}, globals())\n"
+            call = f"import stock_baseline\nstock_baseline.run_cell({assignment!r}, {meta['grade_id']!r}, globals())\n"
             cell.source = HIDDEN.sub(lambda m: m.group(1) + call + m.group(2), PUBLIC.sub("", cell.source))
     return nbformat.writes(nb)
 

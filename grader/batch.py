@@ -21,7 +21,7 @@ from grader import grading_version
 from grader.extract import ExtractionError, read_submission
 from grader.grading import content_hash, fault_result, grade_submission
 from grader.outputs import OutputError, append_text, check_file, open_output
-from grader.results import SubmissionResult
+from grader.results import SubmissionResult, read_records
 
 SUFFIXES = (".ipynb", ".py")
 SKIP_DIRS = {".ipynb_checkpoints", "__pycache__", ".git"}
@@ -129,18 +129,9 @@ class ResultsFile:
     def _load(self) -> None:
         if not self.path.exists():
             return
-        others = 0  # lines that are not records: a torn line a later run appended to, or not ours
-        with self.path.open("r", encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                if not line.endswith("\n"):
-                    continue  # torn tail of a killed run: regrade that submission
-                try:
-                    record = json.loads(line)
-                    key = (record["submission"], record["assignment"])
-                except (ValueError, KeyError, TypeError):
-                    others += bool(line.strip())
-                    continue
-                self.records[key] = record
+        # a torn tail of a killed run is passed over: that submission is graded again
+        records, others = read_records(self.path, whole_lines_only=True)
+        self.records = {(r["submission"], r["assignment"]): r for r in records}
         if others and not self.records:  # someone's other file given as --json: never rewrite it
             raise OutputError(f"{self.path} exists and holds no result records, so it is not a results file; "
                               "give a new file name, or the file an earlier grader grade --json wrote")
@@ -176,7 +167,7 @@ class ResultsFile:
         line = result.to_json() + "\n"
         with self._lock:
             append_text(self.path, line)
-            self.records[(result.submission, result.assignment)] = json.loads(line)
+            self.records[(result.submission, result.assignment)] = result.to_dict()
 
 
 def grade_batch(

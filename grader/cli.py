@@ -210,7 +210,7 @@ def _course(args: argparse.Namespace) -> Path:
     if not (course / "gradebook.db").is_file() or not (course / "nbgrader_config.py").is_file():
         raise UserError(f"{course} is not a released course (no gradebook.db or nbgrader_config.py); run: grader release --course {course}")
     from grader.assignments import ASSIGNMENTS
-    from grader.nbgrader_bridge.course import gradebook_assignments
+    from grader.nbgrader_bridge.gradebook import gradebook_assignments
     from grader.nbgrader_bridge.instructor_config import config_status
 
     problem, warnings = config_status(course)

@@ -148,7 +148,7 @@ def equivalent(answer: Parsed, key: Parsed, points) -> bool:
 
 def grade_question(question: Question, answer: object, rng: random.Random | None = None) -> TestResult:
     """One answer's result (``None``: not given). Never raises for anything the answer holds."""
-    result = TestResult(f"{question.name}: {question.title}", 0.0, question.points, "failed", group=question.cell)
+    result = TestResult(f"{question.name}: {question.title}", 0.0, question.points, "failed", cell=question.cell)
     if not isinstance(answer, str) or not answer.strip():
         result.output = "no answer given"
         return result

@@ -37,7 +37,7 @@ def _payload(result: SubmissionResult) -> dict[str, Any]:
     """A plain-dict form of a result: the JSON record plus the fields the record omits."""
     return {
         "record": result.to_dict(),
-        "groups": [t.group for t in result.tests],
+        "cells": [t.cell for t in result.tests],
         "max_score_if_error": result.max_score_if_error,
     }
 
@@ -45,8 +45,8 @@ def _payload(result: SubmissionResult) -> dict[str, Any]:
 def result_from_payload(payload: dict[str, Any]) -> SubmissionResult:
     """Rebuild a :class:`SubmissionResult` from :func:`grade_bytes`' reply."""
     result = SubmissionResult.from_dict(payload["record"])
-    for test, group in zip(result.tests, payload["groups"], strict=True):
-        test.group = group
+    for test, cell in zip(result.tests, payload["cells"], strict=True):
+        test.cell = cell
     result.max_score_if_error = float(payload["max_score_if_error"])
     return result
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader import nbgrader_cells
+
 
 def _import_nbformat():
     """Import nbformat without letting jsonschema load ``rfc3987_syntax`` (when installed).
@@ -56,11 +58,6 @@ class Extracted:
     blocks: list[tuple[str, str]] = field(default_factory=list)  # (label, code), run in order
     answers: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-
-
-def _nbgrader(cell: Any) -> dict:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return meta if isinstance(meta, dict) else {}
 
 
 def shown(path: Path) -> str:
@@ -155,11 +152,11 @@ def source_cells(source_nb: nbformat.NotebookNode) -> tuple[list[str], list[str]
     """(setup code blocks, solution grade_ids) of a trusted source notebook."""
     setup, solutions = [], []
     for cell in source_nb.cells:
-        meta = _nbgrader(cell)
+        meta = nbgrader_cells.metadata(cell)
         if cell.cell_type != "code" or not meta:
             continue
         gid = str(meta.get("grade_id", ""))
-        if meta.get("solution"):
+        if nbgrader_cells.is_solution(cell):
             solutions.append(gid)
         elif gid.startswith("setup"):
             setup.append(_cell_source(cell))
@@ -174,9 +171,9 @@ def solution_blocks(
     for index, cell in enumerate(nb.cells, start=1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
-        meta = _nbgrader(cell)
+        meta = nbgrader_cells.metadata(cell)
         code = _cell_source(cell)
-        if meta.get("solution"):
+        if nbgrader_cells.is_solution(cell):
             gid = str(meta.get("grade_id", ""))
             if gid in seen:
                 notes.append(f"solution cell {gid!r} appears more than once; all copies were graded in order")

@@ -59,7 +59,7 @@ def _graded(assignment: Assignment) -> list[tuple[str, str, float]]:
         from grader.declared_quiz import questions_of
 
         return [(q.cell, f"{q.name}: {q.title}", q.points) for q in questions_of(assignment)]
-    return [(c.group, c.name, c.points) for c in assignment.battery().checks]
+    return [(c.cell, c.name, c.points) for c in assignment.battery().checks]
 
 
 def autograder_cells(assignment: Assignment) -> list:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from pathlib import PurePath
-from typing import Any
+from pathlib import Path, PurePath
+from typing import Any, Iterable
 
 from grader import grading_version
 
@@ -36,7 +36,7 @@ class TestResult:
     max_score: float
     status: str
     output: str = ""
-    group: str = ""  # the nbgrader grade cell the points belong to; not part of the JSON record
+    cell: str = ""  # the nbgrader grade cell the points belong to; not part of the JSON record
     # Quiz answers only; written to the record only when set (extra fields, after the contract's):
     understood: str = ""  # LaTeX of the answer as the grader understood it
     misconception: str = ""  # name of the recognised misconception, if any
@@ -60,7 +60,7 @@ class TestResult:
 
     @classmethod
     def from_dict(cls, record: dict[str, Any]) -> "TestResult":
-        """Rebuild a test from its JSON object (``group`` is not in the record)."""
+        """Rebuild a test from its JSON object (``cell`` is not in the record)."""
         return cls(
             name=str(record.get("name", "")),
             score=float(record.get("score") or 0.0),
@@ -102,12 +102,12 @@ class SubmissionResult:
             return self.max_score_if_error
         return sum(t.max_score for t in self.tests)
 
-    def group_scores(self) -> dict[str, tuple[float, float]]:
+    def cell_scores(self) -> dict[str, tuple[float, float]]:
         """(score, max_score) per nbgrader grade cell."""
         out: dict[str, tuple[float, float]] = {}
         for t in self.tests:
-            got, top = out.get(t.group, (0.0, 0.0))
-            out[t.group] = (got + t.score, top + t.max_score)
+            got, top = out.get(t.cell, (0.0, 0.0))
+            out[t.cell] = (got + t.score, top + t.max_score)
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -151,3 +151,38 @@ class SubmissionResult:
     def to_json(self) -> str:
         """One JSON Lines record (no newline)."""
         return json.dumps(self.to_dict(), ensure_ascii=False, allow_nan=False)
+
+
+def parse_record(line: str) -> dict[str, Any] | None:
+    """The result record on one line of a JSON Lines results file, or ``None`` if the line is
+    not one (blank, torn, not JSON, or JSON without a string ``submission`` and ``assignment``)."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    if isinstance(record, dict) and isinstance(record.get("submission"), str) and isinstance(record.get("assignment"), str):
+        return record
+    return None
+
+
+def parse_records(lines: Iterable[str], whole_lines_only: bool = False) -> tuple[list[dict[str, Any]], int]:
+    """The records among ``lines`` (as :func:`parse_record` reads them) and how many non-blank
+    lines were not records. With ``whole_lines_only``, a line without its newline (the torn tail
+    of a killed run) is passed over and not counted."""
+    records, others = [], 0
+    for line in lines:
+        if whole_lines_only and not line.endswith("\n"):
+            continue
+        record = parse_record(line)
+        if record is not None:
+            records.append(record)
+        elif line.strip():
+            others += 1
+    return records, others
+
+
+def read_records(path: Path, whole_lines_only: bool = False) -> tuple[list[dict[str, Any]], int]:
+    """:func:`parse_records` over the file at ``path`` (undecodable bytes replaced; ``OSError``
+    is the caller's to explain)."""
+    with Path(path).open("r", encoding="utf-8", errors="replace") as fh:
+        return parse_records(fh, whole_lines_only)

@@ -118,12 +118,12 @@ class Reply:
 class Student(Protocol):
     """What checks may do with a submission."""
 
-    def run(self, groups: Sequence[Sequence[Call]]) -> list[list[Reply]]:
-        """Make the calls of every group, group after group, each in order; one Reply per call.
+    def run(self, chains: Sequence[Sequence[Call]]) -> list[list[Reply]]:
+        """Make the calls of every chain, chain after chain, each in order; one Reply per call.
 
-        Groups are independent (one per check): once a call of a group ends in an error, the
-        rest of that group is not made (their replies carry the same error), as a check stops
-        at its first error; the other groups go on, after a crash or timeout in a fresh process.
+        Chains are independent (one per check): once a call of a chain ends in an error, the
+        rest of that chain is not made (their replies carry the same error), as a check stops
+        at its first error; the other chains go on, after a crash or timeout in a fresh process.
         """
         ...
 
@@ -205,12 +205,12 @@ class InProcessStudent(Student):
             return Reply(error=BadReply(f"{call.name} left an argument in a form the grader cannot use: {exc}"))
         return Reply(value, after)
 
-    def run(self, groups: Sequence[Sequence[Call]]) -> list[list[Reply]]:
+    def run(self, chains: Sequence[Sequence[Call]]) -> list[list[Reply]]:
         """See :meth:`Student.run`."""
         out = []
-        for group in groups:
+        for chain in chains:
             replies: list[Reply] = []
-            for call in group:
+            for call in chain:
                 replies.append(replies[-1] if replies and replies[-1].error else self._one(call))
             out.append(replies)
         return out

@@ -10,7 +10,7 @@ from grader import grading_version
 from grader.batch import Item, ResultsFile, collect
 from grader.grading import content_hash
 from grader.results import SubmissionResult
-from test_attack_scores import descendants, processes
+from support import descendants, processes, records
 
 
 def test_collect_expands_folders_and_keeps_missing_paths(tmp_path):
@@ -53,9 +53,9 @@ def test_results_file_resumes_and_never_duplicates(tmp_path):
     assert not rf.is_current(Item("t.py", other), "quiz")
     rf.drop_stale({("t.py", "quiz")})
     rf.append(_result("t.py", other))
-    records = [json.loads(line) for line in results.read_text().splitlines()]
-    assert sorted(r["submission"] for r in records) == ["s.py", "t.py"]
-    assert all(r["grader_version"] == grading_version() for r in records)
+    found = records(results)
+    assert sorted(r["submission"] for r in found) == ["s.py", "t.py"]
+    assert all(r["grader_version"] == grading_version() for r in found)
     assert ResultsFile(results).is_current(Item("t.py", other), "quiz")
 
 
@@ -266,11 +266,11 @@ def test_a_killed_and_interrupted_batch_ends_with_every_submission_graded_exactl
     assert before >= 2 * n // 3 and f"grading the other {n - before}" in err  # nothing graded twice
 
     lines = results.read_text().splitlines()
-    records = [json.loads(line) for line in lines]
-    labels = [r["submission"] for r in records]
+    found = records(results)
+    labels = [r["submission"] for r in found]
     assert len(labels) == len(set(labels)) == n  # every submission exactly once
-    assert all(r["status"] == "graded" for r in records)
-    by_name = {Path(r["submission"]).name: r for r in records}
+    assert all(r["status"] == "graded" for r in found)
+    by_name = {Path(r["submission"]).name: r for r in found}
     full = {name for name, r in by_name.items() if r["score"] == r["max_score"]}
     assert full == {f"s{i:03d}.py" for i in range(1, n, 2)}  # right ones full marks, the others not
     assert set(kept_after_kill.values()) <= set(lines)  # records of the killed run kept as written

@@ -1,12 +1,13 @@
 """The grading benchmark runs end to end (tiny N) and its two graders agree."""
 
-import json
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from support import records
 
 pytestmark = pytest.mark.e2e
 
@@ -26,10 +27,10 @@ def test_benchmark_runs_and_scores_agree(tmp_path):
     assert re.search(r"throughput ratio \(grader / stock, wall, start-up included\): [0-9.]+x", out)
     assert re.search(r"overhead ratio \(grader time per submission .*\): [0-9.]+x", out)
     # Both graders really graded all four, and the mix holds a correct and a buggy submission.
-    records = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
-    assert len(records) == 4
-    scores = sorted(r["score"] for r in records)
-    assert scores[0] < scores[-1] == records[0]["max_score"]
+    found = records(tmp_path / "results.jsonl")
+    assert len(found) == 4
+    scores = sorted(r["score"] for r in found)
+    assert scores[0] < scores[-1] == found[0]["max_score"]
     assert len(list((tmp_path / "course" / "autograded").iterdir())) == 4
 
 

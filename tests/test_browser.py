@@ -9,10 +9,7 @@ from __future__ import annotations
 import html
 import json
 import re
-import shutil
 import struct
-import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -21,17 +18,12 @@ import sympy as sp
 from grader.reports.class_report import records_from_results, render_class_report
 from grader.reports.feedback import render_feedback
 from grader.results import SubmissionResult, TestResult
+from support import CHROMIUM, browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
     reason="headless Chromium is not installed at /usr/bin/chromium (Debian package 'chromium'; .ci/run installs it)",
 )
-
-FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 
 MEASURE = """
 <pre id="__measure"></pre>
@@ -58,24 +50,13 @@ MEASURE = """
 """
 
 
-def _browser(args: list[str], tmp: Path) -> subprocess.CompletedProcess:
-    profile = Path(tempfile.mkdtemp(dir=tmp, prefix="profile-"))
-    try:
-        return subprocess.run(
-            [str(CHROMIUM), *FLAGS, f"--user-data-dir={profile}", *args],
-            capture_output=True, text=True, timeout=120, check=True,
-        )
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
-
-
 def rendered(page: str, tmp: Path, name: str) -> dict:
     """Measurements of ``page`` as Chromium laid it out."""
     # The pages forbid every script; let only the measuring script in, on a copy.
     page = page.replace("default-src 'none';", "default-src 'none'; script-src 'unsafe-inline';")
     path = tmp / f"{name}.html"
     path.write_text(page.replace("</body>", MEASURE + "</body>"), encoding="utf-8")
-    dom = _browser(["--dump-dom", path.as_uri()], tmp).stdout
+    dom = browser(["--dump-dom", path.as_uri()], tmp).stdout
     found = re.search(r'<pre id="__measure">(.*?)</pre>', dom, re.S)
     assert found and found.group(1), "the measuring script did not run"
     return json.loads(html.unescape(found.group(1)))
@@ -85,7 +66,7 @@ def screenshot(page: str, tmp: Path, name: str) -> bytes:
     path = tmp / f"{name}.html"
     path.write_text(page, encoding="utf-8")
     png = tmp / f"{name}.png"
-    _browser([f"--screenshot={png}", "--window-size=900,1400", "--hide-scrollbars", path.as_uri()], tmp)
+    browser([f"--screenshot={png}", "--window-size=900,1400", "--hide-scrollbars", path.as_uri()], tmp)
     return png.read_bytes()
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from nbgrader.api import Gradebook
 
+from grader.nbgrader_bridge.gradebook import db_url
 from grader.platforms import PlatformError
 from grader.platforms.canvas import (
     HEADER,
@@ -79,7 +80,7 @@ def alembic_on_path(monkeypatch):
 
 def make_gradebook(course, assignment="dropout"):
     course.mkdir()
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+    with Gradebook(db_url(course)) as gb:
         gb.add_assignment(assignment)
         gb.add_notebook(assignment, assignment)
         gb.add_grade_cell("c1", assignment, assignment, max_score=6, cell_type="code")
@@ -169,7 +170,7 @@ def test_ids_from_lms_downloads_are_named_in_a_warning(tmp_path, capsys):
 def test_ids_from_lms_downloads_in_a_gradebook_are_named(tmp_path, capsys):
     course = tmp_path / "course"
     make_gradebook(course)
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+    with Gradebook(db_url(course)) as gb:
         gb.add_student("ada_dropout")
         gb.add_submission("dropout", "ada_dropout")
         gb.find_grade("c1", "dropout", "dropout", "ada_dropout").auto_score = 6

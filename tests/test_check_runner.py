@@ -7,6 +7,7 @@ import pytest
 
 from grader.checks.base import MAX_RESTARTS, Check, CheckFailed, run_battery
 from grader.student import Call, Handle, HandleLost, InProcessStudent, Reply
+from support import RecordingStudent
 
 SOURCE = """
 def forward(x):
@@ -45,27 +46,6 @@ def check(fn) -> Check:
     return Check(fn.__name__, fn.__name__.replace("_", " "), 1.0, "g", fn)
 
 
-class RecordingStudent(InProcessStudent):
-    """Records the batches it is given: each ``run`` is one round trip to the sandbox, the
-    cost the battery's design keeps small (the checks' tests count them too)."""
-
-    def __init__(self, namespace):
-        super().__init__(namespace)
-        self.batches: list[list[list[Call]]] = []
-
-    def run(self, groups):
-        self.batches.append([list(g) for g in groups])
-        return super().run(groups)
-
-    @property
-    def rounds(self) -> int:
-        return len(self.batches)
-
-    @property
-    def calls(self) -> int:
-        return sum(len(group) for batch in self.batches for group in batch)
-
-
 def test_checks_advance_in_step_with_one_batch_per_round():
     student = RecordingStudent.from_source(SOURCE)
     checks = [check(forward_then_backward), check(three_at_once), check(judged_false), check(needs_no_call)]
@@ -94,15 +74,15 @@ class LosesHandles(InProcessStudent):
         self.losses = losses
         self.forward_calls = 0
 
-    def run(self, groups):
+    def run(self, chains):
         out = []
-        for group in groups:
-            if self.losses and any(isinstance(a, Handle) for c in group for a in c.args):
+        for chain in chains:
+            if self.losses and any(isinstance(a, Handle) for c in chain for a in c.args):
                 self.losses -= 1
-                out.append([Reply(error=HandleLost("lost")) for _ in group])
+                out.append([Reply(error=HandleLost("lost")) for _ in chain])
                 continue
-            self.forward_calls += sum(c.name == "forward" for c in group)
-            out.append(super().run([group])[0])
+            self.forward_calls += sum(c.name == "forward" for c in chain)
+            out.append(super().run([chain])[0])
         return out
 
 

@@ -13,7 +13,7 @@ from grader.checks.base import run_battery, run_check
 from grader.checks.gradients import numeric_gradient, rel_error
 from grader.definition import load_module
 from grader.student import InProcessStudent, Reply, StudentTimeout
-from test_check_runner import RecordingStudent
+from support import RecordingStudent
 
 ASSIGNMENT = assignments.get("conv")
 conv = load_module(ASSIGNMENT.checks_path)  # assignments/conv/checks.py
@@ -48,8 +48,8 @@ def _lost(results) -> set[str]:
     return {check_id for check_id, r in zip(IDS, results) if r.status != "passed"}
 
 
-def _lost_groups(results) -> set[str]:
-    return {r.group for r in results if r.status != "passed"}
+def _lost_cells(results) -> set[str]:
+    return {r.cell for r in results if r.status != "passed"}
 
 
 # --- the judge's own reference --------------------------------------------------------------------
@@ -84,7 +84,7 @@ def test_vectorised_backward_is_the_numeric_gradient_of_the_forward(case):
 
 
 def test_battery_groups_and_points():
-    assert conv.BATTERY.groups() == {
+    assert conv.BATTERY.cells() == {
         "test_forward_shape": 2.0, "test_forward_values": 3.0, "test_backward_shapes": 1.0, "test_backward_values": 4.0,
     }
     assert len(set(IDS)) == len(IDS)
@@ -255,7 +255,7 @@ def conv_backward_naive(dout, cache):
 
 def test_a_stub_with_right_shapes_earns_only_the_shape_points():
     results = _run(STUB)
-    assert _lost_groups(results) == {"test_forward_values", "test_backward_values"}
+    assert _lost_cells(results) == {"test_forward_values", "test_backward_values"}
     assert sum(r.score for r in results) == pytest.approx(3.0)
     # gradients of a stub whose forward ignores its inputs are "consistent", and must still fail
     assert {"dx_matches_numeric_gradient", "dw_matches_numeric_gradient", "db_matches_numeric_gradient"} <= _lost(results)

@@ -159,7 +159,7 @@ def test_no_check_calls_the_forward_pass_after_the_backward_pass():
     """The structural guarantee behind the above, for both batteries: every forward call of a
     battery is made before its first backward call, so no forward reply can be fitted to a
     backward reply (and the dropout backward checks make no probe calls at all)."""
-    from test_check_runner import RecordingStudent
+    from support import RecordingStudent
 
     import solutions.conv as conv_reference
     import solutions.dropout as dropout_reference
@@ -172,9 +172,9 @@ def test_no_check_calls_the_forward_pass_after_the_backward_pass():
             order = []
             original = student.run
 
-            def run(groups, original=original):
-                order.extend(c.name for g in groups for c in g)
-                return original(groups)
+            def run(chains, original=original):
+                order.extend(c.name for g in chains for c in g)
+                return original(chains)
 
             student.run = run
             run_battery([check], student, np.random.default_rng())

@@ -10,12 +10,12 @@ import solutions.dropout as reference
 from grader import assignments
 from grader.checks.base import run_battery, run_check
 from grader.student import InProcessStudent
-from test_check_runner import RecordingStudent
+from support import RecordingStudent
 
 BATTERY = assignments.get("dropout").battery()
 MUTANTS, ALTERNATIVES = assignments.get("dropout").mutants().MUTANTS, assignments.get("dropout").mutants().ALTERNATIVES
 TOTAL = sum(c.points for c in BATTERY.checks)
-GROUPS = ("test_forward_shape", "test_train_mode", "test_test_mode", "test_seed", "test_backward")
+CELLS = ("test_forward_shape", "test_train_mode", "test_test_mode", "test_seed", "test_backward")
 # What an array (or a list of numbers) looks like when printed: hidden data must never leak.
 ARRAY_REPR = re.compile(r"array\(|\[\s*[-+]?\d|\d\s+[-+]?\d+\.\d")
 
@@ -31,7 +31,7 @@ def _assert_clean(output: str) -> None:
 
 def test_battery_totals_ten_points_in_the_notebook_groups():
     assert TOTAL == pytest.approx(10.0)
-    assert tuple(BATTERY.groups()) == GROUPS
+    assert tuple(BATTERY.cells()) == CELLS
     assert all(c.points > 0 for c in BATTERY.checks)
 
 
@@ -46,7 +46,7 @@ def test_forward_checks_cost_one_round_trip_and_backward_checks_two():
     for c in BATTERY.checks:
         student = RecordingStudent.from_source(source)
         assert run_check(c, student, np.random.default_rng()).status == "passed", c.id
-        assert student.rounds == (2 if c.group == "test_backward" else 1), c.id
+        assert student.rounds == (2 if c.cell == "test_backward" else 1), c.id
     student = RecordingStudent.from_source(source)
     assert all(r.status == "passed" for r in run_battery(BATTERY.checks, student, np.random.default_rng()))
     assert student.rounds == 2
@@ -116,7 +116,7 @@ def test_a_mask_kept_in_a_global_is_told_to_use_the_cache():
     failed = {by_id[r.name]: r for r in _run(mutant.source(reference)) if r.status != "passed"}
     reuse = failed["backward_reuses_forward_mask"]
     assert reuse.status == "failed" and "use the mask stored in the cache" in reuse.output
-    assert {r.group for r in failed.values()} == {"test_backward"}
+    assert {r.cell for r in failed.values()} == {"test_backward"}
 
 
 # Hand-written submissions for the reply validation: each must lose points with a clear message.
@@ -148,7 +148,7 @@ def test_bad_replies_fail_with_a_clear_message(source, words):
 
 def test_backward_reply_is_validated():
     source = inspect.getsource(reference).replace("return dx", "return [dx]")
-    results = {r.group: r for r in _run(source) if r.status != "passed"}
+    results = {r.cell: r for r in _run(source) if r.status != "passed"}
     assert set(results) == {"test_backward"}
     assert "dropout_backward returned a list as dx" in results["test_backward"].output
 
@@ -156,7 +156,7 @@ def test_backward_reply_is_validated():
 def test_student_errors_are_reported_not_raised():
     source = inspect.getsource(reference).replace("dx = dout * mask", "raise RuntimeError('boom')")
     results = [r for r in _run(source) if r.status != "passed"]
-    assert results and all(r.status == "error" and r.group == "test_backward" for r in results)
+    assert results and all(r.status == "error" and r.cell == "test_backward" for r in results)
     assert "RuntimeError: boom" in results[0].output
 
 

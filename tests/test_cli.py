@@ -19,13 +19,10 @@ from grader.batch import collect
 from grader.cli import main
 from grader.results import SubmissionResult, TestResult
 from solutions import dropout as reference_dropout
+from support import records
 
 QUIZ_RIGHT = 'forward = "H = D*Y"\nbackward = r"dL/dY = dL/dH \\odot D"\n'
 QUIZ_VANILLA = 'forward_inverted = "H = D*Y"\nvariance = "p*(1-p)"\n'
-
-
-def records(path):
-    return [json.loads(line) for line in path.read_text().splitlines()]
 
 
 @pytest.fixture
@@ -115,7 +112,7 @@ def test_grade_prints_a_table_and_json_to_stdout(tmp_path, capsys):
     assert main(["grade", "--assignment", "dropout", str(sub)]) == 0
     assert f"{sub}: 10 / 10" in capsys.readouterr().out
     assert main(["grade", "--assignment", "dropout", str(sub), "--json", "-"]) == 0
-    (record,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    (record,) = records(capsys.readouterr().out)
     assert record["score"] == record["max_score"] == 10
 
 
@@ -135,12 +132,12 @@ def test_grade_exits_1_on_grader_faults_and_a_rerun_grades_those_again(tmp_path,
     monkeypatch.setattr(judge.ZYGOTE, "spawn", broken)
     assert main(["grade", "--assignment", "dropout", str(subs), "--json", str(results)]) == 1
     assert "2 submissions could not be graded because of a grader fault" in capsys.readouterr().err
-    assert [json.loads(line)["grader_fault"] for line in results.read_text().splitlines()] == [True, True]
+    assert [r["grader_fault"] for r in records(results)] == [True, True]
     monkeypatch.setattr(judge.ZYGOTE, "spawn", real)
     assert main(["grade", "--assignment", "dropout", str(subs), "--json", str(results)]) == 0
-    records = [json.loads(line) for line in results.read_text().splitlines()]
-    assert len(records) == 2 and all(r["status"] == "graded" and "grader_fault" not in r for r in records)
-    assert all(r["score"] == r["max_score"] for r in records)
+    found = records(results)
+    assert len(found) == 2 and all(r["status"] == "graded" and "grader_fault" not in r for r in found)
+    assert all(r["score"] == r["max_score"] for r in found)
 
 
 def test_gradescope_bundle_command(tmp_path, capsys):
@@ -227,10 +224,10 @@ def test_a_folder_of_good_and_broken_submissions_grades_each_and_goes_on(tmp_pat
     results = tmp_path / "results.jsonl"
 
     assert main(["grade", "--assignment", "dropout", str(folder), "--json", str(results)]) == 0
-    records = {Path(r["submission"]).name: r for r in map(json.loads, results.read_text().splitlines())}
-    assert len(records) == 8
+    by_name = {Path(r["submission"]).name: r for r in records(results)}
+    assert len(by_name) == 8
     for name in ("good.py", "warns.py"):
-        assert records[name]["score"] == records[name]["max_score"] == 10, records[name]
+        assert by_name[name]["score"] == by_name[name]["max_score"] == 10, by_name[name]
     says = {
         "empty.ipynb": "is empty",
         "not_json.ipynb": "not JSON",
@@ -238,12 +235,12 @@ def test_a_folder_of_good_and_broken_submissions_grades_each_and_goes_on(tmp_pat
         "huge_output.ipynb": "too large",
     }
     for name, words in says.items():
-        assert records[name]["status"] == "error" and words in records[name]["message"], records[name]
-        assert records[name]["max_score"] == 10 and records[name]["score"] == 0
-    syntax = records["syntax.py"]
+        assert by_name[name]["status"] == "error" and words in by_name[name]["message"], by_name[name]
+        assert by_name[name]["max_score"] == 10 and by_name[name]["score"] == 0
+    syntax = by_name["syntax.py"]
     assert syntax["status"] == "graded" and syntax["score"] == 0
     assert any("SyntaxError on line" in note for note in syntax["notes"])
-    renamed = records["renamed.py"]
+    renamed = by_name["renamed.py"]
     assert renamed["status"] == "graded" and renamed["score"] < 10
     assert any("dropout_forward" in t["output"] and "define" in t["output"] for t in renamed["tests"])
 

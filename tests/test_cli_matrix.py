@@ -19,6 +19,7 @@ from grader.nbgrader_bridge import autograde as bridge
 from grader.nbgrader_bridge import course as course_module
 from grader.nbgrader_bridge import feedback as feedback_module
 from grader.nbgrader_bridge.course import GENERATED_NAME, config_text, instructor_config_text
+from grader.nbgrader_bridge.gradebook import db_url
 from grader.results import SubmissionResult, TestResult
 
 REPO = Path(__file__).resolve().parents[1]
@@ -114,7 +115,7 @@ def course_with_a_new_submission(tmp: Path) -> Path:
     course.mkdir()
     (course / GENERATED_NAME).write_text(config_text())
     (course / "nbgrader_config.py").write_text(instructor_config_text())
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+    with Gradebook(db_url(course)) as gb:
         gb.add_assignment("dropout")
     folder = course / "submitted" / "ann" / "dropout"
     folder.mkdir(parents=True)

@@ -22,6 +22,7 @@ from grader.nbgrader_bridge.course import (
     config_text,
     write_config,
 )
+from grader.nbgrader_bridge.gradebook import db_url
 from grader.nbgrader_bridge.instructor_config import config_status, load
 from grader.nbgrader_bridge.preprocessor import set_outputs
 
@@ -198,7 +199,7 @@ def test_cli_commands_warn_only_about_the_generated_part(tmp_path, capsys, monke
     write_config(course)
     from nbgrader.api import Gradebook
 
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+    with Gradebook(db_url(course)) as gb:
         gb.add_assignment("dropout")
     with (course / CONFIG_NAME).open("a") as fh:
         fh.write(EXCHANGE_SETTINGS.format(root="/srv/exchange"))

@@ -1,7 +1,6 @@
 """The Dask executor: same sandbox on the worker, same records as local grading, failures retried."""
 
 import inspect
-import json
 
 import pytest
 
@@ -12,6 +11,7 @@ from grader.batch import Item, ResultsFile  # noqa: E402
 from grader.grading import grade_submission  # noqa: E402
 from grader.results import SubmissionResult  # noqa: E402
 from solutions import dropout as reference  # noqa: E402
+from support import records
 
 BROKEN = "import numpy as np\n\ndef dropout_forward(x, dropout_param):\n    raise ValueError('nope')\n"
 
@@ -52,7 +52,7 @@ def test_cluster_records_match_local_grading(client, submissions):
     for item in submissions:
         local = grade_submission(item.path, "dropout", label=item.label)
         assert _comparable(by_label[item.label]) == _comparable(local)
-        assert [t.group for t in by_label[item.label].tests] == [t.group for t in local.tests]
+        assert [t.cell for t in by_label[item.label].tests] == [t.cell for t in local.tests]
     good = by_label[submissions[0].label]
     assert good.status == "graded" and good.score == good.max_score > 0
     assert by_label[submissions[1].label].score < good.max_score
@@ -64,8 +64,8 @@ def test_cluster_results_resume_like_local_ones(client, submissions, tmp_path):
     path = tmp_path / "results.jsonl"
     results_file = ResultsFile(path)
     list(executors.grade_on_cluster(submissions[:2], "dropout", client, on_result=results_file.append))
-    records = [json.loads(line) for line in path.read_text().splitlines()]
-    assert sorted(r["submission"] for r in records) == sorted(i.label for i in submissions[:2])
+    found = records(path)
+    assert sorted(r["submission"] for r in found) == sorted(i.label for i in submissions[:2])
     reopened = ResultsFile(path)
     assert all(reopened.is_current(i, "dropout") for i in submissions[:2])
 
@@ -107,4 +107,4 @@ def test_worker_processes_grade_through_a_scheduler_address(submissions):
     assert sorted(r.submission for r in results) == sorted(i.label for i in submissions[:2])
     good = next(r for r in results if r.submission == submissions[0].label)
     assert good.status == "graded" and good.score == good.max_score > 0
-    assert all(t.group for t in good.tests)
+    assert all(t.cell for t in good.tests)

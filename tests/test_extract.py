@@ -7,6 +7,7 @@ import pytest
 
 from grader.assignments import ASSIGNMENTS
 from grader.extract import ExtractionError, extract_answers, extract_code, string_assignments
+from grader.nbgrader_cells import grade_id
 
 DROPOUT = ASSIGNMENTS["dropout"]
 
@@ -59,8 +60,8 @@ def test_added_cells_are_reported_not_graded(tmp_path):
 
 def test_deleted_and_duplicated_solution_cells_are_reported(tmp_path):
     def edit(nb):
-        forward = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "dropout_forward"][0]
-        nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "dropout_backward"]
+        forward = [c for c in nb.cells if grade_id(c) == "dropout_forward"][0]
+        nb.cells = [c for c in nb.cells if grade_id(c) != "dropout_backward"]
         nb.cells.append(forward)
 
     notes = extract_code(_submission(tmp_path, edit), DROPOUT.notebook).notes

@@ -14,6 +14,7 @@ import pytest
 import sympy as sp
 
 from grader import assignments
+from grader.nbgrader_cells import is_autograder
 from grader.paths import REPO_ROOT
 from grader.reports.class_report import records_from_results, render_class_report
 from grader.reports.feedback import render_feedback, safe_mathml, write_feedback
@@ -140,8 +141,7 @@ def _hidden_test_lines() -> set[str]:
     for a in assignments.ASSIGNMENTS.values():
         nb = nbformat.read(a.notebook, as_version=4)
         for cell in nb.cells:
-            meta = cell.metadata.get("nbgrader", {})
-            if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+            if is_autograder(cell):
                 found |= {ln.strip() for ln in cell.source.splitlines() if len(ln.strip()) >= 20}
     return found
 

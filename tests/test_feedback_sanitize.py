@@ -7,8 +7,6 @@ pages get hostile text in every field. Both are read back with an HTML parser.
 """
 
 import copy
-import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
@@ -18,28 +16,12 @@ from nbconvert.exporters import HTMLExporter
 from traitlets.config import Config
 
 from grader import assignments
+from grader.nbgrader_cells import is_grade, is_solution, is_task
 from grader.reports.feedback import CSP, render_feedback
 from grader.reports.sanitize import clean_html, latex_to_mathml, math_in_text, safe_notebook_page
 from grader.results import SubmissionResult, TestResult
+from support import CHROMIUM, HOSTILE_MARKDOWN, Page, browser, live_markup
 
-HOSTILE_MARKDOWN = """My answer, with $\\frac{1}{1-p}$ inline and
-$$H = \\frac{D \\odot Y}{p}, \\qquad \\mathbb{E}[H] = Y.$$
-
-<script>document.title = "pwned-script"</script>
-<img src="x" onerror="document.title = 'pwned-img'">
-<svg onload="document.title = 'pwned-svg'"><circle r="4"/></svg>
-<a href="javascript:document.title='pwned-link'">click</a>
-<iframe src="https://example.com/"></iframe><object data="https://example.com/x"></object>
-<embed src="https://example.com/x"><base href="https://example.com/">
-<meta http-equiv="refresh" content="0; url=https://example.com/">
-<form action="https://example.com/"><input name="q"><button>go</button></form>
-<style>body { display: none }</style><link rel="stylesheet" href="https://example.com/x.css">
-<div style="background: url(https://example.com/beacon)">styled</div>
-<math><mi href="javascript:alert(1)">x</mi></math>
-<p title='x" onmouseover="alert(1)'>quoted</p><!-- <script>alert(1)</script> -->
-
-A [markdown link](javascript:alert(1)), `$code is not math$` and ![image](javascript:alert(1)).
-"""
 TITLE_SCRIPTS = ("pwned-script", "pwned-img", "pwned-svg", "pwned-link")
 
 
@@ -53,59 +35,17 @@ def nbgrader_page(nb) -> str:
     resources = {"nbgrader": {"notebook": "dropout", "score": 3.0, "max_score": 10.0, "late_penalty": 0}}
     nb = copy.deepcopy(nb)
     for cell in nb.cells:  # what nbgrader's GetGrades adds from the gradebook
-        if cell.metadata.get("nbgrader", {}).get("grade") or cell.metadata.get("nbgrader", {}).get("task"):
+        if is_grade(cell) or is_task(cell):
             cell.metadata.nbgrader["score"] = 0.0
     page, _ = HTMLExporter(config=config).from_notebook_node(nb, resources=resources)
     return page
-
-
-class Page(HTMLParser):
-    """Every element with its attributes and where it stands (head or body), and the text."""
-
-    def __init__(self, text: str):
-        super().__init__(convert_charrefs=True)
-        self.elements: list[tuple[str, dict, str]] = []
-        self.text: list[str] = []
-        self.part = "head"
-        self.feed(text)
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "body":
-            self.part = "body"
-        self.elements.append((tag, dict(attrs), self.part))
-
-    handle_startendtag = handle_starttag
-
-    def handle_data(self, data):
-        self.text.append(data)
-
-    def tags(self, part=None) -> list[str]:
-        return [t for t, _, p in self.elements if part in (None, p)]
-
-
-def live_markup(text: str) -> list[str]:
-    """What could run script, load from the network or navigate away in a page."""
-    page = Page(text)
-    found = [t for t in page.tags() if t in ("script", "iframe", "object", "embed", "base", "form", "link", "svg")]
-    found += [f"{t} in the body" for t in page.tags("body") if t in ("style", "meta")]
-    for tag, attrs, _ in page.elements:
-        for name, value in attrs.items():
-            if name.startswith("on") or name == "style":
-                found.append(f"{tag} {name}=")
-            if name in ("href", "src", "action", "data") and re.match(r"\s*(javascript|vbscript|https?):", value or "", re.I) \
-                    and not (tag == "a" and (value or "").startswith("http")):
-                found.append(f"{tag} {name}={value}")
-    metas = [a for t, a, _ in page.elements if t == "meta"]
-    if not any(a.get("http-equiv") == "Content-Security-Policy" and a.get("content") == CSP for a in metas):
-        found.append("no Content-Security-Policy")
-    return found
 
 
 @pytest.fixture(scope="module")
 def hostile_notebook():
     nb = nbformat.read(str(assignments.get("dropout").notebook), as_version=4)
     nb.cells.append(nbformat.v4.new_markdown_cell(HOSTILE_MARKDOWN))
-    answer = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution"))
+    answer = next(c for c in nb.cells if is_solution(c))
     nb.cells.insert(nb.cells.index(answer) + 1, nbformat.v4.new_markdown_cell(
         "Honest prose: keep each unit with probability $p$.", metadata={"tags": ['x" onclick="alert(1)']}))
     return nb
@@ -170,20 +110,15 @@ def test_grader_grade_pages_escape_every_student_field_and_carry_the_policy():
     assert "&lt;script&gt;" in page
 
 
-CHROMIUM = Path("/usr/bin/chromium")
-
-
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="headless Chromium is not installed at /usr/bin/chromium")
 def test_no_student_script_runs_in_a_real_browser(hostile_notebook, tmp_path):
-    from test_browser import _browser
-
     for name, page in (("nbgrader", safe_notebook_page(nbgrader_page(hostile_notebook), "dropout")),
                        ("grade", render_feedback(_hostile_result(), to_expr=lambda latex: None))):
         path = tmp_path / f"{name}.html"
         path.write_text(page, encoding="utf-8")
-        dom = _browser(["--dump-dom", path.as_uri()], tmp_path).stdout
+        dom = browser(["--dump-dom", path.as_uri()], tmp_path).stdout
         assert "<body" in dom and not any(mark in dom for mark in TITLE_SCRIPTS + ("<title>pwned",))
     # the same check sees a script that does run: the test can fail
     probe = tmp_path / "probe.html"
     probe.write_text('<html><head><title>t</title></head><body><script>document.title="pwned-script"</script></body></html>')
-    assert "pwned-script" in _browser(["--dump-dom", probe.as_uri()], tmp_path).stdout.split("<body", 1)[0]
+    assert "pwned-script" in browser(["--dump-dom", probe.as_uri()], tmp_path).stdout.split("<body", 1)[0]

@@ -32,7 +32,7 @@ from grader.sandbox import judge, protocol
 from grader.sandbox.judge import SandboxedStudent, reply_budget
 from grader.sandbox.limits import MIB, Limits
 from grader.student import BadReply, Call, Handle, InProcessStudent, StudentCrashed, StudentError, StudentRaised, StudentTimeout
-from test_sandbox_attacks import ATTACKS, FAST, TEST, attack, wait_no_strays
+from support import ATTACKS, FAST, TEST, attack, wait_no_strays
 
 TRAIN = {"p": 0.6, "mode": "train", "seed": 987654}
 
@@ -305,12 +305,12 @@ class BudgetedStudent(InProcessStudent):
 
     measured = 0
 
-    def run(self, groups):
-        replies = super().run(groups)
+    def run(self, chains):
+        replies = super().run(chains)
         self.over = getattr(self, "over", [])
         self.sizes = getattr(self, "sizes", {})
-        for group, got in zip(groups, replies):
-            for call, reply in zip(group, got):
+        for chain, got in zip(chains, replies):
+            for call, reply in zip(chain, got):
                 arg_bytes = sum(judge._array_bytes(a, self.sizes) for a in call.args)
                 budget = reply_budget(call, self.sizes)
                 if reply.error is not None:
@@ -373,8 +373,8 @@ def test_hand_made_frames_are_bad_replies_and_the_batch_goes_on(variant):
 @pytest.mark.parametrize("variant", ["duplicate", "future", "out_of_order"])
 def test_forged_reply_ids_put_the_worker_out_of_step_not_the_judge(variant):
     with attack("judge_forged_replies") as student:
-        groups = [[Call("dropout_forward", (np.ones(3), {**TEST, "variant": variant}), keep=(1,))] for _ in range(4)]
-        replies = student.run(groups)
+        chains = [[Call("dropout_forward", (np.ones(3), {**TEST, "variant": variant}), keep=(1,))] for _ in range(4)]
+        replies = student.run(chains)
         for (reply,) in replies:
             assert reply.error is None or isinstance(reply.error, (BadReply, StudentCrashed)), reply
             if reply.error is None:  # a reply in turn is the worker's answer, checked as any other
@@ -403,10 +403,10 @@ from grader.student import Call
 limits = Limits(call_seconds=20.0, load_seconds=10.0, submission_seconds=60.0, cpu_seconds=60.0, memory_bytes=512 * MIB)
 with SandboxedStudent([("cell", open(sys.argv[1]).read())], limits) as student:
     x = np.ones((100, 100))
-    groups = [[Call("dropout_forward", (x, {"p": 0.5, "mode": "train"}), keep=(1,))] for _ in range(8)]
+    chains = [[Call("dropout_forward", (x, {"p": 0.5, "mode": "train"}), keep=(1,))] for _ in range(8)]
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     tracemalloc.start()
-    replies = student.run(groups)
+    replies = student.run(chains)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     errors = [str(r.error) for (r,) in replies if r.error is not None]
@@ -429,7 +429,7 @@ def test_oversized_replies_do_not_grow_the_judge(tmp_path):
     """8 calls each answered by a frame announcing 512 MiB: a judge reading them would hold
     4 GiB (the positive control: each frame's header says so); this one reads none of them and
     grows no more than with the honest twin's replies."""
-    from test_attack_scores import HONEST
+    from support import HONEST
 
     hostile = _judge_memory(tmp_path, (ATTACKS / "judge_oversized_reply.py").read_text())
     honest = _judge_memory(tmp_path, HONEST["judge_oversized_reply"].code)

@@ -45,7 +45,7 @@ def _grade(source: str) -> dict[str, tuple[str, str]]:
 def test_a_right_layer_passes_every_block():
     assert {k: v[0] for k, v in _grade(RIGHT).items()} == dict.fromkeys(
         ("shape", "values", "unchanged", "grad_shape", "grad"), "passed")
-    assert BATTERY.groups() == {"cell_a": 3.0, "cell_b": 2.0}
+    assert BATTERY.cells() == {"cell_a": 3.0, "cell_b": 2.0}
 
 
 @pytest.mark.parametrize("edit, failed, words", [

@@ -3,7 +3,6 @@ write them (tests/maxpool_students/), through the command line and the nbgrader 
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 from grader import assignments
 from grader.cli import main
 from grader.paths import REPO_ROOT
+from support import records
 
 MAXPOOL = REPO_ROOT / "examples" / "maxpool"
 STUDENTS = Path(__file__).parent / "maxpool_students"
@@ -49,11 +49,10 @@ def graded(tmp_path_factory) -> dict[str, dict]:
     assert main(["grade", "--definition", str(MAXPOOL), "--assignment", "maxpool", str(STUDENTS),
                  "--json", str(out), "--jobs", "2"]) == 0
     ids = _names()
-    records = {}
-    for line in out.read_text().splitlines():
-        record = json.loads(line)
-        records[Path(record["submission"]).stem] = {ids[t["name"]]: t for t in record["tests"]} | {"": record}
-    return records
+    by_stem = {}
+    for record in records(out):
+        by_stem[Path(record["submission"]).stem] = {ids[t["name"]]: t for t in record["tests"]} | {"": record}
+    return by_stem
 
 
 def test_every_sample_student_is_graded(graded):
@@ -99,10 +98,10 @@ def test_the_generated_notebook_follows_the_notebook_rules():
     assert solutions == {f: inspect.getsource(getattr(reference, f)).strip("\n") for f in a.functions}
     assert [c.source for m, c in zip(meta, nb.cells) if m["grade_id"] == "setup"] == ["import numpy as np"]
     graded = {m["grade_id"]: (m["points"], c.source) for m, c in zip(meta, nb.cells) if m["grade"]}
-    assert {k: v[0] for k, v in graded.items()} == battery.groups()
+    assert {k: v[0] for k, v in graded.items()} == battery.cells()
     for check in battery.checks:
-        assert f"# - {check.name} (" in graded[check.group][1]
-        assert "file=sys.stderr" in graded[check.group][1].split("### BEGIN HIDDEN TESTS")[1]
+        assert f"# - {check.name} (" in graded[check.cell][1]
+        assert "file=sys.stderr" in graded[check.cell][1].split("### BEGIN HIDDEN TESTS")[1]
 
 
 @pytest.mark.e2e
@@ -133,7 +132,7 @@ def test_release_and_autograde_through_nbgrader_give_the_same_scores_as_grade(tm
     capsys.readouterr()
     assert main(["grade", "--definition", str(MAXPOOL), "--assignment", "maxpool", str(course / "submitted"),
                  "--json", "-"]) == 0
-    (record,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    (record,) = records(capsys.readouterr().out)
     assert record["score"] == 9.0
 
 
@@ -150,7 +149,7 @@ def test_the_declared_quiz_grades_answers_as_text(tmp_path, capsys, answer, scor
     path = tmp_path / "pool_quiz.py"
     path.write_text(f"pool_Hout = {answer!r}\n")
     assert main(["grade", "--definition", str(MAXPOOL), "--assignment", "pool_quiz", str(path), "--json", "-"]) == 0
-    (record,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    (record,) = records(capsys.readouterr().out)
     (test,) = record["tests"]
     assert test["name"].startswith("pool_Hout: ") and record["max_score"] == 1.0
     assert test["score"] == score and words in test["output"], test

@@ -8,7 +8,6 @@ the students after it are never graded) and gives a deleted autograder cell no p
 
 import contextlib
 import copy
-import hashlib
 import io
 import uuid
 
@@ -19,7 +18,8 @@ from grader import assignments
 from grader.cli import main
 from grader.grading import grade_submission
 from grader.nbgrader_bridge.autograde import read_scores
-from test_nbgrader_e2e import _cell_grades, _leaks, _meta, _reference_notebook, _secrets
+from grader.nbgrader_cells import grade_id, is_grade, is_solution, metadata, points
+from support import cell_grades, digest, feedback_secrets, page_leaks, reference_notebook, submit_notebook
 
 pytestmark = pytest.mark.e2e
 
@@ -29,7 +29,7 @@ CORRECT = "z-correct"
 
 
 def _index(nb, gid):
-    return next(i for i, c in enumerate(nb.cells) if _meta(c).get("grade_id") == gid)
+    return next(i for i, c in enumerate(nb.cells) if grade_id(c) == gid)
 
 
 def _copy(cell):
@@ -42,9 +42,9 @@ def _copy(cell):
 def _students(course):
     """student id -> notebook (or bytes), each with one kind of damage to its nbgrader cells."""
     released = nbformat.read(str(course / "release" / NAME / f"{NAME}.ipynb"), as_version=4)
-    good = _reference_notebook(course, NAME)
-    tests = [_meta(c)["grade_id"] for c in good.cells if _meta(c).get("grade") and not _meta(c).get("solution")]
-    solutions = [_meta(c)["grade_id"] for c in good.cells if _meta(c).get("solution")]
+    good = reference_notebook(course, NAME)
+    tests = [grade_id(c) for c in good.cells if is_grade(c) and not is_solution(c)]
+    solutions = [grade_id(c) for c in good.cells if is_solution(c)]
 
     dup_test = copy.deepcopy(good)
     first = _index(dup_test, tests[0])
@@ -72,10 +72,6 @@ def _students(course):
     }
 
 
-def _digest(path):
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     course = tmp_path_factory.mktemp("badcells")
@@ -85,14 +81,8 @@ def graded(tmp_path_factory):
     assert f"into {course / 'release'}" in out.getvalue() and "dropout" in out.getvalue()
     paths = {}
     for student, nb in _students(course).items():
-        dest = course / "submitted" / student / NAME / f"{NAME}.ipynb"
-        dest.parent.mkdir(parents=True)
-        if isinstance(nb, bytes):
-            dest.write_bytes(nb)
-        else:
-            nbformat.write(nb, str(dest))
-        paths[student] = dest
-    before = {s: _digest(p) for s, p in paths.items()}
+        paths[student] = submit_notebook(course, student, NAME, nb)
+    before = {s: digest(p) for s, p in paths.items()}
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         status = main(["autograde", "--course", str(course)])
@@ -122,11 +112,11 @@ def test_scores_equal_grader_grade_cell_by_cell(graded):
             continue
         direct = grade_submission(path, NAME)
         assert direct.status == "graded", (student, direct.message)
-        in_gradebook = _cell_grades(course, student, NAME)
-        expected = {g: score for g, (score, _) in direct.group_scores().items()}
+        in_gradebook = cell_grades(course, student, NAME)
+        expected = {g: score for g, (score, _) in direct.cell_scores().items()}
         assert {g: score for g, (score, _) in in_gradebook.items()} == pytest.approx(expected), student
         assert scores[student] == pytest.approx(direct.score), student
-    top = sum(float(_meta(c).get("points", 0)) for c in nbformat.read(str(assignments.get(NAME).notebook), as_version=4).cells)
+    top = sum(points(c) for c in nbformat.read(str(assignments.get(NAME).notebook), as_version=4).cells)
     assert scores[CORRECT] == scores["a-duplicated-test"] == scores["b-deleted-test"] == pytest.approx(top)
     assert scores["c-duplicated-solution"] == pytest.approx(top), "the later copy of the solution counts"
     assert scores["d-deleted-solution"] < top
@@ -134,11 +124,11 @@ def test_scores_equal_grader_grade_cell_by_cell(graded):
 
 def test_repairs_are_explained_and_submitted_files_are_untouched(graded):
     course, paths, before, _, _, _ = graded
-    assert {s: _digest(p) for s, p in paths.items()} == before
+    assert {s: digest(p) for s, p in paths.items()} == before
 
     def report(student):
         nb = nbformat.read(str(course / "autograded" / student / NAME / f"{NAME}.ipynb"), as_version=4)
-        ids = [_meta(c).get("grade_id") for c in nb.cells if _meta(c)]
+        ids = [grade_id(c) for c in nb.cells if metadata(c)]
         text = "".join(o.get("data", {}).get("text/plain", "") for c in nb.cells for o in c.get("outputs", []))
         return ids, text
 
@@ -158,5 +148,5 @@ def test_feedback_pages_say_what_was_restored_and_hide_the_restored_tests(graded
     assert set(pages) == set(paths) - {BROKEN}
     assert "appears 2 times" in pages["a-duplicated-test"].read_text()
     assert "was missing from the notebook" in pages["b-deleted-test"].read_text()
-    secrets = _secrets()
-    assert not {s: found for s, page in pages.items() if (found := _leaks(course, page, secrets))}
+    secrets = feedback_secrets()
+    assert not {s: found for s, page in pages.items() if (found := page_leaks(course, page, secrets))}

@@ -6,46 +6,34 @@ solutions), autograded and given feedback once; the tests read the results back.
 
 import html
 import importlib
-import inspect
-import io
 import re
-import tokenize
-from pathlib import Path
 
 import nbformat
 import pytest
 
-import grader.checks
 from grader import assignments
 from grader.grading import grade_submission
-from grader.nbgrader_bridge.autograde import autograde, gradebook, read_scores
+from grader.nbgrader_bridge.autograde import autograde, read_scores
 from grader.nbgrader_bridge.course import release
 from grader.nbgrader_bridge.feedback import feedback
 from grader.nbgrader_bridge.fill import fill_solutions
+from grader.nbgrader_bridge.gradebook import read_gradebook
 from grader.nbgrader_bridge.sample_class import place_class
+from grader.nbgrader_cells import is_grade, points
+from support import (
+    cell_grades,
+    check_code_lines,
+    feedback_secrets,
+    flat,
+    page_leaks,
+    reference_notebook,
+    solution_and_hidden_lines,
+    submit_notebook,
+)
 
 pytestmark = pytest.mark.e2e
 
 NAMES = list(assignments.ASSIGNMENTS)
-
-
-def _meta(cell):
-    return cell.metadata.get("nbgrader", {})
-
-
-def _reference_notebook(course, name):
-    """The released notebook with every solution cell filled by the reference / answer key."""
-    nb = nbformat.read(str(course / "release" / name / f"{name}.ipynb"), as_version=4)
-    a = assignments.get(name)
-    key = {_meta(c).get("grade_id"): c.source for c in nbformat.read(str(a.notebook), as_version=4).cells}
-    for cell in nb.cells:
-        gid = _meta(cell).get("grade_id")
-        if _meta(cell).get("solution"):
-            if a.kind == "code":
-                cell.source = inspect.getsource(getattr(importlib.import_module(a.reference_module), gid))
-            else:
-                cell.source = key[gid]
-    return nb
 
 
 def _mutant_students(course):
@@ -58,9 +46,9 @@ def _mutant_students(course):
         released = nbformat.read(str(course / "release" / a.name / f"{a.name}.ipynb"), as_version=4)
         battery, seen = a.battery(), set()
         for m in a.mutants().MUTANTS:
-            group = battery.by_id(m.caught_by).group
-            if group not in seen:
-                seen.add(group)
+            cell = battery.by_id(m.caught_by).cell
+            if cell not in seen:
+                seen.add(cell)
                 out[f"mutant-{m.name.replace('_', '-')}"] = (a.name, fill_solutions(released, m.source(a.reference()), a.functions))
     return out
 
@@ -71,13 +59,9 @@ def course(tmp_path_factory):
     release(course)
     place_class(course)
     for name in NAMES:
-        dest = course / "submitted" / "reference" / name
-        dest.mkdir(parents=True)
-        nbformat.write(_reference_notebook(course, name), str(dest / f"{name}.ipynb"))
+        submit_notebook(course, "reference", name, reference_notebook(course, name))
     for student, (name, nb) in _mutant_students(course).items():
-        dest = course / "submitted" / student / name
-        dest.mkdir(parents=True)
-        nbformat.write(nb, str(dest / f"{name}.ipynb"))
+        submit_notebook(course, student, name, nb)
     csv_path = autograde(course)
     pages = feedback(course)
     return course, csv_path, pages
@@ -87,22 +71,6 @@ def _scores(course):
     return {(s.student, s.assignment): (s.score, s.max_score) for s in read_scores(course)}
 
 
-def _cell_grades(course, student, name):
-    with gradebook(course) as gb:
-        nb = gb.find_submission_notebook(name, name, student)
-        return {g.name: (g.score, g.max_score) for g in nb.grades if g.cell_type == "code"}
-
-
-def _solution_and_hidden_lines(source_nb):
-    """Non-trivial lines inside solution and hidden-test regions of a source notebook."""
-    lines = set()
-    for cell in source_nb.cells:
-        for begin, end in (("### BEGIN SOLUTION", "### END SOLUTION"), ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")):
-            for region in re.findall(re.escape(begin) + r"(.*?)" + re.escape(end), cell.source, re.S):
-                lines |= {line.strip() for line in region.splitlines() if len(line.strip()) > 8}
-    return lines
-
-
 @pytest.mark.parametrize("name", NAMES)
 def test_release_has_no_solutions_and_no_hidden_tests(course, name):
     course_dir = course[0]
@@ -110,7 +78,7 @@ def test_release_has_no_solutions_and_no_hidden_tests(course, name):
     # Cell sources as text (not the JSON file, where quotes and backslashes are escaped).
     released = "\n".join(cell.source for cell in released_nb.cells)
     source = nbformat.read(str(assignments.get(name).notebook), as_version=4)
-    secret = _solution_and_hidden_lines(source)
+    secret = solution_and_hidden_lines(source)
     assert secret, "the source notebook should have solution and hidden regions"
     assert "BEGIN SOLUTION" not in released and "BEGIN HIDDEN TESTS" not in released
     leaked = [line for line in secret if line in released]
@@ -118,11 +86,10 @@ def test_release_has_no_solutions_and_no_hidden_tests(course, name):
 
 
 def test_gradebook_has_the_assignments_with_the_notebook_points(course):
-    with gradebook(course[0]) as gb:
-        got = {a.name: a.max_score for a in gb.assignments}
+    got = {a.name: a.max_score for a in read_gradebook(course[0]).assignments}
     for name in NAMES:
         nb = nbformat.read(str(assignments.get(name).notebook), as_version=4)
-        assert got[name] == pytest.approx(sum(float(_meta(c).get("points", 0)) for c in nb.cells if _meta(c).get("grade")))
+        assert got[name] == pytest.approx(sum(points(c) for c in nb.cells if is_grade(c)))
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -156,7 +123,7 @@ MAY_ALSO_LOSE: dict[tuple[str, str], set[str]] = {}
 @pytest.mark.parametrize("key", sorted(EXPECTED_LOSSES), ids=lambda k: "/".join(k))
 def test_buggy_students_lose_points_where_expected(course, key):
     student, name = key
-    grades = _cell_grades(course[0], student, name)
+    grades = cell_grades(course[0], student, name)
     lost = {gid for gid, (score, top) in grades.items() if score < top - 1e-9}
     assert EXPECTED_LOSSES[key] <= lost
     assert lost <= EXPECTED_LOSSES[key] | MAY_ALSO_LOSE.get(key, set())
@@ -200,11 +167,11 @@ def test_nbgrader_autograde_and_grader_grade_agree_cell_by_cell(course):
     for path in sorted((course_dir / "submitted").glob("*/*/*.ipynb")):
         student, name = path.parts[-3], path.parts[-2]
         direct = grade_submission(path, name)
-        in_gradebook = _cell_grades(course_dir, student, name)
+        in_gradebook = cell_grades(course_dir, student, name)
         if direct.status == "error":
             assert all(score == 0 for score, _ in in_gradebook.values()), path
         else:
-            got = {g: score for g, (score, _) in direct.group_scores().items()}
+            got = {g: score for g, (score, _) in direct.cell_scores().items()}
             assert set(got) == set(in_gradebook), path
             for g, (score, _) in in_gradebook.items():
                 assert score == pytest.approx(got[g], abs=1e-9), (path, g)
@@ -215,76 +182,14 @@ def test_nbgrader_autograde_and_grader_grade_agree_cell_by_cell(course):
 
 # --- nothing hidden in any feedback page -------------------------------------------------------
 
-CHECKS_DIR = Path(grader.checks.__file__).parent
-#: A printed numpy array (its repr), as a judge's expected value would look on a page.
-ARRAY = re.compile(r"(?<![\w.])array\(")
-
-
-def _flat(text):
-    return " ".join(text.split())
-
-
-def _cells_text(path):
-    return _flat("\n".join(cell.source for cell in nbformat.read(str(path), as_version=4).cells))
-
-
-def _check_code_lines():
-    """Lines of code (not comments, docstrings or message text) of grader/checks/*.py and of every
-    assignment's checks, at least 20 characters long without an inline comment: the hidden inputs
-    and the judge's logic."""
-    lines = set()
-    for path in sorted({*CHECKS_DIR.glob("*.py"), *(a.checks_path for a in assignments.ASSIGNMENTS.values() if a.checks_path)}):
-        text = path.read_text(encoding="utf-8")
-        code, comment_at = set(), {}
-        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
-            if tok.type in (tokenize.NAME, tokenize.NUMBER) or (tok.type == tokenize.OP and tok.string not in "()[],+"):
-                code.add(tok.start[0])
-            elif tok.type == tokenize.COMMENT:
-                comment_at[tok.start[0]] = tok.start[1]
-        for row, line in enumerate(text.splitlines(), start=1):
-            stripped = line[: comment_at.get(row, len(line))].strip()
-            if row in code and len(stripped) >= 20:
-                lines.add(stripped)
-    return lines
-
-
-def _secrets():
-    """What no student may see: per assignment, the lines of the source notebook's solution and
-    hidden-test regions that the released notebook does not show anyway, and the checks' code."""
-    checks = _check_code_lines()
-    secrets = {}
-    for name in NAMES:
-        source = nbformat.read(str(assignments.get(name).notebook), as_version=4)
-        secrets[name] = {_flat(line) for line in _solution_and_hidden_lines(source)} | checks
-    return secrets
-
-
-def _leaks(course_dir, page, secrets):
-    """Secrets (and printed arrays) on a feedback page that neither the released notebook nor
-    the student's own submission contains (a student's page shows the student's code)."""
-    student, name = page.parts[-3], page.parts[-2]
-    known = " ".join([
-        _cells_text(course_dir / "release" / name / f"{name}.ipynb"),
-        _cells_text(course_dir / "submitted" / student / name / f"{name}.ipynb"),
-    ])
-    raw = page.read_text(encoding="utf-8")
-    shown = _flat(html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<style.*?</style>", "", raw, flags=re.S))))
-    shown_tight = _flat(html.unescape(re.sub(r"<[^>]+>", "", re.sub(r"<style.*?</style>", "", raw, flags=re.S))))
-    everything = " | ".join([shown, shown_tight, _flat(html.unescape(raw))])  # text, and attributes/scripts
-    leaks = sorted(line for line in secrets[name] if line in everything and line not in known)
-    if len(ARRAY.findall(shown)) > len(ARRAY.findall(known)):
-        leaks.append("a printed array: " + shown[ARRAY.search(shown).start():][:80])
-    return leaks
-
-
 def test_no_feedback_page_shows_hidden_tests_solutions_check_code_or_arrays(course):
     course_dir, _, pages = course
     every_page = sorted((course_dir / "feedback").glob("*/*/*.html"))
     assert every_page == sorted(pages)
     assert len(every_page) == len(list((course_dir / "submitted").glob("*/*/*.ipynb")))
-    secrets = _secrets()
+    secrets = feedback_secrets()
     assert all(len(lines) > 100 for lines in secrets.values()), "the search must have something to find"
-    leaks = {str(page.relative_to(course_dir)): found for page in every_page if (found := _leaks(course_dir, page, secrets))}
+    leaks = {str(page.relative_to(course_dir)): found for page in every_page if (found := page_leaks(course_dir, page, secrets))}
     assert not leaks
 
 
@@ -292,13 +197,13 @@ def test_the_leak_search_finds_what_is_planted(course, tmp_path):
     """The search above is not vacuous: a copy of a page with a hidden-test line, a line of a
     check and a printed array planted in its output is flagged for each of them."""
     course_dir = course[0]
-    secrets = _secrets()
+    secrets = feedback_secrets()
     source = nbformat.read(str(assignments.get("dropout").notebook), as_version=4)
-    hidden = sorted(_flat(line) for line in _solution_and_hidden_lines(source) if "stderr" in line)[0]
-    check_lines = sorted(_check_code_lines())
+    hidden = sorted(flat(line) for line in solution_and_hidden_lines(source) if "stderr" in line)[0]
+    check_lines = sorted(check_code_lines())
     check = check_lines[len(check_lines) // 2]
     page = course_dir / "feedback" / "ben" / "dropout" / "dropout.html"
-    assert not _leaks(course_dir, page, secrets)
+    assert not page_leaks(course_dir, page, secrets)
     fake = tmp_path / "course"
     for folder in ("release/dropout", "submitted/ben/dropout"):
         (fake / folder).mkdir(parents=True)
@@ -307,7 +212,7 @@ def test_the_leak_search_finds_what_is_planted(course, tmp_path):
         planted = fake / "feedback" / "ben" / "dropout" / "dropout.html"
         planted.parent.mkdir(parents=True, exist_ok=True)
         planted.write_text(page.read_text().replace("All good.", f"All good.<pre>{html.escape(plant)}</pre>", 1))
-        assert _leaks(fake, planted, secrets), plant
+        assert page_leaks(fake, planted, secrets), plant
 
 
 def test_feedback_pages_show_no_raw_cell_score(course):

@@ -13,7 +13,6 @@ is free of live markup.
 """
 
 import copy
-import hashlib
 import os
 from pathlib import Path
 
@@ -27,10 +26,17 @@ from grader.nbgrader_bridge.course import release
 from grader.nbgrader_bridge.feedback import feedback
 from grader.nbgrader_bridge.staging import MAX_DEPTH, STAGING
 from grader.nbgrader_bridge.student_ids import refusal
+from grader.nbgrader_cells import grade_id, is_grade, is_solution
 from grader.sandbox.limits import Limits
-from test_feedback_sanitize import HOSTILE_MARKDOWN, live_markup
-from test_nbgrader_e2e import _reference_notebook
-from test_nbgrader_preprocessor import _hostile_cells
+from support import (
+    HOSTILE_MARKDOWN,
+    digest,
+    hostile_cells,
+    live_markup,
+    processes,
+    reference_notebook,
+    submit_notebook,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -40,21 +46,6 @@ LOOPS = ("loop-1", "loop-2", "loop-3")
 LIMITS = Limits(load_seconds=5.0)
 
 
-def _write(course, student, nb):
-    folder = course / "submitted" / student / NAME
-    folder.mkdir(parents=True)
-    path = folder / f"{NAME}.ipynb"
-    if isinstance(nb, bytes):
-        path.write_bytes(nb)
-    else:
-        nbformat.write(nb, str(path))
-    return path
-
-
-def _digest(path):
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     import contextlib
@@ -62,40 +53,40 @@ def graded(tmp_path_factory):
 
     course = tmp_path_factory.mktemp("hostile")
     release(course, [NAME])
-    good = _reference_notebook(course, NAME)
+    good = reference_notebook(course, NAME)
     released = nbformat.read(str(course / "release" / NAME / f"{NAME}.ipynb"), as_version=4)
-    _write(course, "ada", good)  # the honest twin of every attack that carries a correct notebook
-    _write(course, "dan", released)  # the honest twin of the attacks that carry none (0 points)
-    _write(course, "zz-last", good)  # graded after every attack
+    submit_notebook(course, "ada", NAME, good)  # the honest twin of every attack that carries a correct notebook
+    submit_notebook(course, "dan", NAME, released)  # the honest twin of the attacks that carry none (0 points)
+    submit_notebook(course, "zz-last", NAME, good)  # graded after every attack
     source = course / "source" / NAME / f"{NAME}.ipynb"
     link = course / "submitted" / "mallory" / NAME
     link.mkdir(parents=True)
     (link / f"{NAME}.ipynb").symlink_to(source)
-    _write(course, "*", good)
-    _write(course, "=2+5", good)
+    submit_notebook(course, "*", NAME, good)
+    submit_notebook(course, "=2+5", NAME, good)
     big = copy.deepcopy(good)
     big.cells.append(nbformat.v4.new_markdown_cell("x" * (MAX_SUBMISSION_BYTES + 1)))
-    _write(course, "big", big)
+    submit_notebook(course, "big", NAME, big)
     marked = copy.deepcopy(good)
-    _hostile_cells(marked, [c.metadata.nbgrader["grade_id"] for c in good.cells
-                            if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata.nbgrader.get("solution")])
-    _write(course, "marker", marked)
+    hostile_cells(marked, [grade_id(c) for c in good.cells
+                            if is_grade(c) and not is_solution(c)])
+    submit_notebook(course, "marker", NAME, marked)
     xss = copy.deepcopy(good)
     xss.cells.insert(1, nbformat.v4.new_markdown_cell(HOSTILE_MARKDOWN))
-    _write(course, "xss", xss)
-    files = _write(course, "svgfiles", good).parent  # files nbgrader copies into autograded/ and feedback/
+    submit_notebook(course, "xss", NAME, xss)
+    files = submit_notebook(course, "svgfiles", NAME, good).parent  # files nbgrader copies into autograded/ and feedback/
     (files / "evil.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>')
     (files / "evil.html").write_text("<script>alert(1)</script>")
     widgets = copy.deepcopy(good)
     widgets.metadata["widgets"] = 5  # valid nbformat; nbconvert's HTML template fails on it
-    _write(course, "widgets", widgets)
-    (_write(course, "deep", good).parent / Path(*["d"] * (MAX_DEPTH + 1))).mkdir(parents=True)
+    submit_notebook(course, "widgets", NAME, widgets)
+    (submit_notebook(course, "deep", NAME, good).parent / Path(*["d"] * (MAX_DEPTH + 1))).mkdir(parents=True)
     for student in LOOPS:
         loop = copy.deepcopy(good)
-        answer = next(c for c in loop.cells if c.metadata.get("nbgrader", {}).get("solution"))
+        answer = next(c for c in loop.cells if is_solution(c))
         answer.source = "while True:\n    pass\n" + answer.source
-        _write(course, student, loop)
-    before = _digest(source)
+        submit_notebook(course, student, NAME, loop)
+    before = digest(source)
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
         csv_path = autograde(course, limits=LIMITS)
@@ -140,7 +131,7 @@ def test_grades_csv_is_written_without_refused_folders_and_nothing_escaped(grade
     students = {row.split(",")[3] for row in rows[1:]}  # assignment,duedate,timestamp,student_id,...
     assert {"ada", "dan", "zz-last", "marker", "xss", "svgfiles", "widgets", *LOOPS} <= students
     assert not any(s.startswith(("=", "+", "-", "@")) or "*" in s for s in students)
-    assert _digest(course / "source" / NAME / f"{NAME}.ipynb") == before
+    assert digest(course / "source" / NAME / f"{NAME}.ipynb") == before
     assert not (course / STAGING).exists()
     assert sorted(p.name for p in (course / "autograded").iterdir()) == sorted(["ada", "dan", "zz-last", "marker", "xss", "svgfiles", "widgets", *LOOPS])
     assert not [p for p in course.rglob("*") if p.is_symlink() and "submitted" not in p.parts]
@@ -165,8 +156,6 @@ def test_no_process_of_the_class_is_left_running(graded):
     """nbgrader, the sandbox's zygote and workers (the endless loops included) are all gone:
     nothing is left with its working folder in the course or the course in its command line."""
     import time
-
-    from test_attack_scores import processes
 
     course = str(graded[0])
 

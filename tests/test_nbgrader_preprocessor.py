@@ -19,7 +19,9 @@ from grader.nbgrader_bridge import preprocessor, sanitize
 from grader.nbgrader_bridge.course import AUTOGRADE_PREPROCESSORS, FEEDBACK_PREPROCESSORS, SANITIZE_PREPROCESSORS, config_text
 from grader.nbgrader_bridge.preprocessor import SandboxGrade, autograder_cells, write_result
 from grader.nbgrader_bridge.sanitize import TrustedCell, repair
+from grader.nbgrader_cells import grade_id, is_grade, is_solution
 from grader.results import SubmissionResult, TestResult
+from support import hostile_cells
 
 
 def _notebook():
@@ -27,11 +29,11 @@ def _notebook():
 
 
 def _ids(nb):
-    return [c.metadata.nbgrader["grade_id"] for c in autograder_cells(nb)]
+    return [grade_id(c) for c in autograder_cells(nb)]
 
 
 def _grades(nb):
-    return {c.metadata.nbgrader["grade_id"]: determine_grade(c)[0] for c in autograder_cells(nb)}
+    return {grade_id(c): determine_grade(c)[0] for c in autograder_cells(nb)}
 
 
 def _text(cell):
@@ -42,7 +44,7 @@ def _result(nb, passing_first: int):
     """Two checks per autograder cell; the first ``passing_first`` checks pass."""
     tests, n = [], 0
     for cell in autograder_cells(nb):
-        gid, points = cell.metadata.nbgrader["grade_id"], float(cell.metadata.nbgrader["points"])
+        gid, points = grade_id(cell), float(cell.metadata.nbgrader["points"])
         for k in range(2):
             ok = n < passing_first
             tests.append(TestResult(f"{gid} check {k}", points / 2 if ok else 0.0, points / 2,
@@ -89,7 +91,7 @@ def test_partial_scores_per_cell_are_what_nbgrader_reads_back():
 def test_full_marks_give_every_cell_its_points():
     nb = _notebook()
     write_result(nb, _result(nb, passing_first=10**6))
-    assert _grades(nb) == {c.metadata.nbgrader["grade_id"]: float(c.metadata.nbgrader["points"]) for c in autograder_cells(nb)}
+    assert _grades(nb) == {grade_id(c): float(c.metadata.nbgrader["points"]) for c in autograder_cells(nb)}
 
 
 def test_score_never_exceeds_the_cell_points_nor_goes_negative():
@@ -160,7 +162,7 @@ def _known(source):
 
 
 def _gids(nb):
-    return [c.metadata["nbgrader"]["grade_id"] for c in nb.cells if "nbgrader" in c.metadata]
+    return [grade_id(c) for c in nb.cells if "nbgrader" in c.metadata]
 
 
 def test_repair_restores_one_of_each_cell_in_order_and_says_what_it_did():
@@ -168,7 +170,7 @@ def test_repair_restores_one_of_each_cell_in_order_and_says_what_it_did():
     known = _known(source)
     tests = _ids(source)
     nb = copy.deepcopy(source)
-    by_id = {c.metadata.nbgrader["grade_id"]: c for c in nb.cells}
+    by_id = {grade_id(c): c for c in nb.cells}
     answer = by_id["dropout_forward"]
     nb.cells.insert(nb.cells.index(answer) + 1, copy.deepcopy(answer))  # a second answer cell
     nb.cells.append(copy.deepcopy(by_id[tests[0]]))  # a pasted autograder cell...
@@ -188,7 +190,7 @@ def test_repair_restores_one_of_each_cell_in_order_and_says_what_it_did():
     assert [c.metadata.nbgrader for c in nb.cells if "nbgrader" in c.metadata] == [known[g].metadata() for g in _gids(source)]
     copies = [c for c in nb.cells if c.source == answer.source]
     assert len(copies) == 2 and "nbgrader" not in copies[1].metadata, "the student's second answer cell stays"
-    restored = nb.cells[[c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells].index(tests[2])]
+    restored = nb.cells[[grade_id(c) for c in nb.cells].index(tests[2])]
     assert restored.source == known[tests[2]].source and restored.outputs == []
     assert len(notes) == 3
     assert f"autograder cell {tests[-1]!r} appears 2 times" in notes[0]
@@ -227,22 +229,6 @@ def test_sandbox_grade_grades_the_notebook_as_submitted_with_the_repair_notes(mo
 # --- student-added cells with nbgrader markers or claimed points never break autograde/feedback --
 
 
-def _hostile_cells(nb, tests):
-    """Cells a student might add: claimed points, a copied grade_id on a cell of the wrong type,
-    hidden-test and solution markers in a new cell and in an answer cell."""
-    answer = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution"))
-    answer.source += "\n# ### BEGIN HIDDEN TESTS (unbalanced: no end)"
-    nb.cells += [
-        nbformat.v4.new_code_cell("assert True", metadata={"nbgrader": {
-            "grade": True, "solution": False, "locked": True, "points": 1000, "grade_id": "my_bonus",
-            "schema_version": 3}}),
-        nbformat.v4.new_markdown_cell("I deserve it", metadata={"nbgrader": {
-            "grade": True, "solution": False, "locked": False, "points": 50, "grade_id": tests[0], "schema_version": 3}}),
-        nbformat.v4.new_code_cell("### BEGIN HIDDEN TESTS\nassert 1\n### END HIDDEN TESTS\n### BEGIN SOLUTION\n"),
-        nbformat.v4.new_code_cell("x = 1", metadata={"nbgrader": {"grade": True, "points": 5}}),
-    ]
-
-
 def _feedback_steps(nb):
     """nbgrader's own checks that stopped a run on such cells: metadata validation and the
     feedback step's ClearHiddenTests (run as generate_feedback runs them)."""
@@ -258,22 +244,22 @@ def test_student_cells_with_markers_or_claimed_points_never_break_nbgrader():
     known = _known(source)
     nb = copy.deepcopy(source)
     for cell in nb.cells:  # as released: no solution in the answer cells
-        if cell.metadata.nbgrader.get("solution"):
+        if is_solution(cell):
             cell.source = "# YOUR CODE HERE"
-    _hostile_cells(nb, _ids(source))
+    hostile_cells(nb, _ids(source))
     with pytest.raises(Exception):  # what stopped stock nbgrader (and grader feedback) for the class
         _feedback_steps(copy.deepcopy(nb))
 
     notes = repair(nb, known, list(known))
 
     _feedback_steps(nb)
-    graded = [c.metadata.nbgrader for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    graded = [c.metadata.nbgrader for c in nb.cells if is_grade(c)]
     assert sum(m["points"] for m in graded) == sum(k.points for k in known.values() if k.grade), "no claimed points"
     assert [m["grade_id"] for m in graded] == [g for g in known if known[g].grade]
-    assert [c.cell_type for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == _ids(source)[0]] == ["code"]
+    assert [c.cell_type for c in nb.cells if grade_id(c) == _ids(source)[0]] == ["code"]
     assert any("hidden-test markers" in n for n in notes)
     assert not any("BEGIN HIDDEN TESTS" in c.source for c in nb.cells if "nbgrader" not in c.metadata
-                   or not c.metadata.nbgrader.get("grade"))
+                   or not is_grade(c))
 
 
 def test_a_refused_submission_scores_zero_in_nbgrader_with_grader_grades_message(tmp_path, monkeypatch):

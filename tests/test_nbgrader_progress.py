@@ -18,6 +18,7 @@ from grader.nbgrader_bridge import autograde as bridge
 from grader.nbgrader_bridge import course as course_module
 from grader.nbgrader_bridge import rerun
 from grader.nbgrader_bridge.autograde import GRADES_CSV, autograde
+from grader.nbgrader_bridge.gradebook import db_url, read_gradebook
 from grader.nbgrader_bridge.progress import fresh_files, watch
 
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
@@ -115,7 +116,7 @@ def graded_course(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
     course = tmp_path / "course"
     course.mkdir()
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+    with Gradebook(db_url(course)) as gb:
         gb.add_assignment("dropout")
         for student in ("ann", "bo"):
             gb.add_student(student)
@@ -175,8 +176,7 @@ def test_a_new_student_is_graded(graded_course):
     with pytest.raises(bridge.AutogradeIncomplete):  # the fake nbgrader graded nothing
         autograde(course)
     assert calls[0] == "autograde *"
-    with bridge.gradebook(course) as gb:
-        assert "cy" in {s.id for s in gb.students}
+    assert "cy" in {s.id for s in read_gradebook(course).students}
 
 
 def test_force_always_runs_nbgrader(graded_course):

@@ -3,7 +3,6 @@ bounds on the nbgrader run. Fast unit tests; the real nbgrader run is in test_nb
 
 import os
 import subprocess
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -12,9 +11,11 @@ from grader.extract import MAX_SUBMISSION_BYTES
 from grader.nbgrader_bridge import autograde as autograde_module
 from grader.nbgrader_bridge.autograde import AutogradeIncomplete, autograde, limit_options, run_seconds
 from grader.nbgrader_bridge.commands import nbgrader_env
+from grader.nbgrader_bridge.gradebook import db_url
 from grader.nbgrader_bridge.preprocessor import SandboxGrade
 from grader.nbgrader_bridge.staging import MAX_DEPTH, MAX_ENTRIES, MAX_FOLDER_BYTES, STAGING, staged
 from grader.nbgrader_bridge.student_ids import refusal
+from support import nested
 from grader.sandbox.limits import Limits
 
 
@@ -120,7 +121,7 @@ def test_a_run_stopped_by_its_bound_keeps_the_grades_and_says_so(tmp_path, monke
     course = tmp_path / "course"
     course.mkdir()
     monkeypatch.setenv("PATH", nbgrader_env()["PATH"])  # nbgrader runs alembic to make a gradebook
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+    with Gradebook(db_url(course)) as gb:
         gb.add_assignment("dropout")
     _submit(course, "ada")
     _submit(course, "ben")
@@ -142,23 +143,6 @@ def test_a_run_stopped_by_its_bound_keeps_the_grades_and_says_so(tmp_path, monke
     assert timeout == run_seconds(2) and f"--CourseDirectory.submitted_directory={course / STAGING}" in autograde_args
 
 
-@contextmanager
-def _nested(folder, levels):
-    """``folder/d/d/.../d`` ``levels`` deep, made and removed without recursion (pytest's own
-    clean-up of tmp_path, shutil.rmtree, recurses per level and would fail on it)."""
-    fds = [os.open(folder, os.O_RDONLY | os.O_DIRECTORY)]
-    try:
-        for _ in range(levels):
-            os.mkdir("d", dir_fd=fds[-1])
-            fds.append(os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fds[-1]))
-        yield
-    finally:
-        for parent, child in reversed(list(zip(fds, fds[1:]))):
-            os.close(child)
-            os.rmdir("d", dir_fd=parent)
-        os.close(fds[0])
-
-
 def test_a_submission_nested_too_deep_is_refused_and_the_class_is_staged(tmp_path):
     """1,100 nested folders in one submission once raised RecursionError in the copy and in the
     clean-up of the staging folder: the class's autograde stopped with a traceback."""
@@ -168,7 +152,7 @@ def test_a_submission_nested_too_deep_is_refused_and_the_class_is_staged(tmp_pat
     _submit(course, "ada")
     deep = _submit(course, "deep")
     levels = sys.getrecursionlimit() + 100
-    with _nested(deep, levels):
+    with nested(deep, levels):
         if sys.version_info < (3, 12):  # positive control: the recursive walk the copy used breaks on it
             with pytest.raises(RecursionError):
                 list(os.walk(deep))

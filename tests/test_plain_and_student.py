@@ -8,6 +8,7 @@ import pytest
 from grader.plain import NotPlain, to_plain
 from grader.results import SubmissionResult, TestResult
 from grader.student import BadReply, Call, Handle, InProcessStudent, MissingFunction, StudentRaised
+from support import TOY_SOURCE
 
 
 class FakeArray(np.ndarray):
@@ -44,22 +45,8 @@ def test_deep_nesting_is_rejected():
         to_plain(value)
 
 
-SOURCE = """
-import numpy as np
-def forward(x):
-    x *= 2          # modifies its input
-    return x.copy(), {"secret": object()}
-def backward(d, cache):
-    return d + len(cache)
-def boom(x):
-    raise ValueError("bad shape")
-def liar(x):
-    return object()
-"""
-
-
 def test_in_process_student_keeps_handles_and_copies_arguments():
-    student = InProcessStudent.from_source(SOURCE)
+    student = InProcessStudent.from_source(TOY_SOURCE)
     x = np.ones(3)
     reply = student.run([[Call("forward", (x,), keep=(1,), echo=True)]])[0][0]
     (_, handle), after = reply.get(), reply.after
@@ -79,7 +66,7 @@ def test_in_process_student_keeps_handles_and_copies_arguments():
     ],
 )
 def test_student_errors_are_student_facing(name, keep, error, text):
-    student = InProcessStudent.from_source(SOURCE)
+    student = InProcessStudent.from_source(TOY_SOURCE)
     with pytest.raises(error, match=text):
         student.call(name, np.zeros(2), keep=keep)
 
@@ -95,7 +82,7 @@ def test_result_record_matches_the_contract():
     record = result.to_dict()
     assert list(record)[:5] == ["submission", "assignment", "score", "max_score", "status"]
     assert record["tests"] == [{"name": "t", "score": 1.0, "max_score": 2.0, "status": "failed", "output": "why"}]
-    assert result.group_scores() == {"g": (1.0, 2.0)}
+    assert result.cell_scores() == {"g": (1.0, 2.0)}
 
 
 def test_in_process_student_reports_exit_and_odd_arguments_like_the_sandbox():

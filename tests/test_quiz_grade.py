@@ -192,8 +192,8 @@ def test_missing_and_empty_answers():
 def test_result_names_groups_and_order():
     results = grade_answers({})
     assert [r.name.split(":")[0] for r in results] == list(ANSWER_NAMES)
-    groups = {r.name.split(":")[0]: r.group for r in results}
-    assert groups == {
+    cells = {r.name.split(":")[0]: r.cell for r in results}
+    assert cells == {
         "forward": "test_dropout_vanilla", "backward": "test_dropout_vanilla",
         "forward_inverted": "test_dropout_inverted", "backward_inverted": "test_dropout_inverted",
         "O11": "test_conv_outputs", "O12": "test_conv_outputs", "O21": "test_conv_outputs",

@@ -11,7 +11,7 @@ import pytest
 
 from grader.nbgrader_bridge.feedback import keep_pages
 from grader.reports.sanitize import clean_html, render_math, safe_notebook_page
-from test_feedback_sanitize import Page, live_markup
+from support import Page, live_markup, nested
 
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(2)</script></svg>'
 
@@ -101,12 +101,11 @@ def test_grader_grade_walks_a_folder_nested_past_the_recursion_limit(tmp_path):
     """``rglob`` recursed once per folder level: one student's 1,100 nested folders stopped
     ``grader grade submitted/`` for the class with RecursionError."""
     from grader.batch import MAX_DEPTH, collect
-    from test_nbgrader_staging import _nested
 
     for student in ("ada", "deep"):
         (tmp_path / student / "dropout").mkdir(parents=True)
         (tmp_path / student / "dropout" / "dropout.py").write_text("x = 1\n")
-    with _nested(tmp_path / "deep" / "dropout", sys.getrecursionlimit() + 100):
+    with nested(tmp_path / "deep" / "dropout", sys.getrecursionlimit() + 100):
         if sys.version_info < (3, 12):  # positive control: what collect used breaks on it
             with pytest.raises(RecursionError):
                 list(tmp_path.rglob("*"))
@@ -142,11 +141,10 @@ def test_an_output_file_with_a_long_name_is_written_through_its_temporary_file(t
 
 def test_gradescope_finds_the_notebook_beside_folders_nested_past_the_recursion_limit(tmp_path):
     from grader.platforms.gradescope import find_submission
-    from test_nbgrader_staging import _nested
 
     (tmp_path / "dropout.ipynb").write_text("{}")
     (tmp_path / "deep").mkdir()
-    with _nested(tmp_path / "deep", sys.getrecursionlimit() + 100):
+    with nested(tmp_path / "deep", sys.getrecursionlimit() + 100):
         assert find_submission(tmp_path, "dropout") == tmp_path / "dropout.ipynb"
 
 

@@ -14,6 +14,7 @@ from nbclient import NotebookClient
 from grader import assignments
 from grader.nbgrader_bridge.course import release
 from grader.nbgrader_bridge.fill import fill_solutions
+from grader.nbgrader_cells import grade_id, is_grade, is_solution
 from grader.quiz import ANSWER_NAMES
 
 pytestmark = pytest.mark.e2e
@@ -34,8 +35,8 @@ def _run(nb, tmp_path):
     """Run All up to and including the preview cell. The public checks after it fail while
     answers are missing, as they should (Validate then says so), but Run All reaches the preview first."""
     nb = nbformat.from_dict(nb)
-    ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
-    first_check = min(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade"))
+    ids = [grade_id(c) for c in nb.cells]
+    first_check = min(i for i, c in enumerate(nb.cells) if is_grade(c))
     assert ids.index("preview") < first_check  # the preview comes before every public check
     nb.cells = [nbformat.v4.new_code_cell(BLOCK_GRADER)] + nb.cells[: ids.index("preview") + 1]
     NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
@@ -43,7 +44,7 @@ def _run(nb, tmp_path):
 
 
 def _preview_outputs(nb):
-    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "preview")
+    cell = next(c for c in nb.cells if grade_id(c) == "preview")
     text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
     latex = [o["data"]["text/latex"] for o in cell.outputs if o.output_type == "display_data"]
     return text, latex
@@ -53,7 +54,7 @@ def test_nbgrader_release_uses_the_answer_stubs_and_the_preview_cell(released):
     from grader.quiz.student_cell import cell_source
 
     nb = nbformat.read(str(released["quiz"]), as_version=4)
-    sources = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in nb.cells}
+    sources = {grade_id(c): c.source for c in nb.cells}
     assert sources["setup"] == cell_source()
     text = "\n".join(c.source for c in nb.cells)
     assert re.findall(r'^(\w+) = r""$', text, re.MULTILINE) == list(ANSWER_NAMES)
@@ -104,7 +105,7 @@ def _validate(released_path, tmp_path, source):
     nbformat.write(nb, str(path))
     results = Validator().validate(str(path))
     assert "changed" not in results and "type_changed" not in results
-    ids = {c.source.strip(): c.metadata["nbgrader"]["grade_id"] for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")}
+    ids = {c.source.strip(): grade_id(c) for c in nb.cells if is_grade(c)}
     return {ids[failed["source"]] for failed in results.get("failed", [])}
 
 
@@ -121,8 +122,8 @@ def _reference(name):
 
 @pytest.mark.parametrize("name", ["dropout", "conv"])
 def test_validate_fails_every_cell_of_an_untouched_notebook_and_passes_the_reference(released, tmp_path, name):
-    graded = {c.metadata["nbgrader"]["grade_id"] for c in nbformat.read(str(released[name]), as_version=4).cells
-              if c.metadata.get("nbgrader", {}).get("grade")}
+    graded = {grade_id(c) for c in nbformat.read(str(released[name]), as_version=4).cells
+              if is_grade(c)}
     assert _validate(released[name], tmp_path, None) == graded
     assert _validate(released[name], tmp_path, _reference(name)) == set()
 
@@ -166,13 +167,13 @@ def _quiz_validate(released, tmp_path, answers: dict[str, str]) -> set[str]:
 
     nb = nbformat.read(str(released["quiz"]), as_version=4)
     for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("solution"):
+        if is_solution(cell):
             names = [n for n in ANSWER_NAMES if re.search(rf"^{n} = ", cell.source, re.M)]
             cell.source = "\n".join(f"{n} = {answers[n]!r}" for n in names if n in answers) or cell.source
     path = tmp_path / "quiz.ipynb"
     nbformat.write(nb, str(path))
     results = Validator().validate(str(path))
-    ids = {c.source.strip(): c.metadata["nbgrader"]["grade_id"] for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")}
+    ids = {c.source.strip(): grade_id(c) for c in nb.cells if is_grade(c)}
     return {ids[failed["source"]] for failed in results.get("failed", [])}
 
 
@@ -183,8 +184,8 @@ def test_validate_fails_an_untouched_quiz_and_unreadable_answers_and_passes_answ
     import runpy
 
     reference = {n: v for n, v in runpy.run_path(str(assignments.get("quiz").reference_path)).items() if n in ANSWER_NAMES}
-    graded = {c.metadata["nbgrader"]["grade_id"] for c in nbformat.read(str(released["quiz"]), as_version=4).cells
-              if c.metadata.get("nbgrader", {}).get("grade")}
+    graded = {grade_id(c) for c in nbformat.read(str(released["quiz"]), as_version=4).cells
+              if is_grade(c)}
     assert _quiz_validate(released, tmp_path, {}) == graded
     assert _quiz_validate(released, tmp_path, reference) == set()
     assert _quiz_validate(released, tmp_path, {**reference, "Hout": "1 + (H + 2*pad - HH) @ stride"}) == {"test_output_size"}

@@ -28,41 +28,14 @@ from grader.student import (
     StudentRaised,
     StudentTimeout,
 )
-from test_sandbox_attacks import ATTACKS, FAST, wait_no_strays
+from support import ATTACKS, FAST, TOY_SOURCE, wait_no_strays
 
 REFERENCE = inspect.getsource(solutions.dropout)
-
-SOURCE = """
-import os, time
-import numpy as np
-def forward(x):
-    x *= 2          # modifies its input
-    return x.copy(), {"secret": object()}
-def backward(d, cache):
-    return d + len(cache)
-def boom(x):
-    raise ValueError("bad shape")
-def liar(x):
-    return object()
-def exits():
-    raise SystemExit(3)
-def die():
-    os._exit(1)
-def slow(t):
-    time.sleep(t)
-    return t
-def echo(*args):
-    return args
-def mutate(d):
-    d["added"] = np.int64(1)
-    d["bad"] = object()
-    return 0
-"""
 
 
 @pytest.fixture
 def student():
-    with SandboxedStudent([("cell", SOURCE)], FAST) as s:
+    with SandboxedStudent([("cell", TOY_SOURCE)], FAST) as s:
         yield s
 
 
@@ -74,7 +47,7 @@ def student():
     [("missing", ()), ("boom", (np.ones(2),)), ("liar", (1,)), ("exits", ())],
 )
 def test_errors_match_the_in_process_student(student, name, args):
-    trusted = InProcessStudent.from_source(SOURCE)
+    trusted = InProcessStudent.from_source(TOY_SOURCE)
     try:
         trusted.call(name, *args)
         raise AssertionError("expected an error")
@@ -98,7 +71,7 @@ VALUES = [
 @pytest.mark.parametrize("value", VALUES, ids=lambda v: type(v).__name__)
 def test_plain_values_round_trip_like_in_process(student, value):
     got = student.call("echo", value)
-    want = InProcessStudent.from_source(SOURCE).call("echo", value)
+    want = InProcessStudent.from_source(TOY_SOURCE).call("echo", value)
     assert _same(got, want)
 
 
@@ -185,7 +158,7 @@ def test_load_notes_name_notebook_cells_and_files_once(tmp_path):
 
 
 def test_crash_restarts_the_worker_and_old_handles_go_stale():
-    with SandboxedStudent([("cell", SOURCE)], FAST) as s:
+    with SandboxedStudent([("cell", TOY_SOURCE)], FAST) as s:
         _, handle = s.call("forward", np.ones(2), keep=(1,))
         with pytest.raises(StudentCrashed, match="stopped during die"):
             s.call("die")
@@ -196,7 +169,7 @@ def test_crash_restarts_the_worker_and_old_handles_go_stale():
 
 def test_timeout_kills_the_call_and_the_next_call_works():
     limits = Limits(call_seconds=0.3, submission_seconds=5.0)
-    with SandboxedStudent([("cell", SOURCE)], limits) as s:
+    with SandboxedStudent([("cell", TOY_SOURCE)], limits) as s:
         with pytest.raises(StudentTimeout, match="slow did not finish within 0.3 s"):
             s.call("slow", 10)  # 10 s asleep: only the call's limit ends it this early
         assert s.call("slow", 0) == 0 and s._generation == 2  # in a fresh worker
@@ -212,7 +185,7 @@ def test_isolation_is_reported():
 
 
 def test_close_is_idempotent_and_leaves_nothing():
-    s = SandboxedStudent([("cell", SOURCE)], FAST)
+    s = SandboxedStudent([("cell", TOY_SOURCE)], FAST)
     s.call("echo", 1)
     s.close()
     s.close()
@@ -221,7 +194,7 @@ def test_close_is_idempotent_and_leaves_nothing():
 
 def test_students_in_parallel_threads():
     def one(i):
-        with SandboxedStudent([("cell", SOURCE)], FAST) as s:
+        with SandboxedStudent([("cell", TOY_SOURCE)], FAST) as s:
             return s.call("echo", i)[0]
 
     with ThreadPoolExecutor(4) as pool:
@@ -234,13 +207,13 @@ def test_students_in_parallel_threads():
 
 def _outcomes(replies):
     """(value, None) or (None, error type and text) per reply, for comparing two students."""
-    return [[(None, (type(r.error).__name__, str(r.error))) if r.error else (r.value, None) for r in group]
-            for group in replies]
+    return [[(None, (type(r.error).__name__, str(r.error))) if r.error else (r.value, None) for r in chain]
+            for chain in replies]
 
 
 BATCH = [
     [Call("echo", (1,)), Call("boom", (np.ones(2),)), Call("echo", (2,))],  # stops at boom
-    [Call("liar", (1,)), Call("echo", (3,))],  # a bad reply stops its group too
+    [Call("liar", (1,)), Call("echo", (3,))],  # a bad reply stops its chain too
     [RNG_FINGERPRINT, Call("missing"), Call("echo", (4,))],
     [],
     [Call("echo", (5,)), Call("forward", (np.ones(2),), keep=(1,), echo=True)],
@@ -248,7 +221,7 @@ BATCH = [
 
 
 def test_a_batch_gives_the_in_process_students_replies(student):
-    trusted = InProcessStudent.from_source(SOURCE)
+    trusted = InProcessStudent.from_source(TOY_SOURCE)
     got, want = student.run(BATCH), trusted.run(BATCH)
     assert [len(g) for g in got] == [len(g) for g in BATCH]
     got_plain = _outcomes(got)
@@ -265,7 +238,7 @@ def test_a_batch_gives_the_in_process_students_replies(student):
 
 def test_a_timeout_in_a_batch_stops_its_group_and_the_others_go_on_in_a_fresh_worker():
     limits = Limits(call_seconds=0.3, submission_seconds=5.0)
-    with SandboxedStudent([("cell", SOURCE)], limits) as s:
+    with SandboxedStudent([("cell", TOY_SOURCE)], limits) as s:
         (_, handle), = [r.get() for r in s.run([[Call("forward", (np.ones(2),), keep=(1,))]])[0]]
         first = s._worker.pid
         replies = s.run([
@@ -306,10 +279,10 @@ def test_a_battery_costs_a_few_round_trips_not_one_per_call(monkeypatch):
     batches, calls = [], []
     run_once = SandboxedStudent._run_once
 
-    def counting(self, groups, pending, replies):
+    def counting(self, chains, pending, replies):
         batches.append(len(pending))
         calls.extend(pending)
-        return run_once(self, groups, pending, replies)
+        return run_once(self, chains, pending, replies)
 
     monkeypatch.setattr(SandboxedStudent, "_run_once", counting)
     with SandboxedStudent([("module", REFERENCE)]) as s:
@@ -455,7 +428,7 @@ def test_broken_framing_and_oversized_frames_are_refused_before_reading():
 def test_handles_the_judge_drops_are_released_in_the_worker():
     import gc
 
-    source = SOURCE + "\nimport gc\ndef kept():\n    return [len(o.kept) for o in gc.get_objects() if type(o).__name__ == '_Server']\n"
+    source = TOY_SOURCE + "\nimport gc\ndef kept():\n    return [len(o.kept) for o in gc.get_objects() if type(o).__name__ == '_Server']\n"
     with SandboxedStudent([("cell", source)], FAST) as s:
         handles = [s.call("forward", np.ones(2), keep=(1,))[1] for _ in range(5)]
         assert s.call("kept") == [5]
@@ -531,7 +504,7 @@ def test_a_weaker_sandbox_is_announced_once_and_recorded(monkeypatch, capsys):
     monkeypatch.setattr(isolation, "_warned", set())
     monkeypatch.setattr(SandboxedStudent, "namespaces", "none")
     for _ in range(2):
-        with SandboxedStudent([("cell", SOURCE)], FAST) as s:
+        with SandboxedStudent([("cell", TOY_SOURCE)], FAST) as s:
             assert "pidns" not in s.isolation_facts
     err = capsys.readouterr().err
     assert err.count("grader: warning: student code runs without") == 1
@@ -545,6 +518,6 @@ def test_the_full_sandbox_warns_nothing(monkeypatch, capsys):
     from grader.sandbox import isolation
 
     monkeypatch.setattr(isolation, "_warned", set())
-    with SandboxedStudent([("cell", SOURCE)], FAST) as s:
+    with SandboxedStudent([("cell", TOY_SOURCE)], FAST) as s:
         full = isolation.EXPECTED <= s.isolation_facts
     assert ("warning" in capsys.readouterr().err) == (not full)

@@ -31,84 +31,12 @@ from grader import assignments
 from grader.checks.base import Check, CheckFailed, run_battery, run_check
 from grader.grading import grade_submission
 from grader.paths import REPO_ROOT
-from grader.sandbox import cgroups, judge, landlock
+from grader.sandbox import cgroups, landlock
 from grader.sandbox.judge import SandboxedStudent
 from grader.sandbox.limits import MIB, Limits
 from grader.student import BadReply, Call, Handle, StudentCrashed, StudentRaised, StudentTimeout
+from support import ATTACKS, CORRECT_DROPOUT, FAST, TEST, attack, processes_with, wait_alive, wait_no_strays
 
-# ---- helpers (test_sandbox.py uses them too)
-
-ATTACKS = Path(__file__).parent / "attacks"
-FAST = Limits(call_seconds=1.0, load_seconds=2.0, submission_seconds=8.0, cpu_seconds=8.0,
-              memory_bytes=512 * MIB, processes=8, folder_bytes=4 * MIB)
-
-
-def attack(name: str, limits: Limits = FAST) -> SandboxedStudent:
-    """A sandboxed student loaded from ``tests/attacks/<name>.py``."""
-    return SandboxedStudent([(name, (ATTACKS / f"{name}.py").read_text())], limits)
-
-
-SPARE_NAME = "grader-spare"  # grader.sandbox.zygote.SPARE_NAME (importing the zygote changes os.environ)
-
-
-def zygote_children() -> list[int]:
-    """PIDs of the zygote's children: workers, or orphans it adopted as subreaper.
-
-    Spare workers (made ahead of demand, never started, no student code ever ran in them) and
-    the helpers making them are not counted: they are named ``grader-spare``."""
-    proc = judge.ZYGOTE._proc
-    if proc is None or proc.poll() is not None:
-        return []
-    try:
-        text = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text()
-    except OSError:
-        return []
-    return [int(p) for p in text.split() if _name(int(p)) != SPARE_NAME]
-
-
-def _name(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/comm").read_text().strip()
-    except OSError:
-        return ""
-
-
-def processes_with(marker: str) -> list[int]:
-    """PIDs whose command line contains ``marker``."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                if marker.encode() in Path(f"/proc/{entry}/cmdline").read_bytes():
-                    found.append(int(entry))
-            except OSError:
-                pass
-    return found
-
-
-def wait_alive(marker: str, timeout: float = 120.0) -> None:
-    """Wait until a process with ``marker`` runs: proves the attack really left one behind.
-    ``timeout`` only stops a broken test from waiting forever: how soon is not the point."""
-    end = time.monotonic() + timeout
-    while not processes_with(marker):
-        assert time.monotonic() < end, "the attack's daemon never started"
-        time.sleep(0.01)
-
-
-def wait_no_strays(timeout: float = 120.0, marker: str | None = None) -> None:
-    """Assert that no worker or escaped process survives (the zygote reaps them; on a loaded
-    machine that can take seconds, so ``timeout`` is a generous give-up, not a speed check)."""
-    end = time.monotonic() + timeout
-    while True:
-        strays = zygote_children() + (processes_with(marker) if marker else [])
-        if not strays:
-            return
-        if time.monotonic() > end:
-            raise AssertionError(f"stray processes left behind: {strays}")
-        time.sleep(0.01)
-
-
-TEST = {"p": 0.5, "mode": "test"}  # honest reply: x itself
 needs_landlock = pytest.mark.skipif(landlock.abi_version() < 1, reason="kernel without Landlock")
 
 
@@ -557,25 +485,6 @@ def test_open_files_limit_stops_opening_at_the_configured_count(kind):
 
 # ---- a call that hangs, at check level: its checks time out, the others still run and score
 
-#: A correct dropout (the attacks' own honest answer; tests/test_attack_scores.py uses it too).
-CORRECT_DROPOUT = '''
-import numpy as np
-
-
-def dropout_forward(x, dropout_param):
-    p, mode = dropout_param["p"], dropout_param["mode"]
-    if "seed" in dropout_param:
-        np.random.seed(dropout_param["seed"])
-    if mode == "train":
-        mask = (np.random.rand(*x.shape) < p) / p
-        return (x * mask).astype(x.dtype, copy=False), (mode, mask)
-    return x.copy(), (mode, None)
-
-
-def dropout_backward(dout, cache):
-    mode, mask = cache
-    return dout * mask if mode == "train" else dout.copy()
-'''
 HANGING_BACKWARD = "import time\n" + CORRECT_DROPOUT.replace(
     '    mode, mask = cache\n    return dout * mask if mode == "train" else dout.copy()\n', "    HANG\n")
 assert "HANG" in HANGING_BACKWARD
@@ -585,8 +494,8 @@ HANG_MESSAGE = "dropout_backward did not finish within 0.3 s (an endless loop, o
 
 def assert_only_backward_timed_out(checks: list[Check], results) -> None:
     assert [r.name for r in results] == [c.name for c in checks]
-    backward = [r for c, r in zip(checks, results) if c.group == "test_backward"]
-    others = [r for c, r in zip(checks, results) if c.group != "test_backward"]
+    backward = [r for c, r in zip(checks, results) if c.cell == "test_backward"]
+    others = [r for c, r in zip(checks, results) if c.cell != "test_backward"]
     assert len(backward) == 4 and len(others) == len(checks) - 4
     for r in backward:
         assert (r.status, r.score) == ("timeout", 0.0), r
@@ -604,7 +513,7 @@ def test_hanging_backward_times_out_its_checks_and_the_forward_checks_still_scor
     result = grade_submission(path, "dropout", limits=HANG_LIMITS)
     assert result.status == "graded", result.message
     assert_only_backward_timed_out(assignments.get("dropout").battery().checks, result.tests)
-    assert result.score == sum(c.points for c in assignments.get("dropout").battery().checks if c.group != "test_backward")
+    assert result.score == sum(c.points for c in assignments.get("dropout").battery().checks if c.cell != "test_backward")
     wait_no_strays()
 
 
@@ -612,8 +521,8 @@ def test_checks_after_a_hang_still_run_in_a_fresh_worker():
     """The backward checks run first, and hang (sleeping, so no CPU limit can end them): the
     forward checks after them still pass, in the worker started after the timeouts."""
     checks = assignments.get("dropout").battery().checks
-    backward_first = sorted(checks, key=lambda c: c.group != "test_backward")
-    assert backward_first[0].group == "test_backward"
+    backward_first = sorted(checks, key=lambda c: c.cell != "test_backward")
+    assert backward_first[0].cell == "test_backward"
     code = HANGING_BACKWARD.replace("HANG", "time.sleep(3600)")
     with SandboxedStudent([("hangs", code)], HANG_LIMITS) as student:
         results = run_battery(backward_first, student)

@@ -30,7 +30,7 @@ import pytest
 from grader.paths import REPO_ROOT
 from grader.sandbox import judge, privileges
 from grader.sandbox.judge import SandboxedStudent
-from test_sandbox_attacks import ATTACKS, FAST, wait_no_strays
+from support import ATTACKS, FAST, wait_no_strays
 
 HOST_ATTACKS = sorted(p.stem for p in ATTACKS.glob("host_*.py"))
 ROOT = os.geteuid() == 0

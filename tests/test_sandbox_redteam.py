@@ -22,7 +22,7 @@ import pytest
 
 from grader.sandbox.judge import SandboxedStudent
 from grader.student import StudentRaised
-from test_sandbox_attacks import FAST
+from support import FAST
 
 PROBES = r'''
 import ctypes, errno, os, resource

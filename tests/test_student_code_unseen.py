@@ -5,13 +5,13 @@ the checks of the property it breaks, with a message that names the cause."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from grader import assignments
 from grader.cli import main
+from support import records
 
 STUDENTS = Path(__file__).parent / "student_code"
 
@@ -52,11 +52,10 @@ def graded(request, tmp_path_factory) -> tuple[str, dict[str, dict]]:
     out = tmp_path_factory.mktemp(assignment) / "results.jsonl"
     assert main(["grade", "--assignment", assignment, str(STUDENTS / assignment), "--json", str(out), "--jobs", "2"]) == 0
     ids = {c.name: c.id for c in assignments.get(assignment).battery().checks}
-    records = {}
-    for line in out.read_text().splitlines():
-        record = json.loads(line)
-        records[Path(record["submission"]).stem] = {ids[t["name"]]: t for t in record["tests"]} | {"": record}
-    return assignment, records
+    by_stem = {}
+    for record in records(out):
+        by_stem[Path(record["submission"]).stem] = {ids[t["name"]]: t for t in record["tests"]} | {"": record}
+    return assignment, by_stem
 
 
 def test_every_student_is_graded_as_expected(graded):

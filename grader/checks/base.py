@@ -51,7 +51,7 @@ CheckFn = Callable[[np.random.Generator], Steps]
 class Check:
     """One hidden test.
 
-    ``id`` is a stable slug (mutants name it), ``name`` the sentence students read, ``group``
+    ``id`` is a stable slug (mutants name it), ``name`` the sentence students read, ``cell``
     the nbgrader autograder cell whose points it contributes to; a ``visible`` check's details
     are shown to students at once on Gradescope (the others after grades are published).
     """
@@ -59,7 +59,7 @@ class Check:
     id: str
     name: str
     points: float
-    group: str
+    cell: str
     fn: CheckFn
     visible: bool = False
 
@@ -70,11 +70,11 @@ class Battery:
     def __init__(self) -> None:
         self.checks: list[Check] = []
 
-    def check(self, name: str, points: float, group: str, visible: bool = False) -> Callable[[CheckFn], CheckFn]:
+    def check(self, name: str, points: float, cell: str, visible: bool = False) -> Callable[[CheckFn], CheckFn]:
         """Register the decorated function as a check; its ``__name__`` becomes the check id."""
 
         def register(fn: CheckFn) -> CheckFn:
-            self.add(Check(fn.__name__, name, float(points), group, fn, visible))
+            self.add(Check(fn.__name__, name, float(points), cell, fn, visible))
             return fn
 
         return register
@@ -92,17 +92,17 @@ class Battery:
                 return c
         raise KeyError(check_id)
 
-    def groups(self) -> dict[str, float]:
+    def cells(self) -> dict[str, float]:
         """Points per nbgrader grade cell, in battery order."""
         out: dict[str, float] = {}
         for c in self.checks:
-            out[c.group] = out.get(c.group, 0.0) + c.points
+            out[c.cell] = out.get(c.cell, 0.0) + c.points
         return out
 
 
 def _result(check: Check, status: str = "passed", output: str = "") -> TestResult:
     score = check.points if status == "passed" else 0.0
-    return TestResult(check.name, score, check.points, status, output, check.group)
+    return TestResult(check.name, score, check.points, status, output, check.cell)
 
 
 #: How often a check is started again because its handles were lost with a crashed process.
@@ -164,7 +164,7 @@ def run_battery(
     """Run every check against ``student``; one result per check, in order.
 
     The checks advance in step: each round sends the pending calls of every unfinished check
-    (in battery order, one group per check) to ``student.run``.
+    (in battery order, one chain per check) to ``student.run``.
     """
     rng = rng if rng is not None else np.random.default_rng()
     running = [_Running(c, rng) for c in checks]

@@ -8,18 +8,14 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from grader.nbgrader_bridge import rerun
 from grader.nbgrader_bridge.commands import NbgraderFailed, run_nbgrader
-from grader.nbgrader_bridge.course import gradebook_assignments
 from grader.nbgrader_bridge.export import export_grades
+from grader.nbgrader_bridge.gradebook import gradebook, gradebook_assignments, read_gradebook
 from grader.nbgrader_bridge.progress import fresh_files, watch
 from grader.nbgrader_bridge.staging import staged
 from grader.sandbox.limits import Limits
-
-if TYPE_CHECKING:  # importing nbgrader takes seconds: a re-run with nothing new never does
-    from nbgrader.api import Gradebook
 
 GRADES_CSV = "grades.csv"
 
@@ -32,20 +28,6 @@ class Score:
     assignment: str
     score: float
     max_score: float
-
-
-def db_url(course_dir: Path) -> str:
-    """The SQLAlchemy URL of the course gradebook (nbgrader's default location)."""
-    return f"sqlite:///{Path(course_dir).resolve() / 'gradebook.db'}"
-
-
-def gradebook(course_dir: Path) -> Gradebook:
-    """Open the course gradebook; it must exist already (``grader release`` creates it)."""
-    from nbgrader.api import Gradebook
-
-    if not (Path(course_dir) / "gradebook.db").is_file():
-        raise NbgraderFailed(f"{course_dir} has no gradebook.db; run: grader release --course {course_dir}")
-    return Gradebook(db_url(course_dir))
 
 
 def subfolders(folder: Path) -> list[Path]:
@@ -74,11 +56,7 @@ def register_students(course_dir: Path, students: list[str]) -> None:
 
 def read_scores(course_dir: Path) -> list[Score]:
     """Every submission's score from the gradebook, sorted by student then assignment."""
-    rows = []
-    with gradebook(course_dir) as gb:
-        for assignment in gb.assignments:
-            for sub in assignment.submissions:
-                rows.append(Score(sub.student.id, assignment.name, float(sub.score), float(sub.max_score)))
+    rows = [Score(s.student, s.assignment, s.raw_score, s.max_score) for s in read_gradebook(course_dir).submissions.values()]
     return sorted(rows, key=lambda r: (r.student, r.assignment))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from pathlib import Path
 
@@ -169,22 +168,6 @@ def write_config(course_dir: Path) -> Path:
     else:
         migrate(mine)
     return path
-
-
-def gradebook_assignments(db: Path) -> list[str] | None:
-    """Assignment names in an nbgrader gradebook, read without writing to it; ``None`` if ``db``
-    is not an nbgrader gradebook."""
-    try:
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-        try:
-            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-            if not {"assignment", "student", "submitted_assignment"} <= tables:
-                return None
-            return [r[0] for r in con.execute("SELECT name FROM assignment")]
-        finally:
-            con.close()
-    except sqlite3.DatabaseError:
-        return None
 
 
 def copy_sources(course_dir: Path, names: list[str]) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Collection
 
+from grader.nbgrader_bridge.gradebook import read_gradebook
 from grader.outputs import write_csv
 
 COLUMNS = ("assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
@@ -29,26 +30,17 @@ def export_grades(course_dir: Path, csv_path: Path, ungraded: Collection[tuple[s
     ``ungraded`` holds (student, assignment) pairs whose gradebook entry is not a grade (nbgrader
     failed on them): their score cells are left empty too.
     """
-    from nbgrader.api import MissingEntry
-
-    from grader.nbgrader_bridge.autograde import gradebook
-
+    book = read_gradebook(course_dir)
     rows: list[list[str]] = [list(COLUMNS)]
-    with gradebook(course_dir) as gb:
-        for assignment in gb.assignments:
-            for student in gb.students:
-                row = {"assignment": assignment.name, "duedate": assignment.duedate, "student_id": student.id,
-                       "last_name": student.last_name, "first_name": student.first_name,
-                       "email": student.email, "max_score": assignment.max_score}
-                try:
-                    sub = gb.find_submission(assignment.name, student.id)
-                except MissingEntry:
-                    sub = None
-                if sub is not None:
-                    row["timestamp"] = sub.timestamp
-                    if (student.id, assignment.name) not in ungraded:
-                        penalty = sub.late_submission_penalty or 0.0
-                        row.update(raw_score=sub.score, late_submission_penalty=penalty,
-                                   score=max(0.0, sub.score - penalty))
-                rows.append([_text(row.get(key)) for key in COLUMNS])
+    for assignment in book.assignments:
+        for student in book.students:
+            row = {"assignment": assignment.name, "duedate": assignment.duedate, "student_id": student.id,
+                   "last_name": student.last_name, "first_name": student.first_name,
+                   "email": student.email, "max_score": assignment.max_score}
+            sub = book.submissions.get((student.id, assignment.name))
+            if sub is not None:
+                row["timestamp"] = sub.timestamp
+                if (student.id, assignment.name) not in ungraded:
+                    row.update(raw_score=sub.raw_score, late_submission_penalty=sub.late_penalty, score=sub.score)
+            rows.append([_text(row.get(key)) for key in COLUMNS])
     return write_csv(csv_path, rows)

@@ -11,6 +11,8 @@ import copy
 
 import nbformat
 
+from grader.nbgrader_cells import grade_id, is_solution
+
 
 def split_functions(source: str, functions: tuple[str, ...]) -> dict[str, str]:
     """The code of each solution cell (named after its function) for a module's ``source``.
@@ -50,7 +52,6 @@ def fill_solutions(released: nbformat.NotebookNode, source: str | None, function
         return nb
     cells = split_functions(source, functions)
     for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("solution"):
-            cell.source = cells[meta["grade_id"]]
+        if is_solution(cell):
+            cell.source = cells[grade_id(cell)]
     return nb

@@ -24,6 +24,7 @@ from grader.nbgrader_bridge.course import (
     config_text,
     instructor_config_text,
 )
+from grader.outputs import write_bytes, write_text
 
 #: Comment lines older graders wrote into their one-file ``nbgrader_config.py``.
 _OLD_COMMENTS = {
@@ -133,7 +134,7 @@ def migrate(path: Path) -> str | None:
         print(f"grader: {note}", file=sys.stderr)
         return note
     backup = _backup(path)
-    backup.write_bytes(path.read_bytes())
+    write_bytes(backup, path.read_bytes())
     if kept is None:
         new = _ADDED + LOAD_LINE + "\n\n" + text
         done = f"{path} now loads {GENERATED_NAME} (the grader's settings) first; the rest is unchanged"
@@ -141,14 +142,14 @@ def migrate(path: Path) -> str | None:
         new = instructor_config_text() + (_KEPT.format(backup=backup.name) + kept + "\n" if kept else "")
         done = (f"{path} was an older grader's config: the grader's settings moved to {GENERATED_NAME}, "
                 f"which it now loads, and every setting of yours was kept")
-    path.write_text(new, encoding="utf-8")
+    write_text(path, new)
     try:
         after = _settings(load(path))
         lost = sorted(f"c.{s}.{k}" for (s, k), v in before.items() if (s, k) not in GENERATED_SETTINGS and after.get((s, k)) != v)
     except ConfigUnreadable:  # e.g. a `from __future__` line that must stay first
         lost = ["what it loads (the new file could not be loaded)"]
     if lost:  # never silently change an instructor's setting: put the old file back
-        path.write_bytes(backup.read_bytes())
+        write_bytes(path, backup.read_bytes())
         done = (f"warning: {path} was left as it is: moving the grader's settings out would change "
                 f"{', '.join(lost)}; add the line {LOAD_LINE!r} at its top yourself")
     else:

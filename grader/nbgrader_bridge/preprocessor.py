@@ -21,6 +21,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Float
 
 from grader.nbgrader_bridge.sanitize import take
+from grader.nbgrader_cells import grade_id, is_autograder, points
 from grader.reports.feedback import checks_fragment, esc
 from grader.results import SubmissionResult, TestResult
 from grader.sandbox.limits import Limits
@@ -33,16 +34,7 @@ MARKS = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "timeout": "TIMEO
 
 def autograder_cells(nb: Any) -> list[Any]:
     """Code cells nbgrader scores automatically (grade cells that are not solution cells)."""
-    cells = []
-    for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.get("cell_type") == "code" and meta.get("grade") and not meta.get("solution"):
-            cells.append(cell)
-    return cells
-
-
-def _points(cell: Any) -> float:
-    return float(cell.metadata["nbgrader"].get("points", 0) or 0)
+    return [cell for cell in nb.cells if is_autograder(cell)]
 
 
 def _number(value: float) -> str:
@@ -102,22 +94,22 @@ def write_result(nb: Any, result: SubmissionResult) -> None:
     if result.status == "error":
         write_failure(nb, result.message, result.notes)
         return
-    by_group: dict[str, list[TestResult]] = {}
+    by_cell: dict[str, list[TestResult]] = {}
     for t in result.tests:
-        by_group.setdefault(t.group, []).append(t)
-    cell_ids = {str(c.metadata["nbgrader"].get("grade_id", "")) for c in cells}
+        by_cell.setdefault(t.cell, []).append(t)
+    cell_ids = {grade_id(c) or "" for c in cells}
     notes = list(result.notes)
-    orphans = [t.name for g, ts in by_group.items() if g not in cell_ids for t in ts]
+    orphans = [t.name for g, ts in by_cell.items() if g not in cell_ids for t in ts]
     if orphans:  # a course set-up problem, never a student's: say so rather than drop points silently
         notes.append("these checks belong to no autograder cell of this notebook and were not counted: " + "; ".join(orphans))
     for index, cell in enumerate(cells):
-        gid = str(cell.metadata["nbgrader"].get("grade_id", ""))
-        tests = by_group.get(gid, [])
+        gid = grade_id(cell) or ""
+        tests = by_cell.get(gid, [])
         got, top = sum(t.score for t in tests), sum(t.max_score for t in tests)
-        score = cell_score(_points(cell), got, top)
+        score = cell_score(points(cell), got, top)
         header = _notes_text(notes) if index == 0 else ""
         if tests:
-            summary = f"Course grader: {_number(score)} / {_number(_points(cell))} points for this cell"
+            summary = f"Course grader: {_number(score)} / {_number(points(cell))} points for this cell"
             html = _notes_html(notes if index == 0 else []) + checks_fragment(tests, summary)
             set_outputs(cell, header + summary + "\n" + check_lines(tests), score, html)
         else:
@@ -129,7 +121,7 @@ def write_failure(nb: Any, message: str, notes: list[str] | None = None) -> None
     """Zero points in every autograder cell, with ``message`` in each."""
     for index, cell in enumerate(autograder_cells(nb)):
         header = _notes_text(list(notes or [])) if index == 0 else ""
-        set_outputs(cell, f"{header}Course grader: 0 / {_number(_points(cell))} points: {message}", 0.0)
+        set_outputs(cell, f"{header}Course grader: 0 / {_number(points(cell))} points: {message}", 0.0)
 
 
 def grade_submission(nb: Any, assignment: str, label: str, limits: Limits | None = None) -> SubmissionResult:

@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from grader import grading_version
+from grader.outputs import write_text
 
 #: In the course folder: the ``grading_version()`` of the grader that last ran ``nbgrader autograde`` there.
 STAMP = ".grader_autograde_version"
@@ -79,7 +80,7 @@ def code_changed(course_dir: Path) -> bool:
 
 def stamp(course_dir: Path) -> None:
     """Record that this grading code has just run ``nbgrader autograde`` over the class."""
-    (course_dir / STAMP).write_text(grading_version() + "\n", encoding="utf-8")
+    write_text(course_dir / STAMP, grading_version() + "\n")
 
 
 def export_is_current(course_dir: Path, csv_path: Path) -> bool:

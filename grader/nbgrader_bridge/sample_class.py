@@ -23,6 +23,7 @@ from pathlib import Path
 import nbformat
 
 from grader.nbgrader_bridge.answer_stubs import ANSWER_STUB_PATTERN
+from grader.nbgrader_cells import grade_id, is_solution, metadata
 from grader.paths import SAMPLES_DIR
 
 CLASS_DIR = SAMPLES_DIR / "class"
@@ -59,10 +60,10 @@ def _fill_placeholder(source: str, code: str) -> str | None:
 def fill_notebook(released: nbformat.NotebookNode, text: str, label: str) -> nbformat.NotebookNode:
     """A copy of the released notebook with the student file's sections filled in."""
     nb = nbformat.from_dict(released)  # deep copy
-    cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells if c.metadata.get("nbgrader")}
+    cells = {grade_id(c): c for c in nb.cells if metadata(c)}
     for gid, whole, code in parse_sections(text):
         cell = cells.get(gid)
-        if cell is None or not cell.metadata["nbgrader"].get("solution"):
+        if cell is None or not is_solution(cell):
             raise SampleClassError(f"{label}: the released notebook has no solution cell {gid!r}")
         if whole:
             cell.source = code

@@ -41,6 +41,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 
 from grader.extract import ExtractionError, check_file_status
 from grader.nbgrader_bridge.student_ids import refusal as student_refusal
+from grader.nbgrader_cells import grade_id
 
 SCHEMA_VERSION = 3
 
@@ -147,7 +148,7 @@ def source_order(path: Path, known: dict[str, TrustedCell]) -> list[str]:
     order: list[str] = []
     try:
         for cell in nbformat.read(str(path), as_version=4).cells:
-            gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+            gid = grade_id(cell)
             if gid in known and gid not in order:
                 order.append(gid)
     except Exception:  # no source file: the order only decides where a restored cell goes
@@ -171,11 +172,6 @@ def defuse_markers(cell: Any) -> bool:
     return defused != text
 
 
-def _grade_id(cell: Any) -> Any:
-    meta = cell.get("metadata", {}).get("nbgrader")
-    return meta.get("grade_id") if isinstance(meta, dict) else None
-
-
 def repair(nb: Any, known: dict[str, TrustedCell], order: list[str]) -> list[str]:
     """Make ``nb``'s nbgrader cells match ``known`` (see the module docstring); returns notes."""
     kept: list[Any] = []
@@ -184,8 +180,8 @@ def repair(nb: Any, known: dict[str, TrustedCell], order: list[str]) -> list[str
         if "nbgrader" not in cell.get("metadata", {}):
             kept.append(cell)
             continue
-        gid = _grade_id(cell)
-        if not isinstance(gid, str) or gid not in known or cell.get("cell_type") != known[gid].cell_type:
+        gid = grade_id(cell)
+        if gid is None or gid not in known or cell.get("cell_type") != known[gid].cell_type:
             del cell.metadata["nbgrader"]  # not a cell of the course (or a code cell posing as text): an ordinary cell
             kept.append(cell)
             continue
@@ -218,14 +214,14 @@ def repair(nb: Any, known: dict[str, TrustedCell], order: list[str]) -> list[str
 
 def _course_locked(cell: Any, known: dict[str, TrustedCell]) -> bool:
     """A locked course cell: nbgrader overwrites its source with the gradebook's."""
-    gid = _grade_id(cell)
-    return isinstance(gid, str) and gid in known and known[gid].locked
+    gid = grade_id(cell)
+    return gid is not None and gid in known and known[gid].locked
 
 
 def _insert(cells: list[Any], new: Any, gid: str, order: list[str]) -> None:
     """Put ``new`` after the closest cell that precedes ``gid`` in the source, else before the
     closest one that follows it, else at the end."""
-    where = {_grade_id(c): i for i, c in enumerate(cells) if "nbgrader" in c.get("metadata", {})}
+    where = {grade_id(c): i for i, c in enumerate(cells) if "nbgrader" in c.get("metadata", {})}
     at = order.index(gid)
     for before in reversed(order[:at]):
         if before in where:

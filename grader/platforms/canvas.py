@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from grader import assignments
-from grader.nbgrader_bridge.course import gradebook_assignments
+from grader.nbgrader_bridge.gradebook import gradebook_assignments, read_gradebook
 from grader.outputs import write_csv
 from grader.platforms import PlatformError
 from grader.results import student_of
@@ -204,27 +204,21 @@ def grades_from_gradebook(course_dir: Path) -> tuple[list[StudentGrades], dict[s
             f"{db} has none of this course's assignments ({', '.join(assignments.ASSIGNMENTS)}; it holds: {held}); "
             "check that --course is this course's folder"
         )
-    from nbgrader.api import Gradebook, MissingEntry
-
+    book = read_gradebook(course_dir)
+    points = {a.name: a.max_score for a in book.assignments if a.name in ours}
     rows: list[StudentGrades] = []
-    points: dict[str, float] = {}
-    with Gradebook(f"sqlite:///{db.resolve()}") as gb:
-        for a in gb.assignments:
-            if a.name in ours:
-                points[a.name] = float(a.max_score)
-        for student in gb.students:
-            name = ", ".join(x for x in (student.last_name, student.first_name) if x)
-            row = StudentGrades(student.id, name, student.lms_user_id or "")
-            for a in points:
-                try:
-                    sub = gb.find_submission(a, student.id)
-                except MissingEntry:
-                    continue
-                if not any(g.auto_score is not None or g.manual_score is not None for nb in sub.notebooks for g in nb.grades):
-                    row.ungraded.add(a)
-                    continue
-                row.scores[a] = max(0.0, float(sub.score) - float(sub.late_submission_penalty or 0.0))
-            rows.append(row)
+    for student in book.students:
+        name = ", ".join(x for x in (student.last_name, student.first_name) if x)
+        row = StudentGrades(student.id, name, student.lms_user_id or "")
+        for a in points:
+            sub = book.submissions.get((student.id, a))
+            if sub is None:
+                continue
+            if not sub.scored:
+                row.ungraded.add(a)
+                continue
+            row.scores[a] = sub.score
+        rows.append(row)
     return rows, {a: points[a] for a in ours if a in points}
 
 

@@ -69,7 +69,7 @@ def grade_answer(name: str, answer: object, rng: random.Random | None = None) ->
     Without ``rng``, the comparison points are seeded from the answer (deterministic verdicts).
     """
     question = QUESTIONS[name]
-    result = TestResult(f"{name}: {question.title}", 0.0, POINTS, "failed", group=question.group)
+    result = TestResult(f"{name}: {question.title}", 0.0, POINTS, "failed", cell=question.cell)
     if answer is None or (isinstance(answer, str) and not answer.strip()):
         result.output = NO_ANSWER
         return result

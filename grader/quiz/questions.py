@@ -14,7 +14,7 @@ class Question:
 
     - name: the answer name (``forward``, ``O11``, ...).
     - title: what it is, for the result name ``"<name>: <title>"``.
-    - group: the nbgrader autograder cell its point belongs to.
+    - cell: the nbgrader autograder cell its point belongs to.
     - symbols: the symbols the question is stated in.
     - domain: how equivalence samples the variables: ``"real"`` (free variables, the mask ``D``
       takes 0 and 1) or ``"height"``/``"width"`` (integer sizes where the stride divides evenly).
@@ -22,7 +22,7 @@ class Question:
 
     name: str
     title: str
-    group: str
+    cell: str
     symbols: tuple[str, ...]
     domain: str = "real"
 

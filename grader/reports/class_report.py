@@ -10,7 +10,6 @@ could not be graded is counted apart, never as a score of 0.
 
 from __future__ import annotations
 
-import json
 import re
 import statistics
 import sys
@@ -22,7 +21,7 @@ from typing import Any, Iterable, Sequence
 from grader.outputs import write_csv, write_text
 from grader.quiz import NO_ANSWER
 from grader.reports.feedback import esc, fmt_points, page
-from grader.results import SubmissionResult, student_of
+from grader.results import SubmissionResult, read_records, student_of
 
 TOP = 8  # how many misconceptions / patterns a report lists
 BINS = 10  # score histogram bins of 10 % each
@@ -90,18 +89,8 @@ def load_records(path: Path) -> list[dict[str, Any]]:
         raise ResultsFileError(f"results file {path} does not exist; write one with: grader grade --assignment A PATH... --json {path}")
     if not path.is_file():  # a folder, FIFO or device: reading it could block or mean nothing
         raise ResultsFileError(f"{path} is not a regular file; give the results file written by grader grade --json")
-    records, skipped = [], 0
     try:
-        with path.open("r", encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                try:
-                    record = json.loads(line)
-                except ValueError:
-                    record = None
-                if isinstance(record, dict) and isinstance(record.get("assignment"), str) and "submission" in record:
-                    records.append(record)
-                elif line.strip():
-                    skipped += 1
+        records, skipped = read_records(path)
     except OSError as exc:
         raise ResultsFileError(f"cannot read {path}: {exc.strerror or exc}") from None
     if not records:

@@ -446,7 +446,7 @@ class SandboxedStudent(Student):
                 release.append(ident)
         return release
 
-    def run(self, groups: Sequence[Sequence[Call]]) -> list[list[Reply]]:
+    def run(self, chains: Sequence[Sequence[Call]]) -> list[list[Reply]]:
         """Make the calls in the worker; see ``grader.student.Student.run``.
 
         The calls are pipelined: one request frame per call, written ahead while earlier calls
@@ -454,28 +454,28 @@ class SandboxedStudent(Student):
         per-call time limit and its :func:`reply_budget`, all of them within
         ``Limits.reply_bytes``. So the worker never waits for the judge between calls and holds
         one call's inputs at a time. After a timeout or crash the worker is gone: the rest of
-        that call's group is skipped and the other groups' remaining calls go to a fresh
+        that call's chain is skipped and the other chains' remaining calls go to a fresh
         worker (a handle from the dead one then fails as lost).
         """
-        replies: list[list[Reply | None]] = [[None] * len(group) for group in groups]
-        pending = [(g, i) for g, group in enumerate(groups) for i in range(len(group))]
+        replies: list[list[Reply | None]] = [[None] * len(chain) for chain in chains]
+        pending = [(g, i) for g, chain in enumerate(chains) for i in range(len(chain))]
         self._round_left = self.limits.reply_bytes
         while pending:
-            pending = self._run_once(groups, pending, replies)
-        for group in replies:  # the rest of a group after its error carries that error
-            for i, reply in enumerate(group):
+            pending = self._run_once(chains, pending, replies)
+        for chain in replies:  # the rest of a chain after its error carries that error
+            for i, reply in enumerate(chain):
                 if reply is None:
-                    group[i] = group[i - 1] if i else Reply(error=StudentCrashed("the call could not be made"))
+                    chain[i] = chain[i - 1] if i else Reply(error=StudentCrashed("the call could not be made"))
         return replies  # type: ignore[return-value]
 
-    def _run_once(self, groups: Sequence[Sequence[Call]], pending: list[tuple[int, int]],
+    def _run_once(self, chains: Sequence[Sequence[Call]], pending: list[tuple[int, int]],
                   replies: list[list[Reply | None]]) -> list[tuple[int, int]]:
         """Make the ``pending`` calls in one worker and fill in ``replies``; return the calls
         still to make (after the worker was lost) in a fresh one."""
-        state = _Pipeline(groups, pending, replies)
+        state = _Pipeline(chains, pending, replies)
         try:
             worker = self._ensure_worker()
-        except StudentError as exc:  # loading failed or the budget is spent: every group fails so
+        except StudentError as exc:  # loading failed or the budget is spent: every chain fails so
             for g, i in pending:
                 if g not in state.errored:
                     state.fail(g, i, type(exc)(str(exc)))
@@ -493,7 +493,7 @@ class SandboxedStudent(Student):
                     continue
                 if state.ready is None:
                     try:
-                        wire = self._wire_call(groups[g][i], g, state.batch)
+                        wire = self._wire_call(chains[g][i], g, state.batch)
                     except StudentError as exc:  # a handle lost with an earlier worker
                         state.to_send.popleft()
                         state.fail(g, i, exc)
@@ -513,7 +513,7 @@ class SandboxedStudent(Student):
                 except (Timeout, PeerGone, ProtocolError):
                     self._spent += time.monotonic() - last
                     self.close()
-                    state.fail(g, i, _stopped(_label(groups[g][i])))
+                    state.fail(g, i, _stopped(_label(chains[g][i])))
                     return state.still_to_make()
                 state.in_flight.append((g, i, ident, size, time.monotonic()))
                 state.in_flight_bytes += size
@@ -524,7 +524,7 @@ class SandboxedStudent(Student):
             if g in state.worker_skips:
                 continue
             try:
-                reply, worker_error = self._receive(worker, groups[g][i], ident, max(last, sent_at))
+                reply, worker_error = self._receive(worker, chains[g][i], ident, max(last, sent_at))
             except StudentError as exc:  # the worker is gone (closed): the rest go to a fresh one
                 self._spent += time.monotonic() - last
                 state.fail(g, i, exc)
@@ -532,7 +532,7 @@ class SandboxedStudent(Student):
             now = time.monotonic()
             self._spent += now - last
             last = now
-            if i < state.errored.get(g, i + 1):  # after an error the judge saw, the group's replies are not used
+            if i < state.errored.get(g, i + 1):  # after an error the judge saw, the chain's replies are not used
                 replies[g][i] = reply
             if reply.error is not None:
                 state.errored.setdefault(g, i)
@@ -540,9 +540,9 @@ class SandboxedStudent(Student):
                 state.worker_skips.add(g)
         return state.still_to_make()
 
-    def _wire_call(self, call: Call, group: int, batch: int) -> dict[str, Any]:
+    def _wire_call(self, call: Call, chain: int, batch: int) -> dict[str, Any]:
         """The message for one call (handles checked here: a stale one fails this call only)."""
-        wire: dict[str, Any] = {Key.ID: next(self._next_id), Key.BATCH: batch, Key.GROUP: group}
+        wire: dict[str, Any] = {Key.ID: next(self._next_id), Key.BATCH: batch, Key.CHAIN: chain}
         if call.name == RNG_STATE:
             wire[Key.OP] = Op.RNG
             return wire
@@ -557,7 +557,7 @@ class SandboxedStudent(Student):
 
     def _receive(self, worker: _Worker, call: Call, ident: int, since: float) -> tuple[Reply, bool]:
         """Read and check the reply to ``call``; returns it and whether the worker counts it as
-        an error (then the worker skips the rest of its group). Raises ``StudentError`` when
+        an error (then the worker skips the rest of its chain). Raises ``StudentError`` when
         the worker had to be closed (timeout, crash, out of step, a reply over its budget)."""
         label = _label(call)
         keep = tuple(int(k) for k in call.keep)
@@ -658,17 +658,17 @@ def _size(n: int) -> str:
 
 
 class _Pipeline:
-    """One worker's share of a ``run``: the calls still to send, those in flight, the groups that
+    """One worker's share of a ``run``: the calls still to send, those in flight, the chains that
     ended in an error (the judge makes no more of their calls) or that the worker skips."""
 
-    def __init__(self, groups: Sequence[Sequence[Call]], pending: list[tuple[int, int]],
+    def __init__(self, chains: Sequence[Sequence[Call]], pending: list[tuple[int, int]],
                  replies: list[list[Reply | None]]) -> None:
-        self.groups, self.pending, self.replies = groups, pending, replies
-        self.errored: dict[int, int] = {}  # group -> index of its first error: later calls are not made
+        self.chains, self.pending, self.replies = chains, pending, replies
+        self.errored: dict[int, int] = {}  # chain -> index of its first error: later calls are not made
         self.to_send: collections.deque = collections.deque(pending)
-        self.in_flight: collections.deque = collections.deque()  # (group, index, message id, bytes, sent at)
+        self.in_flight: collections.deque = collections.deque()  # (chain, index, message id, bytes, sent at)
         self.in_flight_bytes = 0
-        self.worker_skips: set[int] = set()  # groups with an error reply: the worker makes no more of their calls
+        self.worker_skips: set[int] = set()  # chains with an error reply: the worker makes no more of their calls
         self.ready: tuple | None = None  # (message id, frame, bytes) of to_send[0], encoded but not sent yet
         self.release: list[int] = []
         self.batch = 0
@@ -680,4 +680,4 @@ class _Pipeline:
 
     def still_to_make(self) -> list[tuple[int, int]]:
         return [(g, i) for g, i in self.pending
-                if self.replies[g][i] is None and i < self.errored.get(g, len(self.groups[g]))]
+                if self.replies[g][i] is None and i < self.errored.get(g, len(self.chains[g]))]

@@ -55,7 +55,7 @@ class Key:
     READY, SYNTAX, FAILURES = "ready", "syntax", "notes"
     BLOCK, LINE, TYPE = "block", "line", "type"  # a report's fields (and MSG)
     # judge -> worker: one per call
-    ID, OP, BATCH, GROUP = "id", "op", "b", "g"
+    ID, OP, BATCH, CHAIN = "id", "op", "b", "c"
     NAME, ARGS, KEEP, DROP, ECHO, RELEASE = "name", "args", "keep", "drop", "echo", "release"
     # worker -> judge: one per call (ID, then OK [+ AFTER], or ERR + MSG [+ TYPE])
     OK, AFTER, ERR, MSG = "ok", "after", "err", "msg"

@@ -244,8 +244,8 @@ def _send(out: dict) -> None:
 
 def serve(namespace: dict) -> NoReturn:
     """The request loop: one reply frame per call frame, until the judge hangs up. Calls come in
-    batches (``b``) of groups (``g``); after a call of a group ends in an error, the rest of
-    the group in that batch is skipped without a reply: a check stops at its first error, and
+    batches (``b``) of chains (``c``); after a call of a chain ends in an error, the rest of
+    the chain in that batch is skipped without a reply: a check stops at its first error, and
     the judge expects no reply for them."""
     server = _Server(namespace)
     batch, stopped = None, set()
@@ -257,12 +257,12 @@ def serve(namespace: dict) -> NoReturn:
         server.release(call.get(Key.RELEASE))
         if call.get(Key.BATCH) != batch:
             batch, stopped = call.get(Key.BATCH), set()
-        group = call.get(Key.GROUP)
-        if type(group) is int and group in stopped:
+        chain = call.get(Key.CHAIN)
+        if type(chain) is int and chain in stopped:
             continue
         out = _answer(server, call)
         if Key.ERR in out:
-            stopped.add(group)
+            stopped.add(chain)
         _send(out)
 
 
