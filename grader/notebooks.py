@@ -56,9 +56,9 @@ def _cell(kind: str, source: str, grade_id: str, solution: bool = False, points:
 def _graded(assignment: Assignment) -> list[tuple[str, str, float]]:
     """(cell, name students read, points) of every check or declared question, in order."""
     if assignment.kind == "quiz":
-        from grader.declared_quiz import questions_of
+        from grader.quiz import quiz_of
 
-        return [(q.cell, f"{q.name}: {q.title}", q.points) for q in questions_of(assignment)]
+        return [(q.cell, f"{q.name}: {q.title}", q.points) for q in quiz_of(assignment).questions.values()]
     return [(c.group, c.name, c.points) for c in assignment.battery().checks]
 
 
