@@ -70,7 +70,8 @@ def check_quiz(assignment: Assignment, say: Callable[[str], None]) -> int:
                      if r.score < r.max_score and r.name.split(":")[0] not in keyless and r.name.split(":")[0] in typed]
         if problems:
             surprises += 1
-            say(f"SURPRISE {assignment.name} keys in {where}: {'; '.join(problems)}")
+            say(f"SURPRISE {assignment.name} keys in {where}: {'; '.join(problems)} "
+                f"(update {where} or the key in {quiz.path.name})")
         else:
             say(f"ok       {assignment.name} keys in {where} agree with the {_kinds(quiz)} keys and score full marks")
     return surprises

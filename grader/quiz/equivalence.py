@@ -240,9 +240,9 @@ def _proof_substitutions(domain: Domain, names: frozenset[str]) -> list[dict[sym
 def proved_equal(a: sympy.Expr, b: sympy.Expr, domain: Domain) -> bool:
     """Whether SymPy proves ``a == b`` on the question's domain; False means not proved, not
     necessarily different."""
-    names = frozenset(s.name for s in (a.free_symbols | b.free_symbols))
-    substitutions = _proof_substitutions(domain, names)
     try:
+        a, b = sympy.sympify(a), sympy.sympify(b)
+        substitutions = _proof_substitutions(domain, frozenset(s.name for s in a.free_symbols | b.free_symbols))
         return all(sympy.simplify((a - b).xreplace(subs)) == 0 for subs in substitutions)
     except Exception:  # SymPy failing on an odd expression proves nothing
         return False

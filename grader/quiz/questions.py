@@ -269,16 +269,16 @@ def _notation(data: dict, questions: list[Question], path: Path) -> Notation:
     return Notation(names, tuple(latex.items()), labels, str(entry.get("summary", "")))
 
 
-def _derivations(entry: dict, root: Path) -> tuple[tuple[Path, str], ...]:
-    found = []
-    for item in _strings(entry.get("derive", []), f"{root.name}, [quiz]", "derive"):
+def _derivations(entry: dict, path: Path) -> tuple[tuple[Path, str], ...]:
+    found, where = [], f"{path.name}, [quiz]"
+    for item in _strings(entry.get("derive", []), where, "derive"):
         file, _, function = item.partition(":")
         if not function.isidentifier():
-            raise DefinitionError(f"[quiz] derive entries are \"file.py:function\", not {item!r}")
-        path = (root / file).resolve()
-        if not path.is_file():
-            raise DefinitionError(f"[quiz] derive names {file!r}, which does not exist under {root}")
-        found.append((path, function))
+            raise DefinitionError(f"{where}: derive entries are \"file.py:function\", not {item!r}")
+        file_path = (path.parent / file).resolve()
+        if not file_path.is_file():
+            raise DefinitionError(f"{where}: derive names {file!r}, which does not exist under {path.parent}")
+        found.append((file_path, function))
     return tuple(found)
 
 
@@ -312,7 +312,7 @@ def load_quiz(path: Path) -> Quiz:
             raise DefinitionError(f"{path.name}, [quiz] references: {name} = {file!r} does not exist")
         references[name] = reference
     return Quiz(path, {q.name: q for q in questions}, _notation(data, questions, path),
-                _derivations(quiz_entry, path.parent), references)
+                _derivations(quiz_entry, path), references)
 
 
 @functools.lru_cache(maxsize=None)
