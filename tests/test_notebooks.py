@@ -77,10 +77,10 @@ def _graded_by_cell(assignment):
         for c in assignment.battery().checks:
             out.setdefault(c.group, []).append(c.name)
     else:
-        from grader.quiz.questions import QUESTIONS
+        from grader.quiz import quiz_of
 
-        for q in QUESTIONS.values():
-            out.setdefault(q.group, []).append(f"{q.name}: {q.title}")
+        for q in quiz_of(assignment).questions.values():
+            out.setdefault(q.cell, []).append(f"{q.name}: {q.title}")
     return out
 
 

@@ -151,3 +151,53 @@ def test_check_solutions_quiz_reports_a_wrong_typed_key(where, right, wrong, ans
     assert any("disagrees with the derived key" in problem for problem in problems), problems
     assert sum(line.startswith("ok ") for line in lines) == 1  # the other copy still agrees
     assert (REPO_ROOT / where).read_text(encoding="utf-8").count(encode(right)) == 1  # the real file is untouched
+
+
+# --- a changed reference: one line per question it no longer yields a key for, and the run goes on -----
+
+def _quiz_definition(tmp_path, dropout_source: str):
+    """Quiz 8 alone in a definition of its own, with ``solutions/dropout.py`` replaced."""
+    import shutil
+
+    from grader.definition import load
+
+    shutil.copytree(REPO_ROOT / "assignments" / "quiz", tmp_path / "assignments" / "quiz")
+    (tmp_path / "solutions").mkdir()
+    for name in ("quiz.py", "conv.py"):
+        shutil.copy(REPO_ROOT / "solutions" / name, tmp_path / "solutions" / name)
+    (tmp_path / "solutions" / "dropout.py").write_text(dropout_source, encoding="utf-8")
+    course = (REPO_ROOT / "assignments" / "course.toml").read_text(encoding="utf-8")
+    (tmp_path / "assignments" / "course.toml").write_text("[[assignment]]" + course.split("[[assignment]]")[-1], encoding="utf-8")
+    return load(tmp_path / "assignments").assignments["quiz"]
+
+
+def test_a_reference_scaling_by_1_01_over_p_is_a_surprise_per_question_without_a_traceback(tmp_path):
+    from grader.check_solutions import check_quiz
+
+    original = (REPO_ROOT / "solutions" / "dropout.py").read_text(encoding="utf-8")
+    assert original.count("< p) / p") == 1
+    assignment = _quiz_definition(tmp_path, original.replace("< p) / p", "< p) * 1.01 / p"))
+    lines: list[str] = []
+    assert check_quiz(lines.append, assignment) == 6, lines
+    surprises = [line for line in lines if line.startswith("SURPRISE")]
+    dropout_questions = ["forward", "backward", "forward_inverted", "backward_inverted", "expectation", "variance"]
+    assert [line.split(":")[0] for line in surprises] == [f"SURPRISE quiz question {n}" for n in dropout_questions]
+    assert all("no key: keys.py:dropout failed (KeyDerivationError: the reference dropout_forward does not scale kept "
+               "units by 1/p at p=0.25); update the reference" in line for line in surprises), surprises
+    assert sum(line.startswith("ok ") for line in lines) == 2  # the conv keys still agree in both typed copies
+    results = grade_answers(quiz_of(assignment), typed_reference())
+    assert [r.name.split(":")[0] for r in results if r.status == "error"] == dropout_questions
+    assert all("no answer key" in r.output for r in results if r.status == "error")
+    assert all(r.score == r.max_score for r in results if r.status != "error")
+
+
+def test_check_solutions_on_a_changed_reference_prints_surprises_not_a_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    original = (REPO_ROOT / "solutions" / "dropout.py").read_text(encoding="utf-8")
+    _quiz_definition(tmp_path, original.replace("< p) / p", "< p) * 1.01 / p"))
+    proc = subprocess.run([sys.executable, "-m", "grader.cli", "check-solutions", "--definition", str(tmp_path / "assignments")],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 1 and "Traceback" not in proc.stdout + proc.stderr, proc.stderr
+    assert proc.stdout.count("SURPRISE quiz question") == 6 and "6 surprise(s)" in proc.stdout, proc.stdout
