@@ -86,7 +86,7 @@ class Domain:
     """How a question's variables range (see the module docstring).
 
     - kind: ``"real"`` or ``"sizes"``.
-    - masks: symbols that are 0 or 1 (a dropout mask).
+    - masks: symbols that are 0 or 1 (a mask that keeps or drops).
     - probabilities: symbols in (0, 1] (positive in proofs).
     - integers: the sizes, in draw order, each ``(name, lowest, highest small value)``.
     - divides: ``(divisor, target, solved)`` per assumption: ``target = solved`` with the

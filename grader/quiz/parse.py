@@ -214,9 +214,9 @@ _NUMPY_FUNCTIONS = {  # name -> (number of arguments, template)
 }
 _MATLAB = re.compile(r"\.\s*([*/^])")
 _TRAILING = re.compile(r"\s*[.,;:!][\s.,;:!]*$")
-# Prose after a formula: "..., where D ~ Bernoulli(p)", "\text{ (elementwise)}" (a \text{...}
-# holding a bracket or words, unlike \text{pad}). Dropped with a note; "if"/"for" are not, since
-# "Y if D = 1 else 0" read without them would be a different formula.
+# Prose after a formula: "..., where m ~ Bernoulli(q)", "\text{ (elementwise)}" (a \text{...}
+# holding a bracket or words, unlike \text{k}). Dropped with a note; "if"/"for" are not, since
+# "a if m = 1 else 0" read without them would be a different formula.
 _PROSE = re.compile(r"[\s,;]*(?:\\text[a-z]*\s*\{\s*)?(?<![A-Za-z])(?:where|with)(?![A-Za-z]).*$", re.I | re.S)
 _PROSE_TEXT = re.compile(r"\\text[a-z]*\s*\{(?=[^{}]*(?:\(|[A-Za-z]\s+[A-Za-z]))[^{}]*\}")
 _FRAC = re.compile(r"\\[dt]?frac(?![A-Za-z])")
@@ -413,13 +413,13 @@ def read(text: str, notation: Notation) -> tuple[str, list[str]]:
     text = _substitute(_TRAILING, "", text, "the punctuation at the end was ignored", notes)
     if not text.strip():
         raise AnswerError("the answer has no formula")
-    # A left-hand side (H = ..., dL/dY = ..., E[H] = ...) is allowed and ignored.
+    # A left-hand side (a = ..., dL/dZ = ..., E[a] = ...) is allowed and ignored.
     text = _right_hand_side(text, notes, notation)
     if not text.strip():
         raise AnswerError("there is nothing after the '='")
     if _brace_depth(text) > MAX_NESTING:
         raise AnswerError(f"brackets are nested more than {MAX_NESTING} deep")
-    for _ in range(3):  # \mathbf{\text{D}}: fonts inside fonts
+    for _ in range(3):  # \mathbf{\text{m}}: fonts inside fonts
         text = _FONT.sub(r" \1 ", text)
     text = _SUBSCRIPT.sub(lambda m: m.group(1) + "".join(g for g in m.groups()[1:] if g), text)
     if notation.gradient:
