@@ -55,7 +55,8 @@ def _run_derivations(quiz: Quiz, keys: Keys) -> list[str]:
                                                        for k, v in derived.items()):
                 raise TypeError("it must return a dict of names to SymPy expressions")
         except Exception as exc:  # the instructor's code: whatever it raises is a problem to report
-            failures.append(f"{where} failed ({type(exc).__name__}: {exc})")
+            said = (str(exc).strip().splitlines() or [""])[0][:300]  # one line, however the hook failed
+            failures.append(f"{where} failed ({type(exc).__name__}: {said})")
             continue
         keys.named.update(derived)
     return failures
