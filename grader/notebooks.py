@@ -85,6 +85,20 @@ def _answer_cell(assignment: Assignment, name: str):
     return _cell("code", source, f"answer_{name}", solution=True)
 
 
+def _add_preview(assignment: Assignment, cells: list, first_code: int) -> None:
+    """A quiz's answer reader (its notation, no keys) as the setup cell, and a cell after the last
+    answer that previews every answer (how it was read, never whether it is right)."""
+    from grader.quiz import quiz_of
+    from grader.quiz.student_cell import cell_source
+
+    quiz = quiz_of(assignment)
+    last_answer = max((i for i, c in enumerate(cells) if c.metadata["nbgrader"]["grade_id"].startswith("answer_")),
+                      default=len(cells) - 1)
+    preview = f"for _name in {list(quiz.names)!r}:\n    preview(globals().get(_name), _name)"
+    cells.insert(last_answer + 1, _cell("code", preview, "preview"))
+    cells.insert(first_code, _cell("code", cell_source(quiz), "setup"))
+
+
 def _setup_source(reference) -> str:
     tree = ast.parse(inspect.getsource(reference))
     return "\n".join(ast.unparse(n) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom)))
@@ -131,8 +145,10 @@ def build_notebook(assignment: Assignment):
     unplaced = [name for name in assignment.functions if name not in placed]
     for k, name in enumerate(unplaced):  # functions the prose does not place go after its first cell
         cells.insert(1 + k, _cell("code", inspect.getsource(getattr(reference, name)), name, solution=True))
-    if not quiz:
-        first_code = next((i for i, c in enumerate(cells) if c.cell_type == "code"), len(cells))
+    first_code = next((i for i, c in enumerate(cells) if c.cell_type == "code"), len(cells))
+    if quiz:
+        _add_preview(assignment, cells, first_code)
+    else:
         cells.insert(first_code, _cell("code", _setup_source(reference), "setup"))
     if "<autograder>" not in placed:
         cells += autograder_cells(assignment)

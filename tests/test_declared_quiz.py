@@ -230,3 +230,35 @@ def test_a_failing_derivation_is_one_line_per_question_and_no_traceback(tmp_path
     assert any(line.startswith("ok ") for line in lines)  # the given key of size still checks out
     results = grade_answers(quiz_of(assignment), {"out": "m a/q", "size": "(n - k)/s + 1"})
     assert [(r.status, r.score) for r in results] == [("error", 0.0), ("failed", 0.0), ("passed", 1.0)]
+
+
+def test_a_generated_quiz_notebook_previews_answers_in_its_own_notation(monkeypatch, capsys):
+    """examples/maxpool's pool_quiz notebook is generated from prose: its setup cell is the answer
+    reader with the quiz's symbols (no key), and its preview cell shows every answer as read."""
+    import sys
+
+    from grader import assignments
+    from grader.notebooks import build_notebook
+    from grader.paths import REPO_ROOT
+    from grader.quiz.student_cell import cell_source
+
+    with assignments.use(REPO_ROOT / "examples" / "maxpool"):
+        assignment = assignments.get("pool_quiz")
+        quiz = quiz_of(assignment)
+        cells = {c.metadata["nbgrader"]["grade_id"]: c for c in build_notebook(assignment).cells}
+    ids = list(cells)
+    assert ids.index("setup") < ids.index("answer_pool_Hout") < ids.index("preview") < ids.index("test_pool_Hout")
+    assert cells["setup"].source == cell_source(quiz).strip("\n") and cells["setup"].metadata["nbgrader"]["locked"]
+    assert "1 + (H - pool_height) / stride" not in cells["setup"].source  # no key
+    for name in ("grader", "solutions"):  # the notebook runs without the grader
+        monkeypatch.setitem(sys.modules, name, None)
+    namespace: dict = {}
+    exec(cells["setup"].source, namespace)
+    namespace["pool_Hout"] = "H_{out} = (H - pool_height) // stride + 1."
+    exec(cells["preview"].source, namespace)
+    out = capsys.readouterr().out
+    assert "pool_Hout: understood as floor((H - pool_height)/stride) + 1" in out, out
+    assert "punctuation at the end was ignored" in out
+    namespace["pool_Hout"] = "pool_width"
+    exec(cells["preview"].source, namespace)
+    assert "'pool_width' is not a symbol of this quiz (its symbols: H, pool_height, stride)" in capsys.readouterr().out
