@@ -110,39 +110,19 @@ def check_code_assignment(assignment: Assignment, repeats: int, say: Callable[[s
 
 
 def check_quiz(say: Callable[[str], None], assignment: Assignment | None = None) -> int:
-    """Re-derive the quiz keys and compare them with every typed copy; grade the reference."""
-    from grader.quiz import ANSWER_NAMES
-    from grader.quiz.grade import grade_answers
-    from grader.quiz.keys import check_typed_keys
-    from grader.extract import extract_answers
-    assignment = assignment or ASSIGNMENTS["quiz"]
-    surprises = 0
-    typed_sources = {
-        assignment.reference_path.name: extract_answers(assignment.reference_path, ANSWER_NAMES).answers,
-        assignment.notebook.name: answers_from_notebook(read_notebook(assignment.notebook), ANSWER_NAMES).answers,
-    }
-    for where, typed in typed_sources.items():
-        problems = check_typed_keys(typed)
-        missing = [n for n in ANSWER_NAMES if n not in typed]
-        problems += [f"{n}: no typed answer" for n in missing]
-        results = grade_answers(typed)
-        problems += [f"{r.name} scored {r.score:g}/{r.max_score:g}" for r in results if r.score < r.max_score]
-        if problems:
-            surprises += 1
-            say(f"SURPRISE quiz keys in {where}: {'; '.join(problems)}")
-        else:
-            say(f"ok       quiz keys in {where} agree with the SymPy-derived keys and score full marks")
-    return surprises
+    """The quiz checks of :mod:`grader.quiz.check` for ``assignment`` (default: the definition's
+    only quiz assignment)."""
+    from grader.quiz.check import check_quiz as check
+
+    if assignment is None:
+        assignment = next(a for a in ASSIGNMENTS.values() if a.kind == "quiz")
+    return check(assignment, say)
 
 
 def check_assignment(assignment: Assignment, repeats: int, say: Callable[[str], None], mutant_repeats: int = 3) -> int:
     """The surprises of one assignment of any definition (each said as one line)."""
     if assignment.kind == "code":
         return check_code_assignment(assignment, repeats, say, mutant_repeats)
-    if assignment.questions_path is not None:  # questions declared as data in the definition
-        from grader.declared_quiz import check_declared_quiz
-
-        return check_declared_quiz(assignment, say)
     return check_quiz(say, assignment)
 
 

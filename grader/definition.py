@@ -83,7 +83,16 @@ class Assignment:
 
     def files(self) -> list[Path]:
         """The files whose content decides scores (for the grading-code digest)."""
-        return [p for p in (self.reference_path, self.checks_path, self.mutants_path, self.questions_path) if p]
+        files = [p for p in (self.reference_path, self.checks_path, self.mutants_path, self.questions_path) if p]
+        if self.kind == "quiz" and self.questions_path is not None:  # the keys' derivations and references too
+            from grader.quiz.questions import quiz_of
+
+            try:
+                quiz = quiz_of(self)
+            except DefinitionError:  # reported where the quiz is used
+                return files
+            files += [path for path, _ in quiz.derivations] + list(quiz.references.values())
+        return list(dict.fromkeys(files))
 
 
 def _attribute(assignment: Assignment, path: Path | None, name: str, what: str) -> Any:

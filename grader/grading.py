@@ -31,31 +31,21 @@ def content_hash(data: bytes) -> str:
 
 def max_points(assignment: assignments.Assignment) -> float:
     """Total points of an assignment."""
-    if assignment.kind == "quiz" and assignment.questions_path is not None:  # declared in its definition
-        from grader.declared_quiz import questions_of
-
-        return sum(q.points for q in questions_of(assignment))
     if assignment.kind == "quiz":
-        from grader.quiz import ANSWER_NAMES
+        from grader.quiz import quiz_of
 
-        return float(len(ANSWER_NAMES))
+        return sum(q.points for q in quiz_of(assignment).questions.values())
     return sum(c.points for c in assignment.battery().checks)
 
 
 def grade_extracted(extracted: Extracted, assignment: assignments.Assignment, label: str, limits=None) -> SubmissionResult:
     """Grade already-extracted student code or answers."""
     result = SubmissionResult(submission=label, assignment=assignment.name, notes=list(extracted.notes))
-    if assignment.kind == "quiz" and assignment.questions_path is not None:
-        from grader.declared_quiz import grade_declared
-
-        result.tests = grade_declared(assignment, extracted.answers)
-        result.isolation = "not needed: quiz answers are read as text, never executed"
-        return result
     if assignment.kind == "quiz":
-        from grader.quiz import ANSWER_NAMES
+        from grader.quiz import quiz_of
         from grader.quiz.grade import grade_answers
 
-        result.tests = grade_answers({k: v for k, v in extracted.answers.items() if k in ANSWER_NAMES})
+        result.tests = grade_answers(quiz_of(assignment), extracted.answers)
         result.isolation = "not needed: quiz answers are read as text, never executed"
         return result
     from grader.sandbox.judge import SandboxedStudent, SandboxUnavailable
@@ -122,13 +112,9 @@ def fault_result(label: str, assignment_name: str, reason: str) -> SubmissionRes
 
 def _extract(source: Path | nbformat.NotebookNode, assignment: assignments.Assignment) -> Extracted:
     if assignment.kind == "quiz":
-        from grader.quiz import ANSWER_NAMES
+        from grader.quiz import quiz_of
 
-        names = ANSWER_NAMES
-        if assignment.questions_path is not None:
-            from grader.declared_quiz import questions_of
-
-            names = tuple(q.name for q in questions_of(assignment))
+        names = quiz_of(assignment).names  # the assignment's questions
         if isinstance(source, Path):
             return extract_answers(source, names)
         return answers_from_notebook(source, names)

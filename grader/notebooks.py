@@ -22,6 +22,7 @@ import threading
 from pathlib import Path
 
 from grader.definition import Assignment
+from grader.nbgrader_cells import grade_id
 from grader.extract import nbformat
 
 SOLUTION = re.compile(r"^<!--\s*solution:\s*(\w+)\s*-->\s*$")
@@ -56,9 +57,9 @@ def _cell(kind: str, source: str, grade_id: str, solution: bool = False, points:
 def _graded(assignment: Assignment) -> list[tuple[str, str, float]]:
     """(cell, name students read, points) of every check or declared question, in order."""
     if assignment.kind == "quiz":
-        from grader.declared_quiz import questions_of
+        from grader.quiz import quiz_of
 
-        return [(q.cell, f"{q.name}: {q.title}", q.points) for q in questions_of(assignment)]
+        return [(q.cell, f"{q.name}: {q.title}", q.points) for q in quiz_of(assignment).questions.values()]
     return [(c.cell, c.name, c.points) for c in assignment.battery().checks]
 
 
@@ -83,6 +84,20 @@ def _answer_cell(assignment: Assignment, name: str):
     typed = extract_answers(assignment.reference_path, (name,)).answers if assignment.reference_path else {}
     source = f"# {name}: assign your answer as a string\n### BEGIN SOLUTION\n{name} = {typed.get(name, '')!r}\n### END SOLUTION"
     return _cell("code", source, f"answer_{name}", solution=True)
+
+
+def _add_preview(assignment: Assignment, cells: list, first_code: int) -> None:
+    """A quiz's answer reader (its notation, no keys) as the setup cell, and a cell after the last
+    answer that previews every answer (how it was read, never whether it is right)."""
+    from grader.quiz import quiz_of
+    from grader.quiz.student_cell import cell_source
+
+    quiz = quiz_of(assignment)
+    last_answer = max((i for i, c in enumerate(cells) if (grade_id(c) or "").startswith("answer_")),
+                      default=len(cells) - 1)
+    preview = f"for _name in {list(quiz.names)!r}:\n    preview(globals().get(_name), _name)"
+    cells.insert(last_answer + 1, _cell("code", preview, "preview"))
+    cells.insert(first_code, _cell("code", cell_source(quiz), "setup"))
 
 
 def _setup_source(reference) -> str:
@@ -131,8 +146,10 @@ def build_notebook(assignment: Assignment):
     unplaced = [name for name in assignment.functions if name not in placed]
     for k, name in enumerate(unplaced):  # functions the prose does not place go after its first cell
         cells.insert(1 + k, _cell("code", inspect.getsource(getattr(reference, name)), name, solution=True))
-    if not quiz:
-        first_code = next((i for i, c in enumerate(cells) if c.cell_type == "code"), len(cells))
+    first_code = next((i for i, c in enumerate(cells) if c.cell_type == "code"), len(cells))
+    if quiz:
+        _add_preview(assignment, cells, first_code)
+    else:
         cells.insert(first_code, _cell("code", _setup_source(reference), "setup"))
     if "<autograder>" not in placed:
         cells += autograder_cells(assignment)

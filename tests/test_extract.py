@@ -150,10 +150,13 @@ def test_the_last_assignment_wins_in_source_order():
 
 
 def test_an_annotated_answer_in_a_notebook_is_graded(tmp_path):
+    from grader.assignments import builtin
+    from grader.quiz import quiz_of
     from grader.quiz.grade import grade_answers
 
+    QUIZ = quiz_of(builtin().assignments["quiz"])
     path = tmp_path / "answers.py"
     path.write_text('forward_inverted: str = r"H = \\frac{D \\odot Y}{p}"\n', encoding="utf-8")
     extracted = extract_answers(path, QUIZ_NAMES)
-    result = next(r for r in grade_answers(extracted.answers) if r.name.startswith("forward_inverted:"))
+    result = next(r for r in grade_answers(QUIZ, extracted.answers) if r.name.startswith("forward_inverted:"))
     assert (result.status, result.score) == ("passed", 1.0)

@@ -74,9 +74,9 @@ def _graded_by_cell(assignment):
         for c in assignment.battery().checks:
             out.setdefault(c.cell, []).append(c.name)
     else:
-        from grader.quiz.questions import QUESTIONS
+        from grader.quiz import quiz_of
 
-        for q in QUESTIONS.values():
+        for q in quiz_of(assignment).questions.values():
             out.setdefault(q.cell, []).append(f"{q.name}: {q.title}")
     return out
 

@@ -7,18 +7,21 @@ import random
 
 import pytest
 
+from grader.assignments import builtin
+from grader.quiz import quiz_of
 from grader.quiz.equivalence import Comparison
-from grader.quiz.keys import derive_keys
 from grader.quiz.parse import parse_answer
-from grader.quiz.questions import QUESTIONS
+
+QUIZ = quiz_of(builtin().assignments["quiz"])
+NOTATION = QUIZ.notation
 
 RUNS = 40
 
 
 def _matches(name: str, answer: str, symbolic: bool = False) -> bool:
-    question = QUESTIONS[name]
-    comparison = Comparison(parse_answer(answer), question.domain, question.symbols, random.Random())
-    return comparison.matches(derive_keys()[name], symbolic=symbolic)
+    question = QUIZ.questions[name]
+    comparison = Comparison(parse_answer(answer, NOTATION), question.domain, question.symbols, random.Random())
+    return comparison.matches(QUIZ.keys.values[name], symbolic=symbolic)
 
 
 NEAR_MISSES = [
@@ -61,14 +64,13 @@ def test_grading_all_answers_is_fast():
 
     from grader.extract import extract_answers
     from grader.paths import REPO_ROOT
-    from grader.quiz import ANSWER_NAMES
     from grader.quiz.grade import grade_answers
 
-    answers = extract_answers(REPO_ROOT / "solutions" / "quiz.py", ANSWER_NAMES).answers
-    grade_answers(answers)  # one-time key derivation
-    wrong = {n: "p" for n in ANSWER_NAMES}
+    answers = extract_answers(REPO_ROOT / "solutions" / "quiz.py", QUIZ.names).answers
+    grade_answers(QUIZ, answers)  # one-time key derivation
+    wrong = {n: "p" for n in QUIZ.names}
     start = time.process_time()
     for _ in range(3):
-        grade_answers(answers)
-        grade_answers(wrong)
+        grade_answers(QUIZ, answers)
+        grade_answers(QUIZ, wrong)
     assert (time.process_time() - start) / 6 < 0.5

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from grader.quiz import ANSWER_NAMES
+from grader.assignments import builtin
+from grader.quiz import quiz_of
 from grader.quiz.grade import grade_answer, grade_answers
-from grader.quiz.misconceptions import MISCONCEPTIONS
+
+QUIZ = quiz_of(builtin().assignments["quiz"])
+#: The answer names, in grading order (contract: docs/architecture.md, "Quiz answer names").
+ANSWER_NAMES = ("forward", "backward", "forward_inverted", "backward_inverted", "O11", "O12", "O21", "O22",
+                "Hout", "Wout", "expectation", "variance")
+MISCONCEPTIONS = {name: q.misconceptions for name, q in QUIZ.questions.items()}
 
 X11_TERMS = "X11*W11 + X12*W12 + X21*W21 + X22*W22"
 
@@ -75,7 +81,7 @@ EQUIVALENT = [
 
 @pytest.mark.parametrize("name,answer", EQUIVALENT)
 def test_equivalent_forms_get_the_point(name, answer):
-    result = grade_answer(name, answer)
+    result = grade_answer(QUIZ, name, answer)
     assert (result.status, result.score) == ("passed", 1.0), result.output
     assert result.output.startswith("Right. Understood as")
 
@@ -140,7 +146,7 @@ def _slug_of(name: str, label: str) -> str:
 
 @pytest.mark.parametrize("name,answer,slug", WRONG)
 def test_wrong_form_names_its_misconception(name, answer, slug):
-    result = grade_answer(name, answer)
+    result = grade_answer(QUIZ, name, answer)
     assert result.status == "failed" and result.score < result.max_score, result.output
     assert result.misconception and _slug_of(name, result.misconception) == slug, result.output
     assert "Not right:" in result.output and result.misconception
@@ -156,41 +162,41 @@ def test_every_misconception_has_a_test():
 
 
 def test_misconceptions_are_never_the_key():
-    from grader.quiz.keys import derive_keys
-    from grader.quiz.misconceptions import candidates
     import sympy
 
-    keys = derive_keys()
-    for name in ANSWER_NAMES:
-        for misconception, exprs in candidates(name):
+    keys = QUIZ.keys.values
+    for name in QUIZ.names:
+        assert len(QUIZ.keys.candidates[name]) == len(MISCONCEPTIONS[name])  # every one could be read
+        for misconception, exprs in QUIZ.keys.candidates[name]:
             for expr in exprs:
                 assert sympy.simplify(expr - keys[name]) != 0, (name, misconception.slug)
 
 
 def test_partial_credit_for_a_slip_and_none_for_a_wrong_idea():
-    assert grade_answer("forward_inverted", "D*Y/(1-p)").score == 0.5
-    assert grade_answer("forward_inverted", "p*D*Y").score == 0.0
+    assert grade_answer(QUIZ, "forward_inverted", "D*Y/(1-p)").score == 0.5
+    assert grade_answer(QUIZ, "forward_inverted", "p*D*Y").score == 0.0
 
 
 def test_unrecognised_wrong_answer_fails_without_a_misconception():
-    result = grade_answer("forward", "D + Y")
+    result = grade_answer(QUIZ, "forward", "D + Y")
     assert (result.status, result.score, result.misconception) == ("failed", 0.0, "")
     assert "not equivalent" in result.output
 
 
 def test_foreign_symbols_are_pointed_out():
-    result = grade_answer("forward_inverted", "D*Y/stride")
+    result = grade_answer(QUIZ, "forward_inverted", "D*Y/stride")
     assert result.status == "failed" and "stride" in result.output and "does not involve" in result.output
 
 
 def test_missing_and_empty_answers():
-    results = grade_answers({"forward": "   "})
-    assert len(results) == len(ANSWER_NAMES)
+    results = grade_answers(QUIZ, {"forward": "   "})
+    assert len(results) == len(QUIZ.names)
     assert all(r.status == "failed" and r.score == 0 and r.output == "no answer given" for r in results)
 
 
 def test_result_names_groups_and_order():
-    results = grade_answers({})
+    results = grade_answers(QUIZ, {})
+    assert QUIZ.names == ANSWER_NAMES
     assert [r.name.split(":")[0] for r in results] == list(ANSWER_NAMES)
     cells = {r.name.split(":")[0]: r.cell for r in results}
     assert cells == {
@@ -206,9 +212,9 @@ def test_result_names_groups_and_order():
 def test_understood_latex_is_recorded_for_feedback():
     from grader.quiz import understood_expr
 
-    result = grade_answer("backward_inverted", r"\frac{\partial L}{\partial H} \odot \frac{D}{p}")
+    result = grade_answer(QUIZ, "backward_inverted", r"\frac{\partial L}{\partial H} \odot \frac{D}{p}")
     assert result.understood and understood_expr(result.understood) is not None
 
 
 def test_unknown_answer_names_are_ignored():
-    assert len(grade_answers({"forward": "D*Y", "hack": "x"})) == len(ANSWER_NAMES)
+    assert len(grade_answers(QUIZ, {"forward": "D*Y", "hack": "x"})) == len(QUIZ.names)

@@ -8,9 +8,14 @@ import time
 
 import pytest
 
+from grader.assignments import builtin
+from grader.quiz import quiz_of
 from grader.quiz.grade import grade_answer, grade_answers
 from grader.quiz.guard import AnswerTimeout, time_limit
 from grader.quiz.parse import AnswerError, parse_answer
+
+QUIZ = quiz_of(builtin().assignments["quiz"])
+NOTATION = QUIZ.notation
 
 HOSTILE = [
     ("code injection", "__import__('pathlib').Path('{tmp}/pwned').touch()"),
@@ -53,7 +58,7 @@ HOSTILE = [
 def test_hostile_answers_are_refused_quickly_without_side_effects(label, answer, tmp_path):
     answer = answer.replace("{tmp}", str(tmp_path))
     start = time.process_time()
-    result = grade_answer("forward_inverted", answer)
+    result = grade_answer(QUIZ, "forward_inverted", answer)
     assert time.process_time() - start < 0.5
     assert result.status == "error" and result.score == 0, result.output
     assert result.output.startswith("Not understood: ")
@@ -67,10 +72,10 @@ def test_answers_are_never_executed(monkeypatch):
 
     answers = {"forward": "D*Y", "forward_inverted": r"\frac{D \odot Y}{p}", "Hout": "1 + (H + 2pad - HH)//stride",
                "O11": "X₁₁W₁₁ + X₁₂W₁₂ + X₂₁W₂₁ + X₂₂W₂₂", "variance": "Y^2 (1-p)/p"}
-    grade_answers(answers)  # warm caches (key derivation may legitimately use SymPy internals)
+    grade_answers(QUIZ, answers)  # warm caches (key derivation may legitimately use SymPy internals)
     for name in ("eval", "exec"):  # (ast.parse uses compile() to parse only)
         monkeypatch.setattr(builtins, name, refuse)
-    results = grade_answers(answers)
+    results = grade_answers(QUIZ, answers)
     assert sum(r.score for r in results) == len(answers)
 
 
@@ -79,14 +84,14 @@ def test_random_garbage_never_raises():
     alphabet = list("DYpHWX123()[]{}+-*/^_=., \\$'\"⊙∂₁²") + [r"\frac", r"\odot", "dL/dH", "pad", "**", "//", "lambda"]
     for _ in range(400):
         answer = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
-        result = grade_answer(rng.choice(["forward", "O11", "Hout", "variance"]), answer)
+        result = grade_answer(QUIZ, rng.choice(["forward", "O11", "Hout", "variance"]), answer)
         assert result.status in ("passed", "failed", "error")
         assert 0 <= result.score <= result.max_score
 
 
 @pytest.mark.parametrize("value", [None, 12, b"D*Y", ["D*Y"], {"a": 1}])
 def test_non_string_answers(value):
-    result = grade_answer("forward", value)
+    result = grade_answer(QUIZ, "forward", value)
     assert result.score == 0 and result.status in ("failed", "error")
 
 
@@ -106,14 +111,14 @@ def test_time_limit_turns_into_an_error_result(monkeypatch):
 
     monkeypatch.setattr(grade, "TIME_LIMIT", 0.05)
     monkeypatch.setattr(grade, "_judge", slow)
-    result = grade.grade_answer("forward", "D*Y")
+    result = grade.grade_answer(QUIZ, "forward", "D*Y")
     assert result.status == "error" and "took more than" in result.output
 
 
 def test_parse_errors_say_what_was_not_understood():
     with pytest.raises(AnswerError, match="'q' is not a symbol"):
-        parse_answer("q*Y")
+        parse_answer("q*Y", NOTATION)
     with pytest.raises(AnswerError, match="brackets"):
-        parse_answer("(D*Y")
+        parse_answer("(D*Y", NOTATION)
     with pytest.raises(AnswerError, match=r"\\vec"):
-        parse_answer(r"\vec{Y}")
+        parse_answer(r"\vec{Y}", NOTATION)

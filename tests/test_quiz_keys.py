@@ -9,47 +9,52 @@ import sympy
 
 from grader.extract import answers_from_notebook, extract_answers, read_notebook
 from grader.paths import REPO_ROOT
-from grader.quiz import ANSWER_NAMES
+from grader.assignments import builtin
+from grader.quiz import quiz_of
 from grader.quiz.grade import grade_answers
-from grader.quiz.keys import check_typed_keys, conv_outputs, derive_keys
-from grader.quiz.parse import SYMBOLS
+from grader.quiz.keys import check_typed_keys
+
+QUIZ = quiz_of(builtin().assignments["quiz"])
+SYMBOLS = QUIZ.notation.symbols
 
 NOTEBOOK = REPO_ROOT / "assignments" / "quiz" / "quiz.ipynb"
 
 
 def typed_reference() -> dict[str, str]:
-    return extract_answers(REPO_ROOT / "solutions" / "quiz.py", ANSWER_NAMES).answers
+    return extract_answers(REPO_ROOT / "solutions" / "quiz.py", QUIZ.names).answers
 
 
 def test_every_answer_has_a_derived_key():
-    keys = derive_keys()
-    assert list(keys) == list(ANSWER_NAMES)
+    keys = QUIZ.keys.values
+    assert list(keys) == list(QUIZ.names) and len(keys) == 12
+    assert QUIZ.keys.derived == set(QUIZ.names)  # none is typed in questions.toml
+    assert QUIZ.keys.problems == []
     assert all(isinstance(k, sympy.Expr) for k in keys.values())
 
 
 def test_solutions_quiz_agrees_with_derived_keys_and_scores_full_marks():
     typed = typed_reference()
-    assert set(typed) == set(ANSWER_NAMES)
-    assert check_typed_keys(typed) == []
-    assert all(r.score == r.max_score for r in grade_answers(typed))
+    assert set(typed) == set(QUIZ.names)
+    assert check_typed_keys(QUIZ, typed) == []
+    assert all(r.score == r.max_score for r in grade_answers(QUIZ, typed))
 
 
 def test_notebook_solution_cells_are_solutions_quiz():
-    from_notebook = answers_from_notebook(read_notebook(NOTEBOOK), ANSWER_NAMES).answers
+    from_notebook = answers_from_notebook(read_notebook(NOTEBOOK), QUIZ.names).answers
     assert from_notebook == typed_reference()
-    assert check_typed_keys(from_notebook) == []
+    assert check_typed_keys(QUIZ, from_notebook) == []
 
 
 def test_a_wrong_typed_key_is_reported():
     typed = {**typed_reference(), "variance": "Y^2 p (1 - p)", "O12": "X12*W11"}
-    problems = check_typed_keys(typed)
+    problems = check_typed_keys(QUIZ, typed)
     assert [p.split(":")[0] for p in problems] == ["O12", "variance"]
-    assert check_typed_keys({"Hout": "1 + (H + pad - HH)/stride"})
-    assert "not understood" in check_typed_keys({"forward": "D*Y["})[0]
+    assert check_typed_keys(QUIZ, {"Hout": "1 + (H + pad - HH)/stride"})
+    assert "not understood" in check_typed_keys(QUIZ, {"forward": "D*Y["})[0]
 
 
 def test_conv_keys_come_from_running_the_reference_on_symbols():
-    keys = derive_keys()
+    keys = QUIZ.keys.values
     # cross-correlation: O_ij pairs X_(i+a)(j+b) with W_(1+a)(1+b)
     for i in (1, 2):
         for j in (1, 2):
@@ -58,7 +63,8 @@ def test_conv_keys_come_from_running_the_reference_on_symbols():
             for a in (0, 1):
                 for b in (0, 1):
                     assert SYMBOLS[f"X{i + a}{j + b}"] * SYMBOLS[f"W{1 + a}{1 + b}"] in terms
-    assert conv_outputs(lambda w: w[::-1, ::-1])["O11"] != keys["O11"]
+    flipped = QUIZ.keys.named["O11_flipped"]  # the misconception's formula, from the reference on the flipped filter
+    assert flipped != keys["O11"] and SYMBOLS["X11"] * SYMBOLS["W22"] in sympy.Add.make_args(flipped)
 
 
 def test_size_key_matches_the_reference_on_fresh_tuples():
@@ -66,7 +72,7 @@ def test_size_key_matches_the_reference_on_fresh_tuples():
 
     from solutions.conv import conv_forward_naive
 
-    keys = derive_keys()
+    keys = QUIZ.keys.values
     H, HH, W, WW, pad, stride = (SYMBOLS[n] for n in ("H", "HH", "W", "WW", "pad", "stride"))
     for h, hh, w, ww, pd, s in [(7, 3, 9, 5, 1, 2), (11, 3, 6, 2, 0, 4), (5, 5, 5, 1, 2, 1)]:
         out, _ = conv_forward_naive(np.zeros((1, 1, h, w)), np.zeros((1, 1, hh, ww)), np.zeros(1), {"stride": s, "pad": pd})
@@ -75,7 +81,7 @@ def test_size_key_matches_the_reference_on_fresh_tuples():
 
 
 def test_dropout_keys_follow_from_the_definitions():
-    keys = derive_keys()
+    keys = QUIZ.keys.values
     D, Y, p, dLdH = (SYMBOLS[n] for n in ("D", "Y", "p", "dLdH"))
     assert sympy.simplify(keys["backward_inverted"] - dLdH * sympy.diff(keys["forward_inverted"], Y)) == 0
     assert sympy.simplify(keys["expectation"] - Y) == 0  # inverted dropout preserves the mean
@@ -87,10 +93,13 @@ def test_dropout_keys_follow_from_the_definitions():
 def test_derivation_leaves_numpy_global_state_alone():
     import numpy as np
 
-    from grader.quiz import keys as keys_module
+    from types import SimpleNamespace
 
+    from grader.definition import load_module
+
+    hook = load_module(REPO_ROOT / "assignments" / "quiz" / "keys.py")
     before = np.random.get_state()[1].copy()
-    keys_module._dropout_keys()
+    hook.dropout(SimpleNamespace(dropout=load_module(REPO_ROOT / "solutions" / "dropout.py")), SYMBOLS)
     assert (np.random.get_state()[1] == before).all()
 
 
@@ -142,3 +151,53 @@ def test_check_solutions_quiz_reports_a_wrong_typed_key(where, right, wrong, ans
     assert any("disagrees with the derived key" in problem for problem in problems), problems
     assert sum(line.startswith("ok ") for line in lines) == 1  # the other copy still agrees
     assert (REPO_ROOT / where).read_text(encoding="utf-8").count(encode(right)) == 1  # the real file is untouched
+
+
+# --- a changed reference: one line per question it no longer yields a key for, and the run goes on -----
+
+def _quiz_definition(tmp_path, dropout_source: str):
+    """Quiz 8 alone in a definition of its own, with ``solutions/dropout.py`` replaced."""
+    import shutil
+
+    from grader.definition import load
+
+    shutil.copytree(REPO_ROOT / "assignments" / "quiz", tmp_path / "assignments" / "quiz")
+    (tmp_path / "solutions").mkdir()
+    for name in ("quiz.py", "conv.py"):
+        shutil.copy(REPO_ROOT / "solutions" / name, tmp_path / "solutions" / name)
+    (tmp_path / "solutions" / "dropout.py").write_text(dropout_source, encoding="utf-8")
+    course = (REPO_ROOT / "assignments" / "course.toml").read_text(encoding="utf-8")
+    (tmp_path / "assignments" / "course.toml").write_text("[[assignment]]" + course.split("[[assignment]]")[-1], encoding="utf-8")
+    return load(tmp_path / "assignments").assignments["quiz"]
+
+
+def test_a_reference_scaling_by_1_01_over_p_is_a_surprise_per_question_without_a_traceback(tmp_path):
+    from grader.check_solutions import check_quiz
+
+    original = (REPO_ROOT / "solutions" / "dropout.py").read_text(encoding="utf-8")
+    assert original.count("< p) / p") == 1
+    assignment = _quiz_definition(tmp_path, original.replace("< p) / p", "< p) * 1.01 / p"))
+    lines: list[str] = []
+    assert check_quiz(lines.append, assignment) == 6, lines
+    surprises = [line for line in lines if line.startswith("SURPRISE")]
+    dropout_questions = ["forward", "backward", "forward_inverted", "backward_inverted", "expectation", "variance"]
+    assert [line.split(":")[0] for line in surprises] == [f"SURPRISE quiz question {n}" for n in dropout_questions]
+    assert all("no key: keys.py:dropout failed (KeyDerivationError: the reference dropout_forward does not scale kept "
+               "units by 1/p at p=0.25); update the reference" in line for line in surprises), surprises
+    assert sum(line.startswith("ok ") for line in lines) == 2  # the conv keys still agree in both typed copies
+    results = grade_answers(quiz_of(assignment), typed_reference())
+    assert [r.name.split(":")[0] for r in results if r.status == "error"] == dropout_questions
+    assert all("no answer key" in r.output for r in results if r.status == "error")
+    assert all(r.score == r.max_score for r in results if r.status != "error")
+
+
+def test_check_solutions_on_a_changed_reference_prints_surprises_not_a_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    original = (REPO_ROOT / "solutions" / "dropout.py").read_text(encoding="utf-8")
+    _quiz_definition(tmp_path, original.replace("< p) / p", "< p) * 1.01 / p"))
+    proc = subprocess.run([sys.executable, "-m", "grader.cli", "check-solutions", "--definition", str(tmp_path / "assignments")],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 1 and "Traceback" not in proc.stdout + proc.stderr, proc.stderr
+    assert proc.stdout.count("SURPRISE quiz question") == 6 and "6 surprise(s)" in proc.stdout, proc.stdout

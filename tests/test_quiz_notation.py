@@ -8,10 +8,14 @@ import unicodedata
 import pytest
 import sympy
 
+from grader.assignments import builtin
+from grader.quiz import quiz_of
 from grader.quiz.grade import grade_answer
-from grader.quiz.parse import LATEX_TO_UNICODE, SYMBOLS, UNICODE_TO_TEXT, AnswerError, parse_answer
+from grader.quiz.parse import LATEX_TO_UNICODE, UNICODE_TO_TEXT, AnswerError, parse_answer
 
-S = SYMBOLS
+QUIZ = quiz_of(builtin().assignments["quiz"])
+NOTATION = QUIZ.notation
+S = NOTATION.symbols
 D, Y, p = S["D"], S["Y"], S["p"]
 PRODUCT = "D {} Y"
 
@@ -46,25 +50,25 @@ def test_every_operator_reads_alike_in_latex_and_unicode(latex, unicode):
 
     latex_text, unicode_text = _in_context(opening, as_latex), _in_context(opening, lambda c: c)
     assert latex in latex_text and unicode in unicode_text
-    assert parse_answer(latex_text).expr == expected, latex_text
-    assert parse_answer(unicode_text).expr == expected, unicode_text
+    assert parse_answer(latex_text, NOTATION).expr == expected, latex_text
+    assert parse_answer(unicode_text, NOTATION).expr == expected, unicode_text
 
 
 def test_every_latex_spelling_of_one_character_is_read():
     """Several commands share a character (\\cdot, \\cdotp, \\centerdot): each is read."""
     for latex, unicode in LATEX_TO_UNICODE.items():
         if unicode in "⊙∘⋅·×∗•⊗":
-            assert parse_answer(f"D {latex} Y").expr == D * Y, latex
+            assert parse_answer(f"D {latex} Y", NOTATION).expr == D * Y, latex
 
 
 @pytest.mark.parametrize("char,plain", [(c, t) for c, t in UNICODE_TO_TEXT.items() if c not in UNICODE_TO_LATEX])
 def test_unicode_characters_without_a_latex_command(char, plain):
     if plain.strip() in "*/":
-        assert parse_answer(f"D Y {char} p").expr == parse_answer(f"D Y {plain} p").expr
+        assert parse_answer(f"D Y {char} p", NOTATION).expr == parse_answer(f"D Y {plain} p", NOTATION).expr
     elif plain == "-":
-        assert parse_answer(f"Y {char} p").expr == Y - p
+        assert parse_answer(f"Y {char} p", NOTATION).expr == Y - p
     else:  # spaces
-        assert parse_answer(f"D{char}Y").expr == D * Y
+        assert parse_answer(f"D{char}Y", NOTATION).expr == D * Y
 
 
 # A template per character: every mathematical alphanumeric (bold, italic, script, double-struck,
@@ -92,7 +96,7 @@ def test_every_mathematical_alphanumeric_of_every_symbol_is_normalised():
     for variant, plain in variants:
         template = TEMPLATES[plain]
         try:
-            ok = parse_answer(template.format(variant)).expr == parse_answer(template.format(plain)).expr
+            ok = parse_answer(template.format(variant), NOTATION).expr == parse_answer(template.format(plain), NOTATION).expr
         except AnswerError as exc:
             ok = f"{exc}"
         if ok is not True:
@@ -102,7 +106,7 @@ def test_every_mathematical_alphanumeric_of_every_symbol_is_normalised():
 
 @pytest.mark.parametrize("answer", ["𝜕L/𝜕H ⊙ D/p", "𝛛L/𝛛H ⊙ D/p", "𝝏L/𝝏H ⊙ 𝐃/𝑝", r"\frac{𝜕L}{𝜕H} \odot \frac{D}{p}"])
 def test_pasted_partial_derivatives_get_the_point(answer):
-    result = grade_answer("backward_inverted", answer)
+    result = grade_answer(QUIZ, "backward_inverted", answer)
     assert (result.status, result.score) == ("passed", 1.0), result.output
 
 
@@ -117,12 +121,12 @@ def test_pasted_partial_derivatives_get_the_point(answer):
     ("D − Y", "D - Y"),
 ])
 def test_latex_delimiters_and_roots_read_like_their_plain_forms(latex, plain):
-    assert parse_answer(latex).expr == parse_answer(plain).expr
+    assert parse_answer(latex, NOTATION).expr == parse_answer(plain, NOTATION).expr
 
 
 def test_vulgar_fractions_bind_as_numbers():
-    assert parse_answer("½ D Y").expr == D * Y / 2
-    assert parse_answer("Y/½").expr == 2 * Y
+    assert parse_answer("½ D Y", NOTATION).expr == D * Y / 2
+    assert parse_answer("Y/½", NOTATION).expr == 2 * Y
 
 
 # (answer, expression, the note it must carry or None)
@@ -158,7 +162,7 @@ DECISIONS = [
 
 @pytest.mark.parametrize("answer,expr,note", DECISIONS)
 def test_decided_notations_are_read_and_noted(answer, expr, note):
-    parsed = parse_answer(answer)
+    parsed = parse_answer(answer, NOTATION)
     assert parsed.expr == expr
     if note is None:
         assert parsed.notes == ()
@@ -176,11 +180,11 @@ def test_decided_notations_are_read_and_noted(answer, expr, note):
 ])
 def test_refused_notations_say_why(answer, message):
     with pytest.raises(AnswerError, match=message):
-        parse_answer(answer)
+        parse_answer(answer, NOTATION)
 
 
 def test_notes_reach_the_student_with_the_point():
-    result = grade_answer("forward", "D*Y = H.")
+    result = grade_answer(QUIZ, "forward", "D*Y = H.")
     assert (result.status, result.score) == ("passed", 1.0)
     assert "Note: the right-hand side 'H' names what is asked" in result.output
     assert "Note: the punctuation at the end was ignored" in result.output

@@ -7,10 +7,14 @@ import re
 import pytest
 import sympy
 
-from grader.quiz.parse import SYMBOL_SUMMARY, SYMBOLS, AnswerError, normalise, parse_answer, tokenize
-from grader.quiz.questions import ALL_SYMBOLS
+from grader.assignments import builtin
+from grader.quiz import quiz_of
+from grader.quiz.parse import AnswerError, normalise, parse_answer, tokenize
 
-S = SYMBOLS
+QUIZ = quiz_of(builtin().assignments["quiz"])
+NOTATION = QUIZ.notation
+S = NOTATION.symbols
+SYMBOL_SUMMARY, ALL_SYMBOLS = NOTATION.summary, NOTATION.names
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -41,30 +45,30 @@ S = SYMBOLS
     ("7//2", 3),
 ])
 def test_notation_is_understood(text, expected):
-    assert parse_answer(text).expr == expected
+    assert parse_answer(text, NOTATION).expr == expected
 
 
 def test_implicit_multiplication_is_made_explicit():
-    ops = [tok for _, tok in tokenize("W11 X12 + 2(p)Y")]
+    ops = [tok for _, tok in tokenize("W11 X12 + 2(p)Y", NOTATION)]
     assert ops == ["W11", "*", "X12", "+", "2", "*", "(", "p", ")", "*", "Y"]
 
 
 def test_left_hand_side_is_dropped_before_anything_else():
-    assert normalise("E[H] = Y").strip() == "Y"
-    assert parse_answer("Var[H] = Y").expr == S["Y"]
+    assert normalise("E[H] = Y", NOTATION).strip() == "Y"
+    assert parse_answer("Var[H] = Y", NOTATION).expr == S["Y"]
     with pytest.raises(AnswerError, match="nothing after"):
-        parse_answer("H = ")
+        parse_answer("H = ", NOTATION)
 
 
 def test_numbers_are_exact():
-    assert parse_answer("0.1 + 0.2").expr == sympy.Rational(3, 10)
+    assert parse_answer("0.1 + 0.2", NOTATION).expr == sympy.Rational(3, 10)
 
 
 def test_parsed_answer_reports_symbols_and_estimates():
-    parsed = parse_answer("(X11 + W11)^3 / p")
+    parsed = parse_answer("(X11 + W11)^3 / p", NOTATION)
     assert parsed.names == {"X11", "W11", "p"}
     assert parsed.degree == 4 and parsed.terms == 8 and not parsed.has_floor
-    assert parse_answer("floor(H/stride)").has_floor
+    assert parse_answer("floor(H/stride)", NOTATION).has_floor
 
 
 def test_symbol_summary_names_every_symbol():
@@ -92,4 +96,4 @@ def test_symbol_summary_names_every_symbol():
 ])
 def test_rejections_say_what_was_not_understood(text, message):
     with pytest.raises(AnswerError, match=message):
-        parse_answer(text)
+        parse_answer(text, NOTATION)

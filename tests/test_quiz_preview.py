@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import pytest
 
+from grader.assignments import builtin
+from grader.quiz import quiz_of
 from grader.quiz import understood_expr
 from grader.quiz.parse import parse_answer
-from grader.quiz.preview import preview, understood
+from grader.quiz.preview import Previewer
+
+QUIZ = quiz_of(builtin().assignments["quiz"])
+NOTATION = QUIZ.notation
+_PREVIEWER = Previewer(NOTATION, {q.name: q.symbols for q in QUIZ.questions.values()})
+preview, understood = _PREVIEWER.preview, _PREVIEWER.understood
 
 VERDICT_WORDS = ("right", "correct", "wrong", "incorrect", "point", "misconception", "expected")
 
@@ -49,7 +56,7 @@ def test_preview_prints_outside_jupyter(capsys):
     "floor(H/stride) + 1",
 ])
 def test_understood_latex_reads_back_as_the_same_expression(answer):
-    parsed = parse_answer(answer)
+    parsed = parse_answer(answer, NOTATION)
     assert understood_expr(parsed.latex) == parsed.expr
 
 
@@ -60,10 +67,9 @@ def test_understood_expr_returns_none_for_unreadable_latex():
 def test_answer_labels_are_mathjax_safe_for_every_answer_name():
     import re
 
-    from grader.quiz import ANSWER_NAMES
     from grader.quiz.preview import latex_label
 
-    for name in ANSWER_NAMES:
+    for name in QUIZ.names:
         label = latex_label(name)
         assert label.startswith(r"\mathtt{") and label.endswith("}")
         assert not re.search(r"(?<!\\)_", label), label  # a bare _ would be a subscript

@@ -8,13 +8,16 @@ import random
 import pytest
 import sympy
 
+from grader.assignments import builtin
+from grader.quiz import quiz_of
 from grader.quiz.equivalence import Comparison, is_rational, proved_equal, seed_for
 from grader.quiz.grade import grade_answer
-from grader.quiz.keys import derive_keys
-from grader.quiz.parse import SYMBOLS, AnswerError, parse_answer
-from grader.quiz.questions import QUESTIONS
+from grader.quiz.parse import AnswerError, parse_answer
 
-S = SYMBOLS
+QUIZ = quiz_of(builtin().assignments["quiz"])
+NOTATION = QUIZ.notation
+S = NOTATION.symbols
+REAL, SIZES = QUIZ.questions["forward"].domain, QUIZ.questions["Hout"].domain
 
 # (answer name, answer, verdict: True right, False wrong, None undecided and refused)
 ABS_FAMILY = [  # |D·Y|/p: equal to the key wherever Y >= 0, so sampling alone accepted it 1 run in 14
@@ -50,8 +53,8 @@ MANY_VARIABLES = [("O11", "sqrt((X11 W11)^2) + X12 W12 + X21 W21 + X22 W22", Fal
 
 
 def _verdicts(name: str, answer: str, runs: int) -> set:
-    question, key = QUESTIONS[name], derive_keys()[name]
-    parsed = parse_answer(answer)
+    question, key = QUIZ.questions[name], QUIZ.keys.values[name]
+    parsed = parse_answer(answer, NOTATION)
     return {Comparison(parsed, question.domain, question.symbols, random.Random()).matches(key, symbolic=True)
             for _ in range(runs)}
 
@@ -68,7 +71,7 @@ def test_non_rational_answers_get_one_verdict_on_every_unseeded_run(name, answer
 
 @pytest.mark.parametrize("name,answer,verdict", ABS_FAMILY + NON_RATIONAL)
 def test_graded_verdicts_are_the_same_every_time_and_undecided_ones_say_so(name, answer, verdict):
-    results = [grade_answer(name, answer) for _ in range(3)]
+    results = [grade_answer(QUIZ, name, answer) for _ in range(3)]
     assert len({(r.score, r.status, r.output) for r in results}) == 1
     result = results[0]
     if verdict is True:
@@ -82,18 +85,18 @@ def test_graded_verdicts_are_the_same_every_time_and_undecided_ones_say_so(name,
 @pytest.mark.parametrize("answer", ["Abs(p)/p * D*Y/p", "Max(D*Y, 0)/p", "Min(D, 1) Y/p", "exp(log(D*Y/p))",
                                     "D*Y/p^p", "D*Y/p^(1/p)", "sign(Y) D Y/p"])
 def test_functions_outside_the_whitelist_are_refused_on_every_run(answer):
-    outputs = {grade_answer("forward_inverted", answer).output for _ in range(3)}
+    outputs = {grade_answer(QUIZ, "forward_inverted", answer).output for _ in range(3)}
     assert len(outputs) == 1 and next(iter(outputs)).startswith("Not understood: ")
     with pytest.raises(AnswerError, match="is not a function this quiz knows|exponents must be plain numbers"):
-        parse_answer(answer)
+        parse_answer(answer, NOTATION)
 
 
 def test_rational_answers_are_seeded_by_their_text():
     """A rational near miss is rejected by sampling; seeded by the answer, the verdict is fixed."""
     assert seed_for("forward", "D*Y") == seed_for("forward", "D*Y") != seed_for("forward", "D*Y ")
     near_miss = "D*Y/p + D*(Y - 1)*(Y - 2)*(Y - 3)/10^6"
-    assert {grade_answer("forward_inverted", near_miss).output for _ in range(5)} == {
-        grade_answer("forward_inverted", near_miss).output}
+    assert {grade_answer(QUIZ, "forward_inverted", near_miss).output for _ in range(5)} == {
+        grade_answer(QUIZ, "forward_inverted", near_miss).output}
 
 
 @pytest.mark.parametrize("expr,rational", [
@@ -110,17 +113,17 @@ def test_rational_functions_are_told_apart(expr, rational):
 
 
 def test_proofs_use_the_domain():
-    assert proved_equal(sympy.sqrt(S["p"] ** 2), S["p"])  # p > 0
-    assert not proved_equal(sympy.sqrt(S["Y"] ** 2), S["Y"])  # Y real, maybe negative
-    assert proved_equal(S["D"] ** 2 * S["Y"], S["D"] * S["Y"])  # D is 0 or 1
+    assert proved_equal(sympy.sqrt(S["p"] ** 2), S["p"], REAL)  # p > 0
+    assert not proved_equal(sympy.sqrt(S["Y"] ** 2), S["Y"], REAL)  # Y real, maybe negative
+    assert proved_equal(S["D"] ** 2 * S["Y"], S["D"] * S["Y"], REAL)  # D is 0 or 1
     size = sympy.floor((S["H"] + 2 * S["pad"] - S["HH"]) / S["stride"]) + 1
-    assert proved_equal(size, 1 + (S["H"] + 2 * S["pad"] - S["HH"]) / S["stride"], "height")  # the stride divides
-    assert not proved_equal(size, 1 + (S["H"] + 2 * S["pad"] - S["HH"]) / S["stride"], "real")
-    assert not proved_equal(sympy.floor(S["p"]), 0)  # 0 < p <= 1 is not an assumption: no proof
+    assert proved_equal(size, 1 + (S["H"] + 2 * S["pad"] - S["HH"]) / S["stride"], SIZES)  # the stride divides
+    assert not proved_equal(size, 1 + (S["H"] + 2 * S["pad"] - S["HH"]) / S["stride"], REAL)
+    assert not proved_equal(sympy.floor(S["p"]), 0, REAL)  # 0 < p <= 1 is not an assumption: no proof
     # a size symbol in a real question is just a foreign real variable, not an integer
-    assert not proved_equal(sympy.floor(S["H"]) / S["H"], 1, "real")
+    assert not proved_equal(sympy.floor(S["H"]) / S["H"], 1, REAL)
 
 
 def test_an_answer_leaning_on_a_foreign_integer_symbol_is_not_accepted():
-    result = grade_answer("forward_inverted", "D*Y/p * floor(H)/H")
+    result = grade_answer(QUIZ, "forward_inverted", "D*Y/p * floor(H)/H")
     assert (result.score, result.status) == (0, "failed")  # refuted at a fractional H

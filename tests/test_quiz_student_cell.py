@@ -12,10 +12,11 @@ import sympy
 
 from grader.assignments import ASSIGNMENTS
 from grader.nbgrader_bridge.answer_stubs import ClearSolutionsKeepAnswerNames, answer_names
-from grader.quiz import ANSWER_NAMES
+from grader.quiz import quiz_of
 from grader.quiz.student_cell import SETUP_ID, cell_source, preview_source
 
 QUIZ = ASSIGNMENTS["quiz"].notebook
+DEFINITION = quiz_of(ASSIGNMENTS["quiz"])
 MIN_NEEDLE = 6  # shorter forms ("Y", "p", "D*Y") occur in any text; longer ones must not
 
 
@@ -33,14 +34,14 @@ def test_setup_cell_is_the_generated_preview_code():
     """Regenerate with `python -m grader.quiz.student_cell` when this fails."""
     nb = nbformat.read(str(QUIZ), as_version=4)
     setup = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == SETUP_ID)
-    assert setup.source == cell_source()
+    assert setup.source == cell_source(DEFINITION)
 
 
 def test_preview_code_imports_only_the_standard_library_sympy_and_ipython():
     allowed = {"__future__", "ast", "contextvars", "re", "unicodedata", "dataclasses", "functools", "signal", "threading",
                "time", "contextlib", "typing", "sympy", "IPython", "IPython.display"}
     imported = set()
-    for node in ast.walk(ast.parse(preview_source())):
+    for node in ast.walk(ast.parse(preview_source(DEFINITION))):
         if isinstance(node, ast.Import):
             imported |= {a.name for a in node.names}
         elif isinstance(node, ast.ImportFrom):
@@ -52,7 +53,7 @@ def test_preview_cell_runs_without_the_grader(monkeypatch, capsys):
     for name in ("grader", "solutions"):  # importing either now fails
         monkeypatch.setitem(sys.modules, name, None)
     namespace: dict = {}
-    exec(cell_source(), namespace)
+    exec(cell_source(DEFINITION), namespace)
     namespace["preview"]("H = D ⊙ Y.", "forward")
     out = capsys.readouterr().out
     assert "understood as D*Y" in out and "punctuation at the end was ignored" in out
@@ -62,12 +63,10 @@ def _needles() -> set[str]:
     """Every typed key, and each key and misconception that is more than one symbol, as SymPy
     writes it (text and LaTeX)."""
     import solutions.quiz
-    from grader.quiz.keys import derive_keys
-    from grader.quiz.misconceptions import candidates
-    from grader.quiz.parse import LATEX_NAMES
-
-    exprs = list(derive_keys().values())
-    exprs += [e for name in ANSWER_NAMES for _, group in candidates(name) for e in group]
+    keys = DEFINITION.keys
+    exprs = list(keys.values.values())
+    exprs += [e for name in DEFINITION.names for _, group in keys.candidates[name] for e in group]
+    LATEX_NAMES = DEFINITION.notation.latex_names
     forms = {v for k, v in vars(solutions.quiz).items() if not k.startswith("_") and isinstance(v, str)}
     for expr in exprs:
         if expr.is_Atom:  # a lone symbol (dL/dH, Y) is named by the questions themselves
@@ -87,7 +86,7 @@ def test_released_quiz_holds_no_key_and_no_misconception():
     # the solution regions are gone, every answer is an empty string
     stubs = [c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
     assigned = [name for s in stubs for name in re.findall(r'^(\w+) = r""$', s, re.MULTILINE)]
-    assert assigned == list(ANSWER_NAMES)
+    assert assigned == list(DEFINITION.names) and len(assigned) == 12
 
 
 def test_the_search_finds_a_key_when_one_is_there():

@@ -21,6 +21,11 @@ from grader.paths import REPO_ROOT
 from grader.quiz.grade import grade_answer
 from quiz_unseen_answers import NOT_UNDERSTOOD, UNSEEN
 
+from grader.assignments import builtin
+from grader.quiz import quiz_of
+
+QUIZ = quiz_of(builtin().assignments["quiz"])
+
 
 def _files(folder: Path) -> dict[tuple[str, str], tuple[str, str, bool]]:
     """Answer files, one answer per name each: (file stem, name) -> the answer."""
@@ -120,5 +125,5 @@ def test_unseen_answers_in_a_released_quiz_notebook(tmp_path):
 
 @pytest.mark.parametrize("name,text", NOT_UNDERSTOOD)
 def test_undefined_notations_are_not_understood_never_judged(name, text):
-    result = grade_answer(name, text)
+    result = grade_answer(QUIZ, name, text)
     assert result.status == "error" and result.score == 0 and result.output.startswith("Not understood"), result.output

@@ -1,23 +1,29 @@
 """Is a student's expression the same function as a key? The same verdict on every run.
 
+A question's :class:`Domain` (declared with it, docs/authoring.md) says how its variables range:
+``real`` (free real variables; ``masks`` take only 0 and 1, ``probabilities`` lie in (0, 1]) or
+``sizes`` (integer sizes, each at least its declared lowest value, with ``divides = [d, e]``
+assumptions: ``d`` divides ``e`` evenly, so ``e = d*k`` for an integer k >= 0, solved for the
+first of the domain's integers in ``e`` that is not in ``d``, the *target*).
+
 Every expression the parser accepts is in one of two classes (:func:`is_rational`):
 
 **Rational functions** (numbers, symbols, ``+ - * /`` and integer powers): exact evaluation at
 random points, after ``expand`` of the difference (when cheap) has had its chance to prove it.
 
-* ``real`` questions: every variable is a random integer in [-10**6, 10**6] except the mask
-  ``D``, which takes both 0 and 1 (so ``D**2 == D``, as for a real mask). A wrong answer's
+* ``real`` domains: every variable is a random integer in [-10**6, 10**6] except the masks,
+  which take every 0/1 combination (so ``m**2 == m``, as for a real mask). A wrong answer's
   difference from the key is a non-zero rational function whose numerator has degree at most
-  ~2 * MAX_DEGREE = 40 on some D-slice, so by Schwartz-Zippel it vanishes at a random point
+  ~2 * MAX_DEGREE = 40 on some mask slice, so by Schwartz-Zippel it vanishes at a random point
   with probability <= 40 / (2 * 10**6 + 1) < 2.1e-5; it must vanish at all REAL_POINTS = 4
   independent points to be accepted: false-accept probability < 2e-19. A right answer is
   never rejected (the difference is exactly zero everywhere it is defined).
-* ``size`` questions (Hout, Wout): integer sizes on which the stride divides
-  ``H + 2*pad - HH`` (and ``W + 2*pad - WW``) evenly, as the quiz states: H = HH - 2*pad +
-  stride*k. The difference is a rational function of (k, HH, pad, stride) of degree <= 80
-  once H is substituted; SIZE_POINTS = 6 large tuples, each variable from >= 10**6 values:
-  false-accept probability < (80 / 10**6)**6 < 3e-25. A few small realistic tuples must be
-  defined too.
+* ``sizes`` domains: integer tuples on which every divisibility assumption holds: the targets
+  are computed from the other integers and a step count k per assumption. The difference is a
+  rational function of those free integers and the k of degree <= 80 once the targets are
+  substituted; SIZE_POINTS = 6 large tuples, each variable from >= 10**6 values: false-accept
+  probability < (80 / 10**6)**6 < 3e-25. A few small realistic tuples (every integer in its
+  declared small range, every target at least its lowest value) must be defined too.
 
 The points are drawn from a generator seeded with a digest of the answer (:func:`seed_for`),
 so the same answer gets the same verdict on every run. The bound is then over answers: a wrong
@@ -26,18 +32,20 @@ its difference, which has probability < 2e-19 for any answer not built to collid
 hash (finding one means hashing ~10**18 candidates).
 
 **Everything else** (roots and fractional powers, ``floor``/``ceiling``): Schwartz-Zippel does
-not hold (``sqrt((D*Y)**2)/p`` equals ``D*Y/p`` wherever Y >= 0, and ``floor(p) = p`` at every
+not hold (``sqrt((m*a)**2)/q`` equals ``m*a/q`` wherever a >= 0, and ``floor(q) = q`` at every
 integer), so nothing is accepted by sampling:
 
 * *equal* only when proved: ``simplify`` of the difference is 0 with the domain as
-  assumptions (every variable real; p > 0; D replaced by 0 and by 1; in size questions
-  H = HH - 2*pad + stride*k with integers k >= 0, HH >= 1, pad >= 0, stride >= 1);
+  assumptions (every variable real; probabilities > 0; each mask replaced by 0 and by 1; in
+  sizes domains every integer at least its lowest value and each target ``(e solved) with
+  d*k``, k an integer >= 0);
 * *not equal* only when shown: a point of the domain where both sides are real and differ
   (exactly, or by more than 1e-20 relative in 30-digit arithmetic). The points cover every
   sign pattern of the real variables (all of them for up to 6 variables, else 64 drawn ones;
-  each value a random fraction), both mask values D = 0 and 1 and several p in (0, 1]; for
-  sizes, the grid of small realistic tuples (stride 1..3, pad 0..2, kernel 1..3) and 40
-  random realistic tuples;
+  each value a random fraction), every mask combination and several probabilities in (0, 1];
+  for sizes, a grid of small realistic tuples (the first assumption's integers each at their
+  three lowest values, k in 0, 1, 3; the other integers walking their own) and 40 random
+  realistic tuples;
 * otherwise *undecided* (:meth:`Comparison.matches` returns ``None``): the student is told
   the grader cannot decide it and how to write it instead. A proof or a counterexample is
   certain, so these verdicts carry no error probability at all.
@@ -48,11 +56,13 @@ from __future__ import annotations
 import hashlib
 import itertools
 import random
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from typing import Iterable
 
 import sympy
 
-from grader.quiz.parse import SYMBOLS, Parsed
+from grader.quiz.parse import Parsed
 
 REAL_POINTS = 4
 SIZE_POINTS = 6
@@ -68,6 +78,51 @@ _DIGITS = 30
 _TOLERANCE = sympy.Float("1e-20", _DIGITS)
 
 Point = dict[sympy.Symbol, sympy.Expr]
+GRID_STEPS = (0, 1, 3)  # step counts k of the grid of small sizes
+
+
+@dataclass(frozen=True)
+class Domain:
+    """How a question's variables range (see the module docstring).
+
+    - kind: ``"real"`` or ``"sizes"``.
+    - masks: symbols that are 0 or 1 (a mask that keeps or drops).
+    - probabilities: symbols in (0, 1] (positive in proofs).
+    - integers: the sizes, in draw order, each ``(name, lowest, highest small value)``.
+    - divides: ``(divisor, target, solved)`` per assumption: ``target = solved`` with the
+      step-count symbol ``k0``, ``k1``, ... (see :func:`step`) standing for e / d.
+    """
+
+    kind: str = "real"
+    masks: tuple[str, ...] = ()
+    probabilities: tuple[str, ...] = ()
+    integers: tuple[tuple[str, int, int], ...] = ()
+    divides: tuple[tuple[sympy.Expr, str, sympy.Expr], ...] = ()
+
+    @cached_property
+    def targets(self) -> dict[str, int]:
+        """Each target's assumption index."""
+        return {target: i for i, (_, target, _) in enumerate(self.divides)}
+
+    @cached_property
+    def lowest(self) -> dict[str, int]:
+        return {name: low for name, low, _ in self.integers}
+
+    @cached_property
+    def free(self) -> list[tuple[str, int, int]]:
+        """The integers drawn (the targets are computed)."""
+        return [entry for entry in self.integers if entry[0] not in self.targets]
+
+    @cached_property
+    def mask_values(self) -> list[Point]:
+        """Every 0/1 combination of the masks ([{}] without masks)."""
+        masks = [sympy.Symbol(m) for m in self.masks]
+        return [dict(zip(masks, map(sympy.Integer, bits))) for bits in itertools.product((0, 1), repeat=len(masks))]
+
+
+def step(index: int) -> sympy.Symbol:
+    """The step count of a domain's ``index``-th divisibility assumption (e = d * step)."""
+    return sympy.Symbol(f"k{index}", integer=True, nonnegative=True)
 
 
 def seed_for(*parts: str) -> int:
@@ -92,89 +147,102 @@ def _value(expr: sympy.Expr, point: Point) -> sympy.Expr | None:
     return value
 
 
-def _real_points(names: Iterable[str], rng: random.Random) -> list[Point]:
-    free = [SYMBOLS[n] for n in sorted(names) if n != "D"]
+def _real_points(domain: Domain, names: Iterable[str], rng: random.Random) -> list[Point]:
+    free = [sympy.Symbol(n) for n in sorted(names) if n not in domain.masks]
     base = {s: sympy.Integer(rng.randint(-BIG, BIG)) for s in free}
-    return [{**base, SYMBOLS["D"]: sympy.Integer(d)} for d in (0, 1)]
+    return [{**base, **masks} for masks in domain.mask_values]
 
 
-def _size_point(names: Iterable[str], rng: random.Random, small: bool) -> list[Point]:
-    top = 4 if small else BIG
-    stride, pad = rng.randint(1, top), rng.randint(0, 3 if small else BIG)
-    point: Point = {SYMBOLS["stride"]: sympy.Integer(stride), SYMBOLS["pad"]: sympy.Integer(pad)}
-    for size, kernel in (("H", "HH"), ("W", "WW")):
-        k = rng.randint(0, 5 if small else BIG)
-        ksize = rng.randint(1, 5 if small else BIG)
-        # Small tuples are realistic (size >= 1); large ones only need the divisibility.
+def _complete(domain: Domain, point: dict[str, int], steps: list[int], small: bool) -> None:
+    """Compute the targets of ``point`` from its free integers and step counts; on small
+    (realistic) tuples, add steps until each target is at least its lowest value."""
+    values = {sympy.Symbol(n): sympy.Integer(v) for n, v in point.items()}
+    for index, (divisor, target, solved) in enumerate(domain.divides):
+        values[step(index)] = sympy.Integer(steps[index])
+        value = solved.xreplace(values)
         if small:
-            ksize = max(ksize, 1 + 2 * pad - stride * k)
-        point[SYMBOLS[size]] = sympy.Integer(ksize - 2 * pad + stride * k)
-        point[SYMBOLS[kernel]] = sympy.Integer(ksize)
-    for name in names:  # symbols foreign to the question still need values
-        point.setdefault(SYMBOLS[name], sympy.Integer(rng.randint(-BIG, BIG)))
-    return [point]
+            d = divisor.xreplace(values)
+            low = domain.lowest.get(target, 1)
+            if value < low and d > 0:
+                steps[index] += int(sympy.ceiling((low - value) / d))
+                values[step(index)] = sympy.Integer(steps[index])
+                value = solved.xreplace(values)
+        values[sympy.Symbol(target)] = value
+        point[target] = int(value)
 
 
-def _grid_tuples() -> list[tuple[int, int, int, int]]:
-    """(size, kernel, pad, stride) for every small realistic case, so floor tricks that are wrong
-    only for pad = 0 or stride = 1 cannot slip past random draws."""
+def _size_point(domain: Domain, names: Iterable[str], rng: random.Random, small: bool) -> list[Point]:
+    point = {name: rng.randint(low, high if small else BIG) for name, low, high in domain.free}
+    steps = [rng.randint(0, 5 if small else BIG) for _ in domain.divides]
+    _complete(domain, point, steps, small)
+    values: Point = {sympy.Symbol(n): sympy.Integer(v) for n, v in point.items()}
+    for name in sorted(names):  # symbols foreign to the domain still need values
+        values.setdefault(sympy.Symbol(name), sympy.Integer(rng.randint(-BIG, BIG)))
+    return [values]
+
+
+@lru_cache(maxsize=64)
+def _grid(domain: Domain) -> list[dict[str, int]]:
+    """Every small realistic tuple of the first assumption's integers (each at its three lowest
+    values, k in GRID_STEPS), so floor tricks that are wrong only at the smallest sizes cannot
+    slip past random draws; the other integers and step counts walk their own values."""
+    if domain.divides:
+        divisor, _, solved = domain.divides[0]
+        first = {s.name for s in divisor.free_symbols | solved.free_symbols}
+    else:
+        first = {name for name, _, _ in domain.free[:4]}
+    head = [(n, low) for n, low, _ in domain.free if n in first]
+    rest = [(n, low) for n, low, _ in domain.free if n not in first]
     grid = []
-    for stride in (1, 2, 3):
-        for pad in (0, 1, 2):
-            for kernel in (1, 2, 3):
-                for k in (0, 1, 3):
-                    size = kernel - 2 * pad + stride * k
-                    if size >= 1:
-                        grid.append((size, kernel, pad, stride))
+    combos = itertools.product(*[range(low, low + 3) for _, low in head], GRID_STEPS if domain.divides else (0,))
+    for index, (*values, k) in enumerate(combos):
+        point = dict(zip((n for n, _ in head), values))
+        point.update({name: low + (index + j) % 3 for j, (name, low) in enumerate(rest)})
+        steps = [k] + [GRID_STEPS[(index // 3 + i) % 3] for i in range(1, len(domain.divides))]
+        first_steps = steps[0]
+        _complete(domain, point, steps, small=True)
+        if not domain.divides or steps[0] == first_steps:  # the first assumption's tuple was realistic as drawn
+            grid.append(point)
     return grid
 
 
-_GRID = _grid_tuples()
-
-
-def _grid_points(names: Iterable[str], rng: random.Random) -> list[Point]:
+def _grid_points(domain: Domain, names: Iterable[str], rng: random.Random) -> list[Point]:
     points = []
-    for index, (size, kernel, pad, stride) in enumerate(_GRID):
-        # The width side shares pad and stride and walks its own kernels and step counts.
-        wkernel, wk = (1, 2, 3)[index % 3], (0, 1, 3)[(index // 3 + 1) % 3]
-        wsize = wkernel - 2 * pad + stride * wk
-        while wsize < 1:
-            wsize += stride
-        values = {"H": size, "HH": kernel, "W": wsize, "WW": wkernel, "pad": pad, "stride": stride}
-        point = {SYMBOLS[n]: sympy.Integer(v) for n, v in values.items()}
-        for name in names:
-            point.setdefault(SYMBOLS[name], sympy.Integer(rng.randint(-BIG, BIG)))
+    for values in _grid(domain):
+        point = {sympy.Symbol(n): sympy.Integer(v) for n, v in values.items()}
+        for name in sorted(names):
+            point.setdefault(sympy.Symbol(name), sympy.Integer(rng.randint(-BIG, BIG)))
         points.append(point)
     return points
 
 
-def _proof_substitutions(domain: str) -> list[dict[sympy.Symbol, sympy.Expr]]:
-    """The domain as SymPy assumptions, one substitution per mask value (see the docstring).
+@lru_cache(maxsize=256)
+def _proof_substitutions(domain: Domain, names: frozenset[str]) -> list[dict[sympy.Symbol, sympy.Expr]]:
+    """The domain as SymPy assumptions for the symbols ``names``, one substitution per mask
+    combination (see the module docstring).
 
-    Sizes are integers (H = HH - 2*pad + stride*k) only in size questions: anywhere else a size
-    symbol is foreign to the question, a real variable like any other.
+    Sizes are integers (targets: the solved divisibility) only in sizes domains: anywhere else a
+    size symbol is foreign to the question, a real variable like any other.
     """
-    subs: dict[sympy.Symbol, sympy.Expr] = {s: sympy.Symbol(n, real=True) for n, s in SYMBOLS.items()}
-    subs[SYMBOLS["p"]] = sympy.Symbol("p", positive=True)
-    if domain != "real":
-        stride = sympy.Symbol("stride", integer=True, positive=True)
-        pad = sympy.Symbol("pad", integer=True, nonnegative=True)
-        subs.update({SYMBOLS["stride"]: stride, SYMBOLS["pad"]: pad})
-        for size, kernel, steps in (("H", "HH", "k"), ("W", "WW", "kw")):
-            ksize = sympy.Symbol(kernel, integer=True, positive=True)
-            k = sympy.Symbol(steps, integer=True, nonnegative=True)
-            subs.update({SYMBOLS[kernel]: ksize, SYMBOLS[size]: ksize - 2 * pad + stride * k})
-    return [{**subs, SYMBOLS["D"]: sympy.Integer(d)} for d in (0, 1)]
+    subs: dict[sympy.Symbol, sympy.Expr] = {sympy.Symbol(n): sympy.Symbol(n, real=True) for n in names}
+    for n in domain.probabilities:
+        subs[sympy.Symbol(n)] = sympy.Symbol(n, positive=True)
+    if domain.kind == "sizes":
+        for name, low, _ in domain.integers:
+            if name not in domain.targets:
+                assumption = {"positive": True} if low >= 1 else {"nonnegative": True} if low == 0 else {}
+                subs[sympy.Symbol(name)] = sympy.Symbol(name, integer=True, **assumption)
+        for index, (_, target, solved) in enumerate(domain.divides):
+            subs[sympy.Symbol(target)] = solved.xreplace(subs)
+    return [{**subs, **masks} for masks in domain.mask_values]
 
 
-_PROOF_SUBSTITUTIONS = {domain: _proof_substitutions(domain) for domain in ("real", "size")}
-
-
-def proved_equal(a: sympy.Expr, b: sympy.Expr, domain: str = "real") -> bool:
-    """Whether SymPy proves ``a == b`` on the question's domain (``real`` or a size question's);
-    False means not proved, not necessarily different."""
-    substitutions = _PROOF_SUBSTITUTIONS["real" if domain == "real" else "size"]
+def proved_equal(a: sympy.Expr, b: sympy.Expr, domain: Domain) -> bool:
+    """Whether SymPy proves ``a == b`` on the question's domain; False means not proved, not
+    necessarily different."""
     try:
+        a, b = sympy.sympify(a), sympy.sympify(b)
+        substitutions = _proof_substitutions(domain, frozenset(s.name for s in a.free_symbols | b.free_symbols))
         return all(sympy.simplify((a - b).xreplace(subs)) == 0 for subs in substitutions)
     except Exception:  # SymPy failing on an odd expression proves nothing
         return False
@@ -198,13 +266,14 @@ def _differ(a: sympy.Expr, b: sympy.Expr) -> bool:
     return abs(sympy.N(a - b, _DIGITS)) > _TOLERANCE * (1 + abs(a) + abs(b))
 
 
-def _witness_points(domain: str, names: Iterable[str], rng: random.Random) -> list[Point]:
-    """Points of the domain where a non-rational answer is compared (see the docstring)."""
-    if domain != "real":
-        return _grid_points(names, rng) + [
-            pt for _ in range(RANDOM_SIZE_TUPLES) for pt in _size_point(names, rng, small=True)
+def _witness_points(domain: Domain, names: Iterable[str], rng: random.Random) -> list[Point]:
+    """Points of the domain where a non-rational answer is compared (see the module docstring)."""
+    if domain.kind == "sizes":
+        return _grid_points(domain, names, rng) + [
+            pt for _ in range(RANDOM_SIZE_TUPLES) for pt in _size_point(domain, names, rng, small=True)
         ]
-    free = [SYMBOLS[n] for n in sorted(names) if n not in ("D", "p")]
+    fixed = set(domain.masks) | set(domain.probabilities)
+    free = [sympy.Symbol(n) for n in sorted(names) if n not in fixed]
     if len(free) <= MAX_SIGN_VARIABLES:
         patterns = list(itertools.product((-1, 1), repeat=len(free)))
     else:
@@ -214,8 +283,9 @@ def _witness_points(domain: str, names: Iterable[str], rng: random.Random) -> li
         for _ in range(P_VALUES):
             # non-integer values too, so floor and ceiling of a real variable show what they do
             base = {s: sympy.Rational(sign * rng.randint(1, 1000), rng.randint(1, 9)) for s, sign in zip(free, signs)}
-            base[SYMBOLS["p"]] = sympy.Rational(rng.randint(1, 1000), 1000)
-            points += [{**base, SYMBOLS["D"]: sympy.Integer(d)} for d in (0, 1)]
+            for n in domain.probabilities:
+                base[sympy.Symbol(n)] = sympy.Rational(rng.randint(1, 1000), 1000)
+            points += [{**base, **masks} for masks in domain.mask_values]
     return points
 
 
@@ -223,12 +293,12 @@ class Comparison:
     """One student answer, evaluated once at points of the question's domain, compared with any
     number of keys.
 
-    ``domain`` is the question's (``real`` or ``height``/``width``); ``names`` are the symbols
+    ``domain`` is the question's :class:`Domain`; ``names`` are the symbols
     that may occur in the expressions compared (the question's and the student's); ``rng``
     should be seeded with :func:`seed_for` so that the verdict is the same on every run.
     """
 
-    def __init__(self, student: Parsed, domain: str, names: Iterable[str], rng: random.Random) -> None:
+    def __init__(self, student: Parsed, domain: Domain, names: Iterable[str], rng: random.Random) -> None:
         self.student = student
         self.domain = domain
         self.rational = is_rational(student.expr)
@@ -240,11 +310,11 @@ class Comparison:
             self.points = _witness_points(domain, names, rng)
             self.values = [_real_value(student.expr, point) for point in self.points]
             return
-        if domain == "real":
-            draws = [lambda: _real_points(names, rng)] * REAL_POINTS
+        if domain.kind != "sizes":
+            draws = [lambda: _real_points(domain, names, rng)] * REAL_POINTS
         else:
-            draws = [lambda: _size_point(names, rng, small=True)] * SMALL_SIZE_POINTS
-            draws += [lambda: _size_point(names, rng, small=False)] * SIZE_POINTS
+            draws = [lambda: _size_point(domain, names, rng, small=True)] * SMALL_SIZE_POINTS
+            draws += [lambda: _size_point(domain, names, rng, small=False)] * SIZE_POINTS
         for draw in draws:
             for _ in range(_MAX_REDRAWS):
                 points = draw()
@@ -262,8 +332,9 @@ class Comparison:
         when that cannot be decided (a non-rational answer neither proved nor refuted).
 
         ``symbolic`` first tries ``expand`` of the difference (when cheap): a zero proves it.
-        Points where ``key`` is undefined are skipped; the keys here are undefined only on a
-        set of probability ~1e-6 per point (p = 0), and realistic size tuples never.
+        Points where ``key`` is undefined are skipped (keys are expected to be undefined only on
+        a set of probability ~1e-6 per point, such as a probability drawn as 0; at least one
+        point must define it).
         """
         if not self.rational:
             return self._decide(key)

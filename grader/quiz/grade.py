@@ -1,27 +1,25 @@
-"""Grade quiz answers: one :class:`~grader.results.TestResult` per answer name.
+"""Grade quiz answers: one :class:`~grader.results.TestResult` per question of a quiz.
 
-Per answer: parse (:mod:`.parse`), compare with the derived key (:mod:`.equivalence`), then with
-the named misconceptions (:mod:`.misconceptions`), all under a time limit. Never raises on any
-answer text: what cannot be read, and what the grader cannot decide, is an ``error`` result
-with a message for the student. The comparison points are seeded from the answer itself, so
-the same answer gets the same verdict on every run.
+Per answer: parse (:mod:`.parse`, in the quiz's notation), compare with the key
+(:mod:`.equivalence`, on the question's domain), then with the named misconceptions
+(:mod:`.keys`), all under a time limit. Never raises on any answer text: what cannot be read,
+and what the grader cannot decide, is an ``error`` result with a message for the student. The
+comparison points are seeded from the answer itself, so the same answer gets the same verdict
+on every run.
 """
 
 from __future__ import annotations
 
 import random
 
-from grader.quiz import ANSWER_NAMES, NO_ANSWER
+from grader.quiz import NO_ANSWER
 from grader.quiz.equivalence import Comparison, seed_for
 from grader.quiz.guard import AnswerTimeout, time_limit
-from grader.quiz.keys import derive_keys
-from grader.quiz.misconceptions import candidates
 from grader.quiz.parse import AnswerError, Parsed, parse_answer
-from grader.quiz.questions import QUESTIONS
+from grader.quiz.questions import Question, Quiz
 from grader.results import TestResult
 
 TIME_LIMIT = 2.0  # seconds per answer; normal answers take milliseconds
-POINTS = 1.0
 
 
 def _listing(names) -> str:
@@ -35,20 +33,20 @@ def _seen(parsed: Parsed) -> str:
     return f"Understood as {parsed.text}.{notes}"
 
 
-def _judge(name: str, parsed: Parsed, rng: random.Random) -> tuple[float, str, str, str]:
+def _judge(quiz: Quiz, question: Question, parsed: Parsed, rng: random.Random) -> tuple[float, str, str, str]:
     """(score, status, output, misconception label) of an understood answer."""
-    question = QUESTIONS[name]
-    seen = _seen(parsed)
+    points, seen = question.points, _seen(parsed)
     comparison = Comparison(parsed, question.domain, question.symbols, rng)
-    verdict = comparison.matches(derive_keys()[name], symbolic=True)
+    verdict = comparison.matches(quiz.keys.values[question.name], symbolic=True)
     if verdict:
-        return POINTS, "passed", f"Right. {seen}", ""
-    for misconception, exprs in candidates(name):
+        return points, "passed", f"Right. {seen}", ""
+    for misconception, exprs in quiz.keys.candidates.get(question.name, ()):
         if any(comparison.matches(expr) for expr in exprs):
             output = f"{seen} Not right: {misconception.message}."
             if misconception.credit:
-                output += f" Partial credit: {misconception.credit * POINTS:g} of {POINTS:g} point."
-            return misconception.credit * POINTS, "failed", output, misconception.label
+                output += (f" Partial credit: {misconception.credit * points:g} of {points:g} "
+                           f"point{'' if points == 1 else 's'}.")
+            return misconception.credit * points, "failed", output, misconception.label
     if verdict is None:
         return 0.0, "error", (
             f"{seen} The grader cannot decide whether this is right: it uses roots, fractional powers "
@@ -63,22 +61,27 @@ def _judge(name: str, parsed: Parsed, rng: random.Random) -> tuple[float, str, s
     return 0.0, "failed", output, ""
 
 
-def grade_answer(name: str, answer: object, rng: random.Random | None = None) -> TestResult:
-    """Grade one answer (``None`` when it was not given). Never raises.
+def grade_answer(quiz: Quiz, name: str, answer: object, rng: random.Random | None = None) -> TestResult:
+    """Grade the answer to question ``name`` of ``quiz`` (``None`` when it was not given).
+    Never raises.
 
     Without ``rng``, the comparison points are seeded from the answer (deterministic verdicts).
     """
-    question = QUESTIONS[name]
-    result = TestResult(f"{name}: {question.title}", 0.0, POINTS, "failed", cell=question.cell)
+    question = quiz.questions[name]
+    result = TestResult(f"{name}: {question.title}", 0.0, question.points, "failed", cell=question.cell)
     if answer is None or (isinstance(answer, str) and not answer.strip()):
         result.output = NO_ANSWER
+        return result
+    if name not in quiz.keys.values:  # the definition's fault, reported by check-solutions
+        result.status = "error"
+        result.output = "The grader could not check this answer (it has no answer key); tell your instructor."
         return result
     try:
         rng = rng or random.Random(seed_for(name, answer))
         with time_limit(TIME_LIMIT):
-            parsed = parse_answer(answer)
+            parsed = parse_answer(answer, quiz.notation)
             result.understood = parsed.latex
-            result.score, result.status, result.output, result.misconception = _judge(name, parsed, rng)
+            result.score, result.status, result.output, result.misconception = _judge(quiz, question, parsed, rng)
     except AnswerError as exc:
         result.status = "error"
         result.output = f"Not understood: {exc}. The notebook's preview shows how an answer is read."
@@ -92,12 +95,10 @@ def grade_answer(name: str, answer: object, rng: random.Random | None = None) ->
     return result
 
 
-def grade_answers(answers: dict[str, str]) -> list[TestResult]:
-    """One result per name in :data:`~grader.quiz.ANSWER_NAMES`, in that order.
+def grade_answers(quiz: Quiz, answers: dict[str, str]) -> list[TestResult]:
+    """One result per question of ``quiz``, in its order.
 
-    Missing answers fail with "no answer given"; names outside ANSWER_NAMES are ignored.
+    Missing answers fail with "no answer given"; names that are not questions are ignored.
     """
-    derive_keys()  # once per process, outside the per-answer time limit
-    for name in ANSWER_NAMES:
-        candidates(name)
-    return [grade_answer(name, answers.get(name)) for name in ANSWER_NAMES]
+    quiz.keys  # derived once per process, outside the per-answer time limit
+    return [grade_answer(quiz, name, answers.get(name)) for name in quiz.names]

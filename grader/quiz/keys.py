@@ -1,158 +1,134 @@
-"""Answer keys derived from the reference code and SymPy, never typed.
+"""Answer keys and the misconceptions' expressions of a quiz, from its definition.
 
-* ``forward``: the quiz's definition of dropout, H = D * Y (elementwise products commute, so
-  they are scalar products here).
-* ``forward_inverted``: the scale c that makes E[c * D * Y] = Y with D ~ Bernoulli(p)
-  (``sympy.stats``), cross-checked against the reference ``solutions.dropout.dropout_forward``.
-* ``backward``/``backward_inverted``: the chain rule, dL/dH * dH/dY, by SymPy differentiation.
-* ``O11``..``O22``: the reference ``solutions.conv.conv_forward_naive`` run on object arrays of
-  SymPy symbols.
-* ``Hout``/``Wout``: fitted to the reference convolution's output shape over integer tuples
-  (ansatz a0 + (a1*H + a2*pad + a3*HH)/stride, solved exactly, then checked on every tuple).
-* ``expectation``/``variance``: of the inverted forward answer, with ``sympy.stats``.
+A question's key is given (``key = "..."``) or derived: the quiz's ``derive`` functions receive
+its reference modules and symbols and return named SymPy expressions; a question without a
+given key takes the one named after it. Misconceptions are expressions over the symbols, those
+names and ``key``. Nothing here raises: a derivation that fails, a key that is missing, a
+misconception that cannot be read are :attr:`Keys.problems` (one sentence each, naming the
+question and what to update), and the questions concerned cannot be graded ("no key").
 """
 
 from __future__ import annotations
 
 import random
-from functools import lru_cache
-from typing import Callable
+from dataclasses import dataclass, field
+from types import SimpleNamespace
 
-import numpy as np
 import sympy
-from sympy import stats
 
-from grader.quiz import ANSWER_NAMES
+from grader.definition import DefinitionError, load_module
 from grader.quiz.equivalence import Comparison, seed_for
-from grader.quiz.parse import SYMBOLS, AnswerError, parse_answer
-from grader.quiz.questions import QUESTIONS
-
-D, Y, p, dLdH = SYMBOLS["D"], SYMBOLS["Y"], SYMBOLS["p"], SYMBOLS["dLdH"]
+from grader.quiz.parse import AnswerError, parse_answer
+from grader.quiz.questions import Misconception, Question, Quiz, read_expression
 
 
-class KeyDerivationError(RuntimeError):
-    """The references and the derivation disagree: the quiz cannot be graded."""
+@dataclass
+class Keys:
+    """What a quiz is graded against.
 
-
-def mask_moment(expr: sympy.Expr, moment: str) -> sympy.Expr:
-    """``E`` or ``variance`` of ``expr`` with the mask D ~ Bernoulli(p) and Y fixed."""
-    mask = stats.Bernoulli("D", p)
-    fn = stats.E if moment == "E" else stats.variance
-    return sympy.factor(fn(expr.xreplace({D: mask})))
-
-
-def _check_reference_scale(scale: sympy.Expr) -> None:
-    """The reference dropout keeps a fraction ~p of units and multiplies them by ``scale``."""
-    from solutions.dropout import dropout_forward
-
-    state = np.random.get_state()  # the reference seeds numpy's global generator
-    try:
-        for keep in (0.25, 0.5, 0.8):
-            out, _ = dropout_forward(np.ones(4000), {"p": keep, "mode": "train", "seed": 1})
-            kept = out[out != 0]
-            # Seeded, so deterministic; 0.05 is > 10 standard deviations of the kept fraction.
-            if abs(kept.size / out.size - keep) > 0.05 or not np.allclose(kept, float(scale.subs(p, keep))):
-                raise KeyDerivationError(f"solutions.dropout does not scale kept units by {scale} at p={keep}")
-    finally:
-        np.random.set_state(state)
-
-
-def _dropout_keys() -> dict[str, sympy.Expr]:
-    c = sympy.Symbol("c")
-    forward = D * Y
-    scales = sympy.solve(sympy.Eq(mask_moment(c * forward, "E"), Y), c)
-    if len(scales) != 1:
-        raise KeyDerivationError(f"no unique inverted-dropout scale: {scales}")
-    forward_inverted = scales[0] * forward
-    _check_reference_scale(scales[0])
-    return {
-        "forward": forward,
-        "backward": dLdH * sympy.diff(forward, Y),
-        "forward_inverted": forward_inverted,
-        "backward_inverted": dLdH * sympy.diff(forward_inverted, Y),
-        "expectation": mask_moment(forward_inverted, "E"),
-        "variance": mask_moment(forward_inverted, "variance"),
-    }
-
-
-def conv_outputs(filter_transform: Callable[[np.ndarray], np.ndarray] = lambda w: w) -> dict[str, sympy.Expr]:
-    """``O11``..``O22`` from the reference convolution on symbols (optionally of a changed
-    filter, e.g. flipped, to derive the misconceptions' formulas the same way)."""
-    from solutions.conv import conv_forward_naive
-
-    x = np.array([[SYMBOLS[f"X{i}{j}"] for j in (1, 2, 3)] for i in (1, 2, 3)], dtype=object)
-    w = np.array([[SYMBOLS[f"W{i}{j}"] for j in (1, 2)] for i in (1, 2)], dtype=object)
-    w = np.array(filter_transform(w), dtype=object)
-    out, _ = conv_forward_naive(
-        x.reshape(1, 1, 3, 3), w.reshape(1, 1, 2, 2), np.zeros(1, dtype=object), {"stride": 1, "pad": 0}
-    )
-    if out.shape != (1, 1, 2, 2):
-        raise KeyDerivationError(f"the reference convolution gave shape {out.shape}, not (1, 1, 2, 2)")
-    return {f"O{i + 1}{j + 1}": sympy.expand(out[0, 0, i, j]) for i in (0, 1) for j in (0, 1)}
-
-
-def _size_tuples():
-    for stride in (1, 2, 3):
-        for pad in (0, 1, 2):
-            for kernel in (1, 2, 3):
-                for k in range(4):
-                    size = kernel - 2 * pad + stride * k
-                    if size >= 1:
-                        yield size, kernel, pad, stride
-
-
-def _fit_output_size(axis: int) -> sympy.Expr:
-    """Hout (axis 2) or Wout (axis 3) fitted to the reference convolution's output shape."""
-    from solutions.conv import conv_forward_naive
-
-    size_name, kernel_name = ("H", "HH") if axis == 2 else ("W", "WW")
-    size_s, kernel_s, pad_s, stride_s = (SYMBOLS[n] for n in (size_name, kernel_name, "pad", "stride"))
-    a = sympy.symbols("a0:4")
-    equations, observed = [], []
-    for size, kernel, pad, stride in _size_tuples():
-        x_shape, w_shape = [1, 1, 1, 1], [1, 1, 1, 1]
-        x_shape[axis], w_shape[axis] = size, kernel
-        out, _ = conv_forward_naive(np.zeros(x_shape), np.zeros(w_shape), np.zeros(1), {"stride": stride, "pad": pad})
-        observed.append(((size, kernel, pad, stride), out.shape[axis]))
-        equations.append(a[0] * stride + a[1] * size + a[2] * pad + a[3] * kernel - out.shape[axis] * stride)
-    solutions = sympy.linsolve(equations, a)
-    if len(solutions) != 1 or any(v.free_symbols for v in next(iter(solutions))):
-        raise KeyDerivationError(f"the reference's output size fits no unique formula ({solutions})")
-    a0, a1, a2, a3 = next(iter(solutions))
-    key = a0 + (a1 * size_s + a2 * pad_s + a3 * kernel_s) / stride_s
-    for (size, kernel, pad, stride), got in observed:
-        if key.subs({size_s: size, kernel_s: kernel, pad_s: pad, stride_s: stride}) != got:
-            raise KeyDerivationError("the fitted output-size formula disagrees with the reference")
-    return key
-
-
-@lru_cache(maxsize=1)
-def _derived() -> dict[str, sympy.Expr]:
-    keys = {**_dropout_keys(), **conv_outputs(), "Hout": _fit_output_size(2), "Wout": _fit_output_size(3)}
-    return {name: keys[name] for name in ANSWER_NAMES}
-
-
-def derive_keys() -> dict[str, sympy.Expr]:
-    """Every answer's key, derived (once per process) from the references and SymPy."""
-    return dict(_derived())
-
-
-def check_typed_keys(typed: dict[str, str]) -> list[str]:
-    """Problems with typed answer keys (e.g. ``solutions/quiz.py``); empty when all agree.
-
-    Names absent from ``typed`` are not reported (the caller knows which copies must be complete).
+    - values: question name -> key (questions whose key could not be had are absent).
+    - derived: the names of the keys that were derived (the others were given).
+    - named: every expression a misconception may name (derived ones and the keys).
+    - candidates: question name -> each misconception with its expressions, in order.
+    - problems: (question name or ``""``, one sentence) for everything that went wrong.
     """
-    keys, problems = derive_keys(), []
-    for name in ANSWER_NAMES:
-        if name not in typed:
+
+    values: dict[str, sympy.Expr] = field(default_factory=dict)
+    derived: set[str] = field(default_factory=set)
+    named: dict[str, sympy.Expr] = field(default_factory=dict)
+    candidates: dict[str, tuple[tuple[Misconception, tuple[sympy.Expr, ...]], ...]] = field(default_factory=dict)
+    problems: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _run_derivations(quiz: Quiz, keys: Keys) -> list[str]:
+    """Run every ``derive`` function; return a description of each that failed."""
+    failures = []
+    try:
+        references = SimpleNamespace(**{name: load_module(path) for name, path in quiz.references.items()})
+    except DefinitionError as exc:
+        return [f"a reference cannot be loaded ({exc})"] if quiz.derivations else []
+    for path, function in quiz.derivations:
+        where = f"{path.name}:{function}"
+        try:
+            derived = getattr(load_module(path), function)(references, dict(quiz.notation.symbols))
+            if not isinstance(derived, dict) or not all(isinstance(k, str) and isinstance(v, sympy.Expr)
+                                                       for k, v in derived.items()):
+                raise TypeError("it must return a dict of names to SymPy expressions")
+        except Exception as exc:  # the instructor's code: whatever it raises is a problem to report
+            said = (str(exc).strip().splitlines() or [""])[0][:300]  # one line, however the hook failed
+            failures.append(f"{where} failed ({type(exc).__name__}: {said})")
+            continue
+        keys.named.update(derived)
+    return failures
+
+
+def _key(quiz: Quiz, question: Question, keys: Keys, failures: list[str]) -> None:
+    if question.key:
+        try:
+            names = {**quiz.notation.symbols, **keys.named}
+            keys.values[question.name] = read_expression(question.key, names, f"question {question.name}: key")
+        except DefinitionError as exc:
+            keys.problems.append((question.name, f"its given key cannot be read: {exc}; fix key in {quiz.path.name}"))
+        return
+    if question.name in keys.named:
+        keys.values[question.name] = keys.named[question.name]
+        keys.derived.add(question.name)
+        return
+    if failures:
+        keys.problems.append((question.name, f"no key: {'; '.join(failures)}; update the reference it is derived "
+                                             f"from or the derivation"))
+    else:
+        keys.problems.append((question.name, f"no key: give key = \"...\" in {quiz.path.name} or derive one named "
+                                             f"{question.name} in a [quiz] derive function"))
+
+
+def _drop_each_term(expr: sympy.Expr) -> list[sympy.Expr]:
+    return [expr - term for term in sympy.Add.make_args(expr)]
+
+
+def _candidates(quiz: Quiz, question: Question, keys: Keys) -> tuple:
+    names = {**quiz.notation.symbols, **keys.named, **keys.values, "key": keys.values[question.name]}
+    found = []
+    for m in question.misconceptions:
+        where = f"question {question.name}, misconception {m.slug}"
+        try:
+            subs = {sympy.Symbol(s): read_expression(v, quiz.notation.symbols, where) for s, v in m.subs}
+            exprs = [read_expression(a.replace("{name}", question.name), names, where).xreplace(subs) for a in m.answers]
+        except DefinitionError as exc:
+            keys.problems.append((question.name, f"{exc}; fix it in {quiz.path.name} or the derivation"))
+            continue
+        if m.drop_a_term:
+            exprs = [e for expr in exprs for e in _drop_each_term(expr)]
+        found.append((m, tuple(exprs)))
+    return tuple(found)
+
+
+def derive(quiz: Quiz) -> Keys:
+    """Every question's key and misconception expressions (see the module docstring)."""
+    keys = Keys()
+    failures = _run_derivations(quiz, keys)
+    for question in quiz.questions.values():
+        _key(quiz, question, keys, failures)
+    for question in quiz.questions.values():
+        if question.name in keys.values:
+            keys.candidates[question.name] = _candidates(quiz, question, keys)
+    return keys
+
+
+def check_typed_keys(quiz: Quiz, typed: dict[str, str]) -> list[str]:
+    """Problems with typed answer keys (a reference solution); empty when all agree with the
+    quiz's keys. Names absent from ``typed``, and questions without a key, are not reported."""
+    keys, problems = quiz.keys, []
+    for name, question in quiz.questions.items():
+        if name not in typed or name not in keys.values:
             continue
         try:
-            parsed = parse_answer(typed[name])
+            parsed = parse_answer(typed[name], quiz.notation)
         except AnswerError as exc:
             problems.append(f"{name}: typed key not understood: {exc}")
             continue
-        question = QUESTIONS[name]
-        if not Comparison(parsed, question.domain, question.symbols, random.Random(seed_for(name, typed[name]))).matches(
-                keys[name], symbolic=True):
-            problems.append(f"{name}: typed key {parsed.text} disagrees with the derived key {sympy.sstr(keys[name])}")
+        comparison = Comparison(parsed, question.domain, question.symbols, random.Random(seed_for(name, typed[name])))
+        if not comparison.matches(keys.values[name], symbolic=True):
+            kind = "derived" if name in keys.derived else "given"
+            problems.append(f"{name}: typed key {parsed.text} disagrees with the {kind} key {sympy.sstr(keys.values[name])}")
     return problems

@@ -2,37 +2,44 @@
 
 Three steps, each with one job (after PrairieLearn's ``sympy_utils``):
 
-1. :func:`normalise` rewrites LaTeX, Unicode and the quiz's notations (``\\odot``, ``X_{11}``,
-   ``X₁₁``, ``dL/dH``, ``\\frac{a}{b}`` ...) into plain arithmetic text and drops a left-hand side.
+1. :func:`normalise` rewrites LaTeX, Unicode and the quiz's notations (``\\odot``, ``A_{12}``,
+   ``A₁₂``, ``dL/dZ``, ``\\frac{a}{b}`` ...) into plain arithmetic text and drops a left-hand side.
 2. :func:`tokenize` splits that text into numbers, *known* symbols, whitelisted functions and
-   operators, and makes implicit multiplication explicit (``W11 X12`` -> ``W11 * X12``). Any
+   operators, and makes implicit multiplication explicit (``a12 b21`` -> ``a12 * b21``). Any
    other name or character is rejected here, so ``__import__``, ``lambda`` and ``.`` never
    reach Python's parser.
 3. :func:`build` parses the token text with :func:`ast.parse` (parsing only, no evaluation),
    checks every node against a whitelist and builds the SymPy expression itself, bounding depth,
    exponents, number sizes and polynomial degree so no answer can make SymPy work for long.
 
-Every rejection is an :class:`AnswerError` whose message is written for the student; every
-liberty taken in reading an answer (a full stop dropped, sides taken as swapped, ``dL_dH`` read
-as dL/dH, ...) is a note in :attr:`Parsed.notes`, shown with the answer.
+What a quiz's answers may name comes from its definition, as a :class:`Notation`: its symbols,
+how they are shown in LaTeX, how an answer's left-hand side may be labelled. The rules here are
+notation, true of every quiz: ``dL/dZ`` (and ``∂L/∂Z``, ``\\frac{\\partial L}{\\partial Z}``,
+``∇_Z L``, ``dL_dZ``) is the symbol ``dLdZ`` whenever the quiz has one; ``A_{12}``, ``A_{1,2}``
+and ``A₁₂`` are ``A12``.
 
-Decisions on notations beyond the contract (DESIGN.md), each with a note to the student:
+Every rejection is an :class:`AnswerError` whose message is written for the student; every
+liberty taken in reading an answer (a full stop dropped, sides taken as swapped, ``dL_dZ`` read
+as dL/dZ, ...) is a note in :attr:`Parsed.notes`, shown with the answer.
+
+Decisions on notations beyond the contract (docs/architecture.md), each with a note to the student:
 
 * every operator is accepted in its LaTeX and its Unicode spelling (:data:`LATEX_TO_UNICODE`);
   Unicode compatibility forms (math italic 𝑌 and 𝜕, bold digits, full-width letters) are
   NFKC-normalised before anything else;
-* trailing punctuation (``H = D ⊙ Y.``) is dropped;
-* ``dL_dH`` (a code name) is read as dL/dH; other code names are not symbols of the quiz;
+* trailing punctuation (``a = b c.``) is dropped;
+* ``dL_dZ`` (a code name) is read as dL/dZ; other code names are not symbols of the quiz;
 * ``\\begin{equation}``/``align`` wrappers, ``&``, ``\\\\``, ``\\label``/``\\tag`` are dropped;
   ``\\text{...}`` is read as its content;
-* prose after the formula (``, where D ~ Bernoulli(p)``, ``with ...``) and ``\\text{...}`` in
+* prose after the formula (``, where m ~ Bernoulli(q)``, ``with ...``) and ``\\text{...}`` in
   words (``\\text{ (elementwise)}``) are dropped; every font command (``\\mathcal``, ``\\mathtt``,
-  ...) is read as its content; ``\\nabla_H L`` is dL/dH;
-* other names for the quiz's symbols (``P``/``S``/``padding`` for pad/stride, lowercase ``x11``,
-  ``X[1,1]``, sums over indices, ``E[D]``) are "not understood", with the quiz's symbols listed,
-  so the student's preview shows it before the deadline; they are never guessed at;
-* sides swapped (``D*Y = H``): when the right side is only the name of what is asked and the
-  left side is not, the left side is graded; with several ``=``, the part after the last one;
+  ...) is read as its content; ``\\nabla_Z L`` is dL/dZ;
+* other names for the quiz's symbols (abbreviations, another case, ``A[1,1]``, sums over
+  indices, ``E[m]``) are "not understood", with the quiz's symbols listed, so the student's
+  preview shows it before the deadline; they are never guessed at;
+* sides swapped (``b c = a``): when the right side is only a label of what is asked (one of the
+  quiz's declared labels) and the left side is not, the left side is graded; with several
+  ``=``, the part after the last one;
 * numpy spellings ``np.multiply(a, b)``, ``np.divide``, ``np.sqrt``, ``np.square``,
   ``np.power``, ``np.floor``, ``np.ceil`` and MATLAB's ``.*`` and ``./`` are read as the
   arithmetic they compute; ``@`` (matrix product) and other code are refused with a note.
@@ -41,16 +48,12 @@ Decisions on notations beyond the contract (DESIGN.md), each with a note to the 
 from __future__ import annotations
 
 import ast
-import contextvars
 import re
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Iterable
 
 import sympy
-
-from grader.quiz.questions import ALL_SYMBOLS
 
 MAX_CHARS = 1000  # an answer is one formula; anything longer is a mistake or an attack
 MAX_TOKENS = 400
@@ -62,20 +65,74 @@ MAX_NUMBER_DIGITS = 30
 MAX_NUMBER_BITS = 4096  # size of any number the answer computes
 MAX_DEGREE = 20  # polynomial degree estimate; the quiz's answers have degree <= 4
 
-SYMBOLS: dict[str, sympy.Symbol] = {name: sympy.Symbol(name) for name in ALL_SYMBOLS}
 FUNCTIONS = {"floor": sympy.floor, "ceil": sympy.ceiling, "ceiling": sympy.ceiling, "sqrt": sympy.sqrt}
-SYMBOL_SUMMARY = "D, Y, p, dLdH, X11…X33, W11…W22, H, W, HH, WW, pad, stride"
-#: The symbols of a question declared in a course definition while it is parsed (see
-#: :func:`parse_declared`); None: Quiz 8's.
-_DECLARED: contextvars.ContextVar[dict[str, sympy.Symbol] | None] = contextvars.ContextVar("declared", default=None)
-_VOCABULARY = sorted(list(SYMBOLS) + list(FUNCTIONS), key=len, reverse=True)  # longest first
+_GRADIENT_SYMBOL = re.compile(r"dLd([A-Za-z][A-Za-z0-9]*)")
 
-# How symbols are shown in LaTeX ("as understood").
-LATEX_NAMES = {
-    SYMBOLS["dLdH"]: r"\frac{\partial L}{\partial H}",
-    SYMBOLS["pad"]: r"\mathrm{pad}",
-    SYMBOLS["stride"]: r"\mathrm{stride}",
-}
+
+@dataclass(frozen=True, eq=False)
+class Notation:
+    """What a quiz's answers may name, declared with its questions (docs/authoring.md).
+
+    - names: every symbol of the quiz (identifiers).
+    - latex: how some are shown in LaTeX ("as understood"), e.g. a gradient symbol as a fraction.
+    - labels: regular expressions of what an answer's left-hand side may be (``a = ...``); a
+      right-hand side matching one is taken as the sides swapped.
+    - summary: the symbols as the "not a symbol of this quiz" message lists them (default: all).
+    """
+
+    names: tuple[str, ...]
+    latex: tuple[tuple[str, str], ...] = ()
+    labels: tuple[str, ...] = ()
+    summary: str = ""
+
+    @cached_property
+    def symbols(self) -> dict[str, sympy.Symbol]:
+        """Each name's SymPy symbol (commuting: elementwise products commute)."""
+        return {name: sympy.Symbol(name) for name in self.names}
+
+    @cached_property
+    def vocabulary(self) -> list[str]:
+        return sorted([*self.names, *FUNCTIONS], key=len, reverse=True)  # longest first
+
+    @cached_property
+    def latex_names(self) -> dict[sympy.Symbol, str]:
+        return {sympy.Symbol(name): shown for name, shown in self.latex}
+
+    @cached_property
+    def listed(self) -> str:
+        return self.summary or ", ".join(self.names)
+
+    @cached_property
+    def label(self) -> re.Pattern | None:
+        return re.compile("|".join(f"(?:{label})" for label in self.labels)) if self.labels else None
+
+    @cached_property
+    def gradients(self) -> tuple[str, ...]:
+        """``Z`` of every symbol ``dLdZ``, the upstream gradient dL/dZ (longest first)."""
+        found = (_GRADIENT_SYMBOL.fullmatch(name) for name in self.names)
+        return tuple(sorted((m.group(1) for m in found if m), key=len, reverse=True))
+
+    @cached_property
+    def gradient(self) -> re.Pattern | None:
+        """dL/dZ in every accepted spelling (the font commands are already gone, \\partial is ∂)."""
+        if not self.gradients:
+            return None
+        z = "|".join(re.escape(g) for g in self.gradients)
+        return re.compile(
+            rf"\\[dt]?frac\s*\{{\s*(?:∂|d)\s*L\s*\}}\s*\{{\s*(?:∂|d)\s*({z})\s*\}}"
+            rf"|(?:∂|(?<![A-Za-z])d)\s*L\s*/\s*(?:∂|d)\s*({z})(?![a-z0-9_])"
+            rf"|(?:\\nabla|∇)\s*_\s*(?:\{{\s*({z})\s*\}}|({z}))\s*L(?![A-Za-z0-9_])"  # ∇_Z L, the gradient's other spelling
+        )
+
+    @cached_property
+    def code_gradient(self) -> re.Pattern | None:
+        if not self.gradients:
+            return None
+        return re.compile(r"(?<![A-Za-z0-9_])dL_d(" + "|".join(re.escape(g) for g in self.gradients) + r")(?![A-Za-z0-9_])")
+
+    def as_dict(self) -> dict:
+        """The notation as plain data (what the released notebook's preview cell embeds)."""
+        return {"names": self.names, "latex": self.latex, "labels": self.labels, "summary": self.summary}
 
 
 class AnswerError(ValueError):
@@ -103,13 +160,15 @@ class Parsed:
 
     @cached_property
     def text(self) -> str:
-        """Plain-text form, e.g. ``D*Y/p``."""
+        """Plain-text form, e.g. ``a*b/c``."""
         return sympy.sstr(self.expr)
+
+    latex_names: dict = field(default_factory=dict, repr=False, compare=False)
 
     @cached_property
     def latex(self) -> str:
-        """LaTeX form, e.g. ``\\frac{D Y}{p}``; :func:`parse_answer` reads it back."""
-        return sympy.latex(self.expr, symbol_names=LATEX_NAMES)
+        """LaTeX form, e.g. ``\\frac{a b}{c}``; :func:`parse_answer` reads it back."""
+        return sympy.latex(self.expr, symbol_names=self.latex_names)
 
 
 def _quote(fragment: str) -> str:
@@ -147,13 +206,6 @@ _FONT = re.compile(r"\\(?:mathbf|boldsymbol|bm|pmb|mathrm|mathit|mathsf|mathtt|m
                    r"|text|textrm|textit|textbf|textsf|texttt|textnormal|textup|operatorname)"
                    r"\s*\{([^{}]*)\}")
 _SUBSCRIPT = re.compile(r"(?<![A-Za-z])([A-Za-z])\s*_\s*(?:\{\s*(\d)\s*,?\s*(\d)\s*\}|(\d)(\d))")
-# dL/dH in every accepted spelling (the font commands are already gone, \partial is ∂).
-_GRADIENT = re.compile(
-    r"\\[dt]?frac\s*\{\s*(?:∂|d)\s*L\s*\}\s*\{\s*(?:∂|d)\s*H\s*\}"
-    r"|(?:∂|(?<![A-Za-z])d)\s*L\s*/\s*(?:∂|d)\s*H(?![a-z0-9_])"
-    r"|(?:\\nabla|∇)\s*_\s*(?:\{\s*H\s*\}|H)\s*L(?![A-Za-z0-9_])"  # ∇_H L, the gradient's other spelling
-)
-_CODE_GRADIENT = re.compile(r"(?<![A-Za-z0-9_])dL_dH(?![A-Za-z0-9_])")
 _NUMPY = re.compile(r"(?<![A-Za-z0-9_])(?:np|numpy)\s*\.\s*([A-Za-z_]+)")
 _NUMPY_FUNCTIONS = {  # name -> (number of arguments, template)
     "multiply": (2, "(({0})*({1}))"), "divide": (2, "(({0})/({1}))"), "true_divide": (2, "(({0})/({1}))"),
@@ -161,13 +213,10 @@ _NUMPY_FUNCTIONS = {  # name -> (number of arguments, template)
     "floor": (1, "floor({0})"), "ceil": (1, "ceiling({0})"),
 }
 _MATLAB = re.compile(r"\.\s*([*/^])")
-# What the left-hand side of an answer names: H, O11, O_{11}, Hout, H_{out}, dL/dY, E[H], Var[H].
-_LABEL = re.compile(r"H|O_?\{?\d,?\d\}?|[HW]_?\{?out\}?|(?:∂|d)L/(?:∂|d)[A-Z]"
-                    r"|\\[dt]?frac\{(?:∂|d)L\}\{(?:∂|d)[A-Z]\}|(?:\\mathbb\{[EV]\}|E|Var|V)[\[(][A-Z][\])]")
 _TRAILING = re.compile(r"\s*[.,;:!][\s.,;:!]*$")
-# Prose after a formula: "..., where D ~ Bernoulli(p)", "\text{ (elementwise)}" (a \text{...}
-# holding a bracket or words, unlike \text{pad}). Dropped with a note; "if"/"for" are not, since
-# "Y if D = 1 else 0" read without them would be a different formula.
+# Prose after a formula: "..., where m ~ Bernoulli(q)", "\text{ (elementwise)}" (a \text{...}
+# holding a bracket or words, unlike \text{k}). Dropped with a note; "if"/"for" are not, since
+# "a if m = 1 else 0" read without them would be a different formula.
 _PROSE = re.compile(r"[\s,;]*(?:\\text[a-z]*\s*\{\s*)?(?<![A-Za-z])(?:where|with)(?![A-Za-z]).*$", re.I | re.S)
 _PROSE_TEXT = re.compile(r"\\text[a-z]*\s*\{(?=[^{}]*(?:\(|[A-Za-z]\s+[A-Za-z]))[^{}]*\}")
 _FRAC = re.compile(r"\\[dt]?frac(?![A-Za-z])")
@@ -292,18 +341,18 @@ def _numpy_calls(text: str, notes: list[str]) -> str:
         text = text[:m.start()] + template.format(*args) + text[end:]
 
 
-def _is_label(side: str) -> bool:
+def _is_label(side: str, notation: Notation) -> bool:
     bare = re.sub(r"\s+", "", _FONT.sub(r"\1", side))
-    return bool(_LABEL.fullmatch(bare))
+    return bool(notation.label and notation.label.fullmatch(bare))
 
 
-def _right_hand_side(text: str, notes: list[str]) -> str:
+def _right_hand_side(text: str, notes: list[str], notation: Notation) -> str:
     """The part of ``text`` that is the answer: after the (last) ``=``, or before it when the
-    sides are swapped (``D*Y = H``: the right side only names what is asked)."""
+    sides are swapped (``b*c = a``: the right side only names what is asked)."""
     parts = text.split("=")
     if len(parts) == 1:
         return text
-    if len(parts) == 2 and parts[0].strip() and _is_label(parts[1]) and not _is_label(parts[0]):
+    if len(parts) == 2 and parts[0].strip() and _is_label(parts[1], notation) and not _is_label(parts[0], notation):
         notes.append(f"the right-hand side {_quote(parts[1].strip())} names what is asked, so the "
                      "left-hand side was graded")
         return parts[0]
@@ -328,7 +377,11 @@ def _substitute(pattern: re.Pattern, replacement: str, text: str, note: str, not
     return new
 
 
-def read(text: str) -> tuple[str, list[str]]:
+def _gradient_name(match: re.Match) -> str:
+    return " dLd" + next(g for g in match.groups() if g) + " "
+
+
+def read(text: str, notation: Notation) -> tuple[str, list[str]]:
     """:func:`normalise` plus the notes on how the answer was read (for the student)."""
     notes: list[str] = []
     if not isinstance(text, str):
@@ -349,22 +402,28 @@ def read(text: str) -> tuple[str, list[str]]:
         raise AnswerError("'@' is the matrix product; the elementwise product is written *, ⊙ or \\odot")
     text = _numpy_calls(text, notes)
     text = _substitute(_MATLAB, r"\1", text, "MATLAB's .* ./ .^ were read as * / ^", notes)
-    text = _substitute(_CODE_GRADIENT, " dLdH ", text, "dL_dH was read as dL/dH", notes)
+    if notation.code_gradient:
+        for z in sorted(set(notation.code_gradient.findall(text)), key=notation.gradients.index):
+            note = f"dL_d{z} was read as dL/d{z}"
+            if note not in notes:
+                notes.append(note)
+        text = notation.code_gradient.sub(lambda m: f" dLd{m.group(1)} ", text)
     text = _substitute(_PROSE, "", text, "the words from 'where' or 'with' on were not graded", notes)
     text = _substitute(_PROSE_TEXT, " ", text, "text in words was not graded", notes)
     text = _substitute(_TRAILING, "", text, "the punctuation at the end was ignored", notes)
     if not text.strip():
         raise AnswerError("the answer has no formula")
-    # A left-hand side (H = ..., dL/dY = ..., E[H] = ...) is allowed and ignored.
-    text = _right_hand_side(text, notes)
+    # A left-hand side (a = ..., dL/dZ = ..., E[a] = ...) is allowed and ignored.
+    text = _right_hand_side(text, notes, notation)
     if not text.strip():
         raise AnswerError("there is nothing after the '='")
     if _brace_depth(text) > MAX_NESTING:
         raise AnswerError(f"brackets are nested more than {MAX_NESTING} deep")
-    for _ in range(3):  # \mathbf{\text{D}}: fonts inside fonts
+    for _ in range(3):  # \mathbf{\text{m}}: fonts inside fonts
         text = _FONT.sub(r" \1 ", text)
     text = _SUBSCRIPT.sub(lambda m: m.group(1) + "".join(g for g in m.groups()[1:] if g), text)
-    text = _GRADIENT.sub(" dLdH ", text)
+    if notation.gradient:
+        text = notation.gradient.sub(_gradient_name, text)
     text = _roots(text)
     text = text.translate(_TO_TEXT)
     text = _fracs(text)
@@ -372,20 +431,24 @@ def read(text: str) -> tuple[str, list[str]]:
     if leftover:
         raise AnswerError(f"the LaTeX command {_quote(leftover.group(0))} is not understood here")
     if "∂" in text:
-        raise AnswerError("∂ is understood only in dL/dH (∂L/∂H)")
+        if not notation.gradients:
+            raise AnswerError("∂ is not understood here")
+        spelled = " and ".join(f"dL/d{z} (∂L/∂{z})" for z in notation.gradients)
+        raise AnswerError(f"∂ is understood only in {spelled}")
     if "[" in text or "]" in text:
         raise AnswerError("square brackets [ ] are not understood: use round brackets ( ) for grouping")
     text = text.replace("^", "**")
     return text.translate(str.maketrans("{}", "()")), notes
 
 
-def normalise(text: str) -> str:
+def normalise(text: str, notation: Notation) -> str:
     """Rewrite an answer's LaTeX/Unicode notation as plain arithmetic text; drop any LHS.
 
-    ``r"\\frac{\\partial L}{\\partial Y} = \\frac{\\partial L}{\\partial H} \\odot \\frac{D}{p}"``
-    becomes ``" dLdH  *  ((D)/(p))"``. Raises :class:`AnswerError` for what it cannot read.
+    With a symbol ``dLdZ`` in ``notation``,
+    ``r"\\frac{\\partial L}{\\partial a} = \\frac{\\partial L}{\\partial Z} \\odot \\frac{m}{q}"``
+    becomes ``" dLdZ  *  ((m)/(q))"``. Raises :class:`AnswerError` for what it cannot read.
     """
-    return read(text)[0]
+    return read(text, notation)[0]
 
 
 # ---------------------------------------------------------------- step 2: tokenize
@@ -394,24 +457,22 @@ _TOKEN = re.compile(
 )
 
 
-def _split_name(name: str) -> list[str]:
-    """``X11W11`` -> ``["X11", "W11"]`` using only known names (longest match first)."""
+def _split_name(name: str, notation: Notation) -> list[str]:
+    """``a12b21`` -> ``["a12", "b21"]`` using only known names (longest match first)."""
     parts, i = [], 0
-    declared = _DECLARED.get()
-    vocabulary = sorted([*declared, *FUNCTIONS], key=len, reverse=True) if declared else _VOCABULARY
     while i < len(name):
-        for word in vocabulary:
+        for word in notation.vocabulary:
             if name.startswith(word, i):
                 parts.append(word)
                 i += len(word)
                 break
         else:
             raise AnswerError(f"{_quote(name)} is not a symbol of this quiz "
-                              f"(its symbols: {', '.join(declared) if declared else SYMBOL_SUMMARY})")
+                              f"(its symbols: {notation.listed})")
     return parts
 
 
-def tokenize(text: str) -> list[tuple[str, str]]:
+def tokenize(text: str, notation: Notation) -> list[tuple[str, str]]:
     """Normalised text -> ``[(kind, token)]`` with kind ``num``/``name``/``func``/``op`` and
     implicit multiplication made explicit. Unknown names and characters raise AnswerError."""
     raw: list[tuple[str, str]] = []
@@ -430,11 +491,11 @@ def tokenize(text: str) -> list[tuple[str, str]]:
         elif m.group("name"):
             if text[i:].lstrip().startswith("(") and m.group("name") not in FUNCTIONS:
                 try:
-                    _split_name(m.group("name"))
+                    _split_name(m.group("name"), notation)
                 except AnswerError:  # Max(...), exp(...): say it is the function that is unknown
                     raise AnswerError(f"{m.group('name')[:20]}(...) is not a function this quiz knows "
                                       f"(it knows {', '.join(sorted(FUNCTIONS))})") from None
-            raw += [("func" if w in FUNCTIONS else "name", w) for w in _split_name(m.group("name"))]
+            raw += [("func" if w in FUNCTIONS else "name", w) for w in _split_name(m.group("name"), notation)]
         else:
             raw.append(("op", m.group("op")))
         if len(raw) > MAX_TOKENS:
@@ -449,7 +510,7 @@ def tokenize(text: str) -> list[tuple[str, str]]:
             ends_operand = prev_kind in ("num", "name") or prev == ")"
             starts_operand = kind in ("num", "name", "func") or tok == "("
             if ends_operand and starts_operand:
-                tokens.append(("op", "*"))  # implicit multiplication: "2 pad", "W11 X12", ")("
+                tokens.append(("op", "*"))  # implicit multiplication: "2 a", "a12 b21", ")("
         tokens.append((kind, tok))
     if not tokens:
         raise AnswerError("the answer is empty")
@@ -508,19 +569,19 @@ def _pow(base, exp) -> tuple[sympy.Expr, int, int]:
     return _roots_bounded(_checked(b**e)), bdeg * n, min(bterms**n, _CAP)
 
 
-def _node(node: ast.AST) -> tuple[sympy.Expr, int, int]:
+def _node(node: ast.AST, symbols: dict[str, sympy.Symbol]) -> tuple[sympy.Expr, int, int]:
     """(expression, degree estimate, expanded-terms estimate) of a whitelisted AST node."""
     if isinstance(node, ast.Expression):
-        return _node(node.body)
+        return _node(node.body, symbols)
     if isinstance(node, ast.Constant) and type(node.value) is int:
         return sympy.Integer(node.value), 0, 1
-    if isinstance(node, ast.Name) and node.id in (_DECLARED.get() or SYMBOLS):
-        return (_DECLARED.get() or SYMBOLS)[node.id], 1, 1
+    if isinstance(node, ast.Name) and node.id in symbols:
+        return symbols[node.id], 1, 1
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.UAdd, ast.USub)):
-        expr, deg, terms = _node(node.operand)
+        expr, deg, terms = _node(node.operand, symbols)
         return (-expr if isinstance(node.op, ast.USub) else expr), deg, terms
     if isinstance(node, ast.BinOp) and isinstance(node.op, _BINOPS):
-        left, right = _node(node.left), _node(node.right)
+        left, right = _node(node.left, symbols), _node(node.right, symbols)
         (a, adeg, aterms), (b, bdeg, bterms) = left, right
         if isinstance(node.op, ast.Pow):
             return _pow(left, right)
@@ -541,13 +602,13 @@ def _node(node: ast.AST) -> tuple[sympy.Expr, int, int]:
         and not node.keywords
         and not isinstance(node.args[0], ast.Starred)
     ):
-        expr, deg, terms = _node(node.args[0])
+        expr, deg, terms = _node(node.args[0], symbols)
         return _roots_bounded(_checked(FUNCTIONS[node.func.id](expr))), deg, terms
     # The tokenizer lets nothing else through; this is the second line of defence.
     raise AnswerError("the answer contains something other than numbers, symbols and arithmetic")
 
 
-def build(tokens: list[tuple[str, str]]) -> Parsed:
+def build(tokens: list[tuple[str, str]], notation: Notation) -> Parsed:
     """Validated tokens -> :class:`Parsed`, checking every AST node against the whitelist."""
     source = _python_text(tokens)
     try:
@@ -557,7 +618,7 @@ def build(tokens: list[tuple[str, str]]) -> Parsed:
     if _ast_depth(tree) > MAX_AST_DEPTH:
         raise AnswerError("the formula is nested too deeply")
     try:
-        expr, degree, terms = _node(tree)
+        expr, degree, terms = _node(tree, notation.symbols)
     except AnswerError:
         raise
     except RecursionError:
@@ -567,25 +628,16 @@ def build(tokens: list[tuple[str, str]]) -> Parsed:
     if degree > MAX_DEGREE:
         raise AnswerError(f"the answer is too complicated (its degree is above {MAX_DEGREE})")
     names = frozenset(s.name for s in expr.free_symbols)
-    return Parsed(expr, names, degree, terms, expr.has(sympy.floor, sympy.ceiling))
+    return Parsed(expr, names, degree, terms, expr.has(sympy.floor, sympy.ceiling), latex_names=notation.latex_names)
 
 
-def parse_answer(text: str) -> Parsed:
-    """Untrusted answer text (plain or LaTeX, optionally with a left-hand side) -> Parsed.
+def parse_answer(text: str, notation: Notation) -> Parsed:
+    """Untrusted answer text (plain or LaTeX, optionally with a left-hand side) -> Parsed, in the
+    quiz's ``notation``.
 
     Raises :class:`AnswerError` with a student-facing message when it is not understood or is
     refused. Never evaluates the text.
     """
-    normalised, notes = read(text)
-    parsed = build(tokenize(normalised))
+    normalised, notes = read(text, notation)
+    parsed = build(tokenize(normalised, notation), notation)
     return replace(parsed, notes=tuple(notes)) if notes else parsed
-
-
-def parse_declared(text: str, names: Iterable[str]) -> Parsed:
-    """:func:`parse_answer` for a question declared in a course definition: its symbols are
-    ``names`` (identifiers) instead of Quiz 8's."""
-    token = _DECLARED.set({name: sympy.Symbol(name) for name in names})
-    try:
-        return parse_answer(text)
-    finally:
-        _DECLARED.reset(token)

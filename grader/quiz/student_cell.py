@@ -3,12 +3,13 @@
 Students preview their answers on their own machines, where the grader (whose package ships the
 reference solutions and so the answer keys) must not be. The released quiz notebook therefore
 carries the reader itself: :mod:`grader.quiz.guard`, :mod:`grader.quiz.parse` and
-:mod:`grader.quiz.preview`, without docstrings, plus each question's symbols. Nothing here
-imports the keys, the misconceptions or the references; a test searches the released notebook
-for every key and misconception.
+:mod:`grader.quiz.preview`, without docstrings, plus the quiz's notation and each question's
+symbols, taken from its definition. Nothing here imports the keys, the misconceptions or the
+references; a test searches the released notebook for every key and misconception.
 
-``python -m grader.quiz.student_cell`` rewrites the source notebook's setup cell after a change
-to those modules (a test fails until it is run).
+``python -m grader.quiz.student_cell [ASSIGNMENT]`` rewrites the setup cell of the quiz
+notebook (default: the only quiz assignment of the definition in use) after a change to those
+modules or to the quiz's symbols (a test fails until it is run).
 """
 
 from __future__ import annotations
@@ -79,38 +80,47 @@ def _module_code(module_name: str) -> str:
     return ast.unparse(_without_docstrings(tree))
 
 
-def preview_source() -> str:
-    """The preview code as one module's text (what the cell executes)."""
-    from grader.quiz.questions import ALL_SYMBOLS, SYMBOLS_OF
-
-    parts = ["from __future__ import annotations",
-             f"ALL_SYMBOLS = {ALL_SYMBOLS!r}",
-             f"SYMBOLS_OF = {SYMBOLS_OF!r}"]
+def preview_source(quiz) -> str:
+    """The preview code of ``quiz`` (a :class:`~grader.quiz.questions.Quiz`) as one module's text
+    (what the cell executes)."""
+    symbols_of = {q.name: q.symbols for q in quiz.questions.values()}
+    parts = ["from __future__ import annotations"]
     parts += [_module_code(name) for name in MODULES]
+    parts += [f"_PREVIEWER = Previewer(Notation(**{quiz.notation.as_dict()!r}), {symbols_of!r})",
+              "preview, understood = _PREVIEWER.preview, _PREVIEWER.understood"]
     return "\n".join(parts) + "\n"
 
 
-def cell_source() -> str:
-    """The source of the quiz notebook's setup cell."""
-    source = preview_source()
+def cell_source(quiz) -> str:
+    """The source of the setup cell of ``quiz``'s notebook."""
+    source = preview_source(quiz)
     if "'''" in source:  # the cell quotes the code with '''
         raise ValueError("the preview code contains ''' and cannot be embedded as it is")
     return HEADER + "_PREVIEW_SOURCE = r'''\n" + source + "'''\n" + LOADER
 
 
-def write_notebook(path: Path) -> None:
+def write_notebook(path: Path, quiz) -> None:
     """Replace the setup cell of the quiz notebook at ``path`` with :func:`cell_source`."""
     import nbformat
 
+    from grader.nbgrader_cells import grade_id
+
     nb = nbformat.read(str(path), as_version=4)
-    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == SETUP_ID)
-    cell.source = cell_source()
+    cell = next(c for c in nb.cells if grade_id(c) == SETUP_ID)
+    cell.source = cell_source(quiz)
     cell.metadata.setdefault("jupyter", {})["source_hidden"] = True  # collapsed in JupyterLab
     nbformat.write(nb, str(path))
 
 
 if __name__ == "__main__":
-    from grader.assignments import ASSIGNMENTS
+    import sys
 
-    write_notebook(ASSIGNMENTS["quiz"].notebook)
-    print(f"wrote the preview cell of {ASSIGNMENTS['quiz'].notebook}")
+    from grader.assignments import ASSIGNMENTS, get
+    from grader.quiz import quiz_of
+
+    quizzes = [name for name, a in ASSIGNMENTS.items() if a.kind == "quiz"]
+    if len(sys.argv) < 2 and len(quizzes) != 1:
+        sys.exit(f"name the quiz assignment: one of {', '.join(quizzes) or '(none)'}")
+    assignment = get(sys.argv[1] if len(sys.argv) > 1 else quizzes[0])
+    write_notebook(assignment.notebook, quiz_of(assignment))
+    print(f"wrote the preview cell of {assignment.notebook}")
