@@ -22,8 +22,8 @@ import threading
 from pathlib import Path
 
 from grader.definition import Assignment
-from grader.nbgrader_cells import grade_id
 from grader.extract import nbformat
+from grader.nbgrader_cells import grade_id
 
 SOLUTION = re.compile(r"^<!--\s*solution:\s*(\w+)\s*-->\s*$")
 ANSWER = re.compile(r"^<!--\s*answer:\s*(\w+)\s*-->\s*$")  # a declared quiz question's answer cell
