@@ -3,7 +3,7 @@
 One line per variant (format in docs/authoring.md, "Mutants")::
 
     # name                 | edit of the reference                      | check it must fail
-    hout_missing_plus_one  | Hout = 1 + (H - ph) // stride -> Hout = (H - ph) // stride | output_shape_matches_formula
+    lout_missing_plus_one  | Lout = 1 + (L - k) // stride -> Lout = (L - k) // stride | output_shape_matches_formula
     two_edits              | a = 1 -> a = 2 ;; b = 1 -> b = 2           | some_check
     average_pooling_loops  | file:mutants/average.py                    | output_is_the_window_maximum
     last_tied_maximum      | file:mutants/last_max.py                   | correct

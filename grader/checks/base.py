@@ -29,7 +29,7 @@ class CheckFailed(Exception):
 
 def value_in_case(reply: Reply, case: str, hint: str = "") -> Any:
     """``reply.get()``, but a student error (raised, timed out, crashed, bad reply) ends with
-    ``case``, the public parameters of the call that caused it (shapes, pad, stride, p), as a
+    ``case``, the public parameters of the call that caused it (shapes and parameters), as a
     failed check's message does, then with ``hint`` if given (what is special about the case).
     A missing function is not about any case and stays as it is."""
     error = reply.error

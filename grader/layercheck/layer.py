@@ -59,7 +59,7 @@ class Layer:
     - ``dims``: the names of a case's values, in the order :meth:`cases` takes them.
     - ``inputs``: each input array's shape as space-separated rules, e.g. ``{"x": "N C H W"}``.
     - ``param``: ``(name, keys)``: the dict argument's name and the case values it holds.
-    - ``out_shape``: output axis name -> rule, e.g. ``{"Hout": "1 + (H - pool_height) // stride"}``.
+    - ``out_shape``: output axis name -> rule, e.g. ``{"Lout": "1 + (L - kernel) // stride"}``.
     - ``reference``: trusted ``reference(*inputs, param) -> out`` (checks derive gradients from it).
     - ``grads``: gradient name -> input name, in the order ``backward`` returns them.
     - ``draw``: ``draw(rng, case) -> {input name: array}`` (default: standard normal entries).
