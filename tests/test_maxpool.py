@@ -55,6 +55,8 @@ EXPECTED = {
     # a rounding mistake costs the shape checks only: the other checks' cases divide evenly
     "wrong_ceil_mode": ({"output_shape_matches_formula", "output_shape_non_square"}, "output_shape_matches_formula",
                         "Hout rounds down"),
+    "wrong_ceil_mode_both_passes": ({"output_shape_matches_formula", "output_shape_non_square"},
+                                    "output_shape_non_square", "axis 2 (Hout) is 1 too large"),
     "wrong_gradient_to_window_corner": ({"dx_matches_numeric_gradient"}, "dx_matches_numeric_gradient", "dx is wrong"),
     "wrong_max_of_abs": ({"output_is_the_window_maximum"}, "output_is_the_window_maximum", "must be the largest x"),
     "wrong_pool_width_ignored": ({"output_shape_non_square", "dx_matches_numeric_gradient"}, "output_shape_non_square",
