@@ -85,6 +85,7 @@ EXPECTED: dict[str, dict[str, tuple[set[str], str]]] = {
         "right_randomstate_object": (set(), ""),
         "right_rng_in_markers": (set(), ""),
         "right_restores_global_state": (set(), ""),
+        "right_python_random_module": (set(), ""),  # Python's random module, seeded with random.seed
         "wrong_backward_redraws_mask": ({"backward_reuses_forward_mask", "numeric_gradient_matches"},
                                         "use the mask stored in the cache"),
         "wrong_divides_by_p_again_in_backward": ({"backward_scales_by_inverse_p"}, "do not divide again"),
