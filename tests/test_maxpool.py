@@ -35,6 +35,42 @@ EXPECTED = {
     "hout_without_window": ({"output_shape_matches_formula", "output_shape_non_square", "windows_move_by_stride"},
                             "output_shape_matches_formula",
                             "Hout = 1 + (H - pool_height) // stride"),
+    # written later, without looking at the ones above or the mutant table
+    "right_as_strided_dict_cache": (set(), None, ""),
+    "right_einsum_onehot": (set(), None, ""),
+    "right_float32_buffers": (set(), None, ""),
+    "right_im2col_switches": (set(), None, ""),
+    "right_reshape_fast_path": (set(), None, ""),  # the last of tied maxima gets dout
+    "right_six_loops_running_max": (set(), None, ""),
+    "right_sliding_window_mask_first": (set(), None, ""),
+    "right_split_among_ties": (set(), None, ""),
+    "right_random_tie_break": (set(), None, ""),  # a random one of tied maxima; 1x1 windows return a view of x
+    # raises IndexError at the right border: every backward check that reaches it
+    "wrong_argmax_unravelled_with_image_width": ({"backward_shape_matches_x", "dx_matches_numeric_gradient"},
+                                                 "backward_shape_matches_x", "raised IndexError"),
+    "wrong_backward_forgets_stride": ({"dx_matches_numeric_gradient", "tied_maxima_share_dout"},
+                                      "dx_matches_numeric_gradient", "ignoring the stride"),
+    "wrong_cache_in_global": ({"backward_shape_matches_x", "dx_matches_numeric_gradient", "tied_maxima_share_dout"},
+                              "dx_matches_numeric_gradient", "raised IndexError"),
+    # a rounding mistake costs the shape checks only: the other checks' cases divide evenly
+    "wrong_ceil_mode": ({"output_shape_matches_formula", "output_shape_non_square"}, "output_shape_matches_formula",
+                        "Hout rounds down"),
+    "wrong_ceil_mode_both_passes": ({"output_shape_matches_formula", "output_shape_non_square"},
+                                    "output_shape_non_square", "axis 2 (Hout) is 1 too large"),
+    "wrong_gradient_to_window_corner": ({"dx_matches_numeric_gradient"}, "dx_matches_numeric_gradient", "dx is wrong"),
+    "wrong_max_of_abs": ({"output_is_the_window_maximum"}, "output_is_the_window_maximum", "must be the largest x"),
+    "wrong_pool_width_ignored": ({"output_shape_non_square", "dx_matches_numeric_gradient"}, "output_shape_non_square",
+                                 "axis 3 (Wout) is 1 too small"),
+    "wrong_shifts_x_in_place": ({"forward_leaves_inputs_unchanged"}, "forward_leaves_inputs_unchanged",
+                                "changed its input x in place"),
+    "wrong_slice_assignment_in_backward": ({"dx_matches_numeric_gradient"}, "dx_matches_numeric_gradient",
+                                           "'=' instead of '+='"),
+    "wrong_switch_mask_shaped_like_x": ({"dx_matches_numeric_gradient"}, "dx_matches_numeric_gradient", "dx is wrong"),
+    "wrong_ties_divided_by_window_size": ({"dx_matches_numeric_gradient", "tied_maxima_share_dout"},
+                                          "tied_maxima_share_dout", "must add up to dout once"),
+    "wrong_window_one_too_tall": ({"output_is_the_window_maximum", "windows_move_by_stride",
+                                   "forward_leaves_inputs_unchanged", "dx_matches_numeric_gradient"},
+                                  "windows_move_by_stride", "starts at row i * stride"),
 }
 
 

@@ -250,11 +250,13 @@ BATTERY = battery(
     different_seeds_differ(
         LAYER, "different_seeds_differ", "train mode with different seeds gives different masks", 0.5, "test_seed",
         param(0.6), (50, 100), 'two train-mode calls with different dropout_param["seed"] values gave the same '
-        "output; seed the generator with the given seed, not a fixed number"),
+        "output; seed the generator with the given seed, not a fixed number, and draw a fresh mask on every call "
+        "(not one kept from an earlier call, e.g. in a global variable)"),
     unseeded_calls_differ(
         LAYER, "unseeded_calls_differ", "train mode without a seed draws a fresh mask on every call", 0.5,
         "test_seed", param(0.6), (50, 100), "two train-mode calls without a seed gave the same output; seed the "
-        'generator only when dropout_param has a "seed" (not with a default such as 0 or 42)'),
+        'generator only when dropout_param has a "seed" (not with a default such as 0 or 42), and draw a fresh '
+        "mask on every call (not one kept from an earlier call, e.g. in a global variable)"),
     # -- test_backward: 26 forward calls on (50, 50) at p = 0.6. A correct layer drops no unit of a
     # call with probability 0.6^2500, two of its masks agree with probability 0.52^2500; a mask
     # drawn over only some axes has >= 50 draws per call, so two calls share a mask with

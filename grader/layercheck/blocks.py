@@ -156,7 +156,8 @@ def gradient_shapes(layer: Layer, id: str, name: str, points: float, cell: str, 
                 want = args[list(layer.inputs).index(input_name)].shape
                 if grads[grad_name].shape != want:
                     raise CheckFailed(f"{layer.backward} returned {grad_name} of shape {shape_shown(grads[grad_name].shape, want)} "
-                                      f"{layer.describe(case)}; it must have the shape of {input_name}, {want}")
+                                      f"{layer.describe(case)}; it must have the shape of {input_name}, {want}"
+                                      f"{_empty_axis(grads[grad_name].shape, want)}")
 
     return _check(id, name, points, cell, fn)
 
@@ -197,7 +198,7 @@ def numeric_gradient(
             want = reference_gradient(layer, args, dout, layer.grads[grad])
             if got.shape != want.shape:
                 raise CheckFailed(f"{layer.backward} returned {grad} of shape {shape_shown(got.shape, want.shape)} {layer.describe(case)}; "
-                                  f"expected {want.shape}")
+                                  f"expected {want.shape}{_empty_axis(got.shape, want.shape)}")
             if got.dtype.kind not in "biuf" or not np.all(np.isfinite(got)):
                 raise CheckFailed(f"{layer.backward} returned NaN, infinite or non-numeric values in {grad} {layer.describe(case)}")
             if rel_error(got, want) <= layer.grad_rtol:
@@ -205,7 +206,27 @@ def numeric_gradient(
             for message, mistake in (diagnose or {}).items():
                 if rel_error(got, reference_gradient(layer, args, dout, layer.grads[grad], mistake)) <= layer.grad_rtol:
                     raise CheckFailed(f"{grad} {worded(layer, case, message)}")
+            scaled = _scaled(got, want, layer.grad_rtol)
             raise CheckFailed(f"{grad} is wrong {layer.describe(case)}: it does not match the numeric gradient "
-                              f"of a correct {layer.forward}. {hint}".strip())
+                              f"of a correct {layer.forward}. {hint}".strip() + scaled)
 
     return _check(id, name, points, cell, fn)
+
+
+def _empty_axis(got: tuple[int, ...], want: tuple[int, ...]) -> str:
+    """The usual cause of an empty axis where the input has none, or nothing."""
+    if len(got) == len(want) and any(g == 0 < w for g, w in zip(got, want)):
+        return (". An axis of length 0 usually comes from a slice such as [pad:-pad], which is empty when "
+                "pad = 0: stop at pad + H instead")
+    return ""
+
+
+def _scaled(got: np.ndarray, want: np.ndarray, rtol: float) -> str:
+    """What to add when ``got`` is ``want`` times a constant other than 1 (its value is the
+    student's word, so it is not shown: only that a constant factor is wrong)."""
+    norm = float(np.sum(want * want))
+    factor = float(np.sum(got * want)) / norm if norm > 0 else 0.0
+    if factor == 0.0 or rel_error(got, factor * want) > rtol:
+        return ""
+    return (" It is the right gradient times a constant: a stray factor, e.g. dividing by the number of samples "
+            "(as a loss averaged over the batch would) or a scale left out.")

