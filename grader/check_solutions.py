@@ -15,7 +15,7 @@ import numpy as np
 
 from grader.assignments import ASSIGNMENTS, Assignment
 from grader.definition import DefinitionError
-from grader.checks.base import run_battery
+from grader.checks.base import CheckBug, run_battery
 from grader.extract import read_notebook, answers_from_notebook
 from grader.student import InProcessStudent
 
@@ -30,11 +30,15 @@ def _full_marks(label: str, source: str, assignment: Assignment, battery, repeat
     """Surprises (0 or 1) of a variant that must score full marks on every run, sandboxed once."""
     total = sum(c.points for c in battery.checks)
     failures = []
-    for _ in range(repeats):
-        results = run_battery(battery.checks, InProcessStudent.from_source(source), rng)
-        failures += [f"{r.name}: {r.output}" for r in results if r.status != "passed"]
-    with _sandboxed(source) as student:
-        results = run_battery(battery.checks, student, rng)
+    try:
+        for _ in range(repeats):
+            results = run_battery(battery.checks, InProcessStudent.from_source(source), rng)
+            failures += [f"{r.name}: {r.output}" for r in results if r.status != "passed"]
+        with _sandboxed(source) as student:
+            results = run_battery(battery.checks, student, rng)
+    except CheckBug as exc:
+        say(f"SURPRISE {assignment.name} {label}: {exc}")
+        return 1
     failures += [f"(sandboxed) {r.name}: {r.output}" for r in results if r.status != "passed"]
     if failures:
         say(f"SURPRISE {assignment.name} {label} lost points: {failures[0]}")
@@ -52,9 +56,13 @@ def _mutant(mutant, source: str, assignment: Assignment, battery, repeats: int, 
     except KeyError:
         say(f"SURPRISE {assignment.name} mutant {mutant.name} names unknown check {mutant.caught_by!r}")
         return 1, set()
-    with _sandboxed(source) as student:
-        runs = [run_battery(battery.checks, student, rng)]
-    runs += [run_battery(battery.checks, InProcessStudent.from_source(source), rng) for _ in range(repeats - 1)]
+    try:
+        with _sandboxed(source) as student:
+            runs = [run_battery(battery.checks, student, rng)]
+        runs += [run_battery(battery.checks, InProcessStudent.from_source(source), rng) for _ in range(repeats - 1)]
+    except CheckBug as exc:
+        say(f"SURPRISE {assignment.name} mutant {mutant.name}: {exc}")
+        return 1, {named.id}  # one line for it: not also "its check is failed by no mutant"
     scores = sorted({sum(r.score for r in results) for results in runs})
     failed = {c.id for results in runs for c, r in zip(battery.checks, results) if r.status != "passed"}
     score = scores[0]

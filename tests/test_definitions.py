@@ -118,6 +118,30 @@ def test_grader_new_scaffolds_an_assignment_that_passes_its_own_validation(tmp_p
     assert sum(line.startswith("ok       second mutant") for line in lines) == 5
 
 
+def test_a_check_that_fails_itself_is_one_surprise_and_the_run_goes_on(tmp_path):
+    from grader.check_solutions import check_code_assignment
+
+    assert main(["new", "scale_layer", "--definition", str(tmp_path)]) == 0
+    checks = tmp_path / "scale_layer" / "checks.py"
+    checks.write_text(checks.read_text() + """
+from grader.layercheck import CheckFailed, forward_backward, grads_of
+
+@BATTERY.check("dx is dout times scale, entry by entry", 1, "test_backward")
+def dx_entries(rng):
+    inputs, douts, pairs = yield from forward_backward(LAYER, rng, CASES, None)
+    for case, dout, (forward, backward) in zip(CASES, douts, pairs):
+        dx = grads_of(LAYER, forward, backward, case)["dx"]
+        if dx[0, 1] != dout[0, 1] * case.scale:  # a 1-D dx (mutant dx_summed_over_rows) raises IndexError
+            raise CheckFailed("dx is not dout times scale")
+""")
+    lines: list[str] = []
+    surprises = check_code_assignment(load(tmp_path).assignments["scale_layer"], 1, lines.append, mutant_repeats=1)
+    bad = [line for line in lines if line.startswith("SURPRISE")]
+    assert surprises == len(bad) == 1, lines
+    assert bad[0].startswith("SURPRISE scale_layer mutant dx_summed_over_rows: check dx_entries raised IndexError at ")
+    assert sum(line.startswith("ok       scale_layer mutant") for line in lines) == 4  # the others still ran
+
+
 def test_a_changed_reference_names_the_mutant_to_update_and_the_run_goes_on(tmp_path):
     from grader.check_solutions import check_code_assignment
 
