@@ -89,6 +89,11 @@ def check_code_assignment(assignment: Assignment, repeats: int, say: Callable[[s
         return 1
     surprises = 0
     rng = np.random.default_rng()
+    for name in assignment.functions:
+        if not callable(getattr(reference, name, None)):
+            surprises += 1
+            say(f"SURPRISE {assignment.name}: {assignment.reference_path.name} defines no function {name}, which "
+                "course.toml's functions list; define it or fix the list")
     for problem in getattr(mutants, "problems", []):
         surprises += 1
         say(f"SURPRISE {assignment.name} {problem}")

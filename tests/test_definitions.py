@@ -48,12 +48,38 @@ def test_a_definition_loads_its_modules_from_file_paths(tmp_path):
     (GOOD.replace('reference = "solution.py"\n', ""), "has no 'reference'"),
     (GOOD.replace("checks.py", "nowhere.py"), "'nowhere.py' does not exist"),
     (GOOD + 'refrence = "solution.py"\n', "unknown key(s) refrence"),
+    (GOOD.replace('checks = "checks.py"', 'check = "checks.py"'), "unknown key(s) check (known: "),
     (GOOD + GOOD, "declares assignment 'layer' twice"),
 ])
 def test_a_bad_definition_is_one_sentence(tmp_path, toml, words):
     with pytest.raises(DefinitionError) as info:
         load(_definition(tmp_path, toml))
     assert words in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("prose, functions, words", [
+    ("# Layer\n<!-- solution: g -->\n", '["f"]', "layer.md line 2 places a solution cell for g, which is not one of "
+                                                  "the functions of assignment 'layer' (f)"),
+    ("# Layer\n", '["f", "g"]', "defines no function g, which the functions of assignment 'layer' in course.toml list"),
+])
+def test_a_notebook_that_cannot_be_generated_is_one_sentence(tmp_path, prose, functions, words):
+    from grader.notebooks import build_notebook
+
+    _definition(tmp_path, GOOD.replace('functions = ["f"]', f"functions = {functions}") + 'prose = "layer.md"\n')
+    (tmp_path / "layer.md").write_text(prose)
+    with pytest.raises(DefinitionError) as info:
+        build_notebook(load(tmp_path).assignments["layer"])
+    assert words in str(info.value) and "\n" not in str(info.value)
+
+
+def test_check_solutions_names_a_listed_function_the_reference_lacks(tmp_path):
+    from grader.check_solutions import check_code_assignment
+
+    _definition(tmp_path, GOOD.replace('functions = ["f"]', 'functions = ["f", "g"]'))
+    lines: list[str] = []
+    assert check_code_assignment(load(tmp_path).assignments["layer"], 1, lines.append) == 1
+    assert lines[0] == ("SURPRISE layer: solution.py defines no function g, which course.toml's functions list; "
+                        "define it or fix the list")
 
 
 def test_a_folder_without_course_toml_is_refused(tmp_path):
