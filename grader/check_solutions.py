@@ -54,7 +54,9 @@ def _mutant(mutant, source: str, assignment: Assignment, battery, repeats: int, 
     try:
         named = battery.by_id(mutant.caught_by)
     except KeyError:
-        say(f"SURPRISE {assignment.name} mutant {mutant.name} names unknown check {mutant.caught_by!r}")
+        where = f" ({mutant.where})" if mutant.where else ""
+        say(f"SURPRISE {assignment.name} mutant {mutant.name}{where} names unknown check {mutant.caught_by!r}; "
+            f"its checks: {', '.join(c.id for c in battery.checks)}")
         return 1, set()
     try:
         with _sandboxed(source) as student:

@@ -168,6 +168,18 @@ def dx_entries(rng):
     assert sum(line.startswith("ok       scale_layer mutant") for line in lines) == 4  # the others still ran
 
 
+def test_a_mutant_naming_an_unknown_check_lists_the_checks(tmp_path):
+    from grader.check_solutions import check_code_assignment
+
+    assert main(["new", "scale_layer", "--definition", str(tmp_path)]) == 0
+    table = tmp_path / "scale_layer" / "mutants.txt"
+    table.write_text(table.read_text().replace("| output_is_scaled_input", "| output_is_scaled"))
+    lines: list[str] = []
+    check_code_assignment(load(tmp_path).assignments["scale_layer"], 1, lines.append, mutant_repeats=1)
+    assert ("SURPRISE scale_layer mutant adds_scale (mutants.txt line 3) names unknown check 'output_is_scaled'; "
+            "its checks: output_shape_matches_input, output_is_scaled_input, ") in "\n".join(lines)
+
+
 def test_a_changed_reference_names_the_mutant_to_update_and_the_run_goes_on(tmp_path):
     from grader.check_solutions import check_code_assignment
 
