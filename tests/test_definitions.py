@@ -87,6 +87,14 @@ def test_a_folder_without_course_toml_is_refused(tmp_path):
         load(tmp_path)
 
 
+def test_checks_without_a_battery_is_one_sentence_saying_what_to_define(tmp_path):
+    _definition(tmp_path, GOOD)
+    (tmp_path / "checks.py").write_text("from grader.checks.base import Battery\nBATERY = Battery()\n")
+    with pytest.raises(DefinitionError, match=r"checks.py defines no BATTERY; the checks of assignment 'layer' "
+                                              r"must define it$"):
+        load(tmp_path).assignments["layer"].battery()
+
+
 def test_a_module_that_fails_to_import_is_one_sentence(tmp_path):
     _definition(tmp_path, GOOD)
     (tmp_path / "checks.py").write_text("raise RuntimeError('boom')\n")
