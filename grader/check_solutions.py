@@ -91,11 +91,6 @@ def check_code_assignment(assignment: Assignment, repeats: int, say: Callable[[s
         return 1
     surprises = 0
     rng = np.random.default_rng()
-    for name in assignment.functions:
-        if not callable(getattr(reference, name, None)):
-            surprises += 1
-            say(f"SURPRISE {assignment.name}: {assignment.reference_path.name} defines no function {name}, which "
-                "course.toml's functions list; define it or fix the list")
     for problem in getattr(mutants, "problems", []):
         surprises += 1
         say(f"SURPRISE {assignment.name} {problem}")
@@ -134,11 +129,28 @@ def check_quiz(say: Callable[[str], None], assignment: Assignment | None = None)
     return check(assignment, say)
 
 
+def check_notebook(assignment: Assignment, say: Callable[[str], None]) -> int:
+    """Surprises (0 or 1) of a notebook generated from prose: it must build (every marker names a
+    function or question, every listed function is in the reference)."""
+    if assignment.notebook_prose is None:
+        return 0
+    from grader.notebooks import build_notebook
+
+    try:
+        build_notebook(assignment)
+    except DefinitionError as exc:
+        say(f"SURPRISE {assignment.name} notebook: {exc}")
+        return 1
+    return 0
+
+
 def check_assignment(assignment: Assignment, repeats: int, say: Callable[[str], None], mutant_repeats: int = 3) -> int:
     """The surprises of one assignment of any definition (each said as one line)."""
     if assignment.kind == "code":
-        return check_code_assignment(assignment, repeats, say, mutant_repeats)
-    return check_quiz(say, assignment)
+        surprises = check_code_assignment(assignment, repeats, say, mutant_repeats)
+    else:
+        surprises = check_quiz(say, assignment)
+    return surprises + check_notebook(assignment, say)
 
 
 def check_solutions(repeats: int = 20, say: Callable[[str], None] = print, mutant_repeats: int = 3) -> int:

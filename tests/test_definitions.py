@@ -72,14 +72,14 @@ def test_a_notebook_that_cannot_be_generated_is_one_sentence(tmp_path, prose, fu
     assert words in str(info.value) and "\n" not in str(info.value)
 
 
-def test_check_solutions_names_a_listed_function_the_reference_lacks(tmp_path):
-    from grader.check_solutions import check_code_assignment
+def test_check_solutions_says_when_a_notebook_cannot_be_generated(tmp_path):
+    from grader.check_solutions import check_assignment
 
-    _definition(tmp_path, GOOD.replace('functions = ["f"]', 'functions = ["f", "g"]'))
+    _definition(tmp_path, GOOD.replace('functions = ["f"]', 'functions = ["f", "g"]') + 'prose = "layer.md"\n')
+    (tmp_path / "layer.md").write_text("# Layer\n")
     lines: list[str] = []
-    assert check_code_assignment(load(tmp_path).assignments["layer"], 1, lines.append) == 1
-    assert lines[0] == ("SURPRISE layer: solution.py defines no function g, which course.toml's functions list; "
-                        "define it or fix the list")
+    assert check_assignment(load(tmp_path).assignments["layer"], 1, lines.append) == 1
+    assert lines[-1].startswith("SURPRISE layer notebook: ") and "defines no function g" in lines[-1]
 
 
 def test_a_folder_without_course_toml_is_refused(tmp_path):
