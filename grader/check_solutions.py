@@ -15,7 +15,7 @@ import numpy as np
 
 from grader.assignments import ASSIGNMENTS, Assignment
 from grader.definition import DefinitionError
-from grader.checks.base import run_battery
+from grader.checks.base import CheckBug, run_battery
 from grader.extract import read_notebook, answers_from_notebook
 from grader.student import InProcessStudent
 
@@ -37,11 +37,15 @@ def _full_marks(label: str, source: str, assignment: Assignment, battery, repeat
     """Surprises (0 or 1) of a variant that must score full marks on every run, sandboxed once."""
     total = sum(c.points for c in battery.checks)
     failures = []
-    for _ in range(repeats):
-        results = _in_process(battery.checks, source, rng)
-        failures += [f"{r.name}: {r.output}" for r in results if r.status != "passed"]
-    with _sandboxed(source) as student:
-        results = run_battery(battery.checks, student, rng)
+    try:
+        for _ in range(repeats):
+            results = _in_process(battery.checks, source, rng)
+            failures += [f"{r.name}: {r.output}" for r in results if r.status != "passed"]
+        with _sandboxed(source) as student:
+            results = run_battery(battery.checks, student, rng)
+    except CheckBug as exc:
+        say(f"SURPRISE {assignment.name} {label}: {exc}")
+        return 1
     failures += [f"(sandboxed) {r.name}: {r.output}" for r in results if r.status != "passed"]
     if failures:
         say(f"SURPRISE {assignment.name} {label} lost points: {failures[0]}")
@@ -57,11 +61,17 @@ def _mutant(mutant, source: str, assignment: Assignment, battery, repeats: int, 
     try:
         named = battery.by_id(mutant.caught_by)
     except KeyError:
-        say(f"SURPRISE {assignment.name} mutant {mutant.name} names unknown check {mutant.caught_by!r}")
+        where = f" ({mutant.where})" if mutant.where else ""
+        say(f"SURPRISE {assignment.name} mutant {mutant.name}{where} names unknown check {mutant.caught_by!r}; "
+            f"its checks: {', '.join(c.id for c in battery.checks)}")
         return 1, set()
-    with _sandboxed(source) as student:
-        runs = [run_battery(battery.checks, student, rng)]
-    runs += [_in_process(battery.checks, source, rng) for _ in range(repeats - 1)]
+    try:
+        with _sandboxed(source) as student:
+            runs = [run_battery(battery.checks, student, rng)]
+        runs += [_in_process(battery.checks, source, rng) for _ in range(repeats - 1)]
+    except CheckBug as exc:
+        say(f"SURPRISE {assignment.name} mutant {mutant.name}: {exc}")
+        return 1, {named.id}  # one line for it: not also "its check is failed by no mutant"
     scores = sorted({sum(r.score for r in results) for results in runs})
     failed = {c.id for results in runs for c, r in zip(battery.checks, results) if r.status != "passed"}
     score = scores[0]
@@ -126,11 +136,28 @@ def check_quiz(say: Callable[[str], None], assignment: Assignment | None = None)
     return check(assignment, say)
 
 
+def check_notebook(assignment: Assignment, say: Callable[[str], None]) -> int:
+    """Surprises (0 or 1) of a notebook generated from prose: it must build (every marker names a
+    function or question, every listed function is in the reference)."""
+    if assignment.notebook_prose is None:
+        return 0
+    from grader.notebooks import build_notebook
+
+    try:
+        build_notebook(assignment)
+    except DefinitionError as exc:
+        say(f"SURPRISE {assignment.name} notebook: {exc}")
+        return 1
+    return 0
+
+
 def check_assignment(assignment: Assignment, repeats: int, say: Callable[[str], None], mutant_repeats: int = 3) -> int:
     """The surprises of one assignment of any definition (each said as one line)."""
     if assignment.kind == "code":
-        return check_code_assignment(assignment, repeats, say, mutant_repeats)
-    return check_quiz(say, assignment)
+        surprises = check_code_assignment(assignment, repeats, say, mutant_repeats)
+    else:
+        surprises = check_quiz(say, assignment)
+    return surprises + check_notebook(assignment, say)
 
 
 def check_solutions(repeats: int = 20, say: Callable[[str], None] = print, mutant_repeats: int = 3) -> int:

@@ -218,8 +218,17 @@ def _course(args: argparse.Namespace) -> Path:
         raise UserError(problem)
     ours = set(gradebook_assignments(course / "gradebook.db") or ()) & set(ASSIGNMENTS)
     if not ours:
-        raise UserError(f"the gradebook in {course} holds none of this course's assignments ({', '.join(ASSIGNMENTS)}): "
-                        "it belongs to another course; release this one into a new folder with: grader release --course NEW_FOLDER")
+        from grader import assignments
+        from grader.nbgrader_bridge.course import recorded_definition
+
+        recorded, builtin = recorded_definition(course), assignments.current().root == assignments.builtin().root
+        if recorded is not None and Path(recorded) != assignments.current().root:
+            fix = f"it was released with --definition {recorded}; add --definition {recorded}"
+        elif recorded is None and not builtin:
+            fix = "it was released with the built-in unit; leave out --definition"
+        else:
+            fix = "it belongs to another course; release this one into a new folder with: grader release --course NEW_FOLDER"
+        raise UserError(f"the gradebook in {course} holds none of this course's assignments ({', '.join(ASSIGNMENTS)}): {fix}")
     for warning in warnings:  # only about the grader's generated part: the instructor's settings are theirs
         print(f"grader: warning: {warning}", file=sys.stderr)
     return course

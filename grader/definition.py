@@ -102,7 +102,7 @@ def _attribute(assignment: Assignment, path: Path | None, name: str, what: str) 
     try:
         return getattr(module, name)
     except AttributeError:
-        raise DefinitionError(f"{path} defines no {name}; the {what} of assignment {assignment.name!r} must") from None
+        raise DefinitionError(f"{path} defines no {name}; the {what} of assignment {assignment.name!r} must define it") from None
 
 
 @dataclass(frozen=True)
@@ -194,13 +194,14 @@ def _assignment(root: Path, entry: Any, index: int) -> Assignment:
         raise DefinitionError(f"{where}: functions must be a list of function names")
     if kind == "code" and not functions:
         raise DefinitionError(f"{where}: a code assignment needs functions = [\"...\"], the functions students write")
+    known = ("name", "title", "kind", "functions", "notebook", "reference", "checks", "mutants", "questions", "prose")
+    unknown = set(entry) - set(known)
+    if unknown:  # before the paths: a misspelt key is named as such, not as a missing one
+        raise DefinitionError(f"{where} has unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(known)})")
     code = kind == "code"
     paths = {key: _path(root, entry, key, where, required=code and key in ("reference", "checks"))
              for key in ("notebook", "reference", "checks", "mutants", "questions", "prose")}
     modules = {key: _package_name(p) if p is not None else "" for key, p in paths.items()}
-    unknown = set(entry) - {"name", "title", "kind", "functions", *paths}
-    if unknown:
-        raise DefinitionError(f"{where} has unknown key(s) {', '.join(sorted(unknown))}")
     return Assignment(
         name=name, title=str(entry.get("title", name)), kind=kind, functions=tuple(functions),
         checks_module=modules["checks"], reference_module=modules["reference"], mutants_module=modules["mutants"],

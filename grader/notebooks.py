@@ -21,7 +21,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from grader.definition import Assignment
+from grader.definition import Assignment, DefinitionError
 from grader.extract import nbformat
 from grader.nbgrader_cells import grade_id
 
@@ -37,6 +37,14 @@ HIDDEN = '''\
 import sys
 print("graded by the course grader (grader autograde), not in this kernel", file=sys.stderr)
 ### END HIDDEN TESTS'''
+
+
+#: A quiz autograder cell's public part, as in the built-in quiz notebook: ``check_answered`` is
+#: defined by the setup cell (grader/quiz/student_cell.py) and asserts each answer is given and read.
+PUBLIC_QUIZ_CHECK = """\
+# Public check (run this cell, or nbgrader's Validate): each answer is given and can be read;
+# it says nothing about whether an answer is right (the hidden grading does).
+check_answered({names})"""
 
 
 def _points(value: float) -> str:
@@ -68,11 +76,19 @@ def autograder_cells(assignment: Assignment) -> list:
     by_cell: dict[str, list[tuple[str, float]]] = {}
     for cell, name, points in _graded(assignment):
         by_cell.setdefault(cell, []).append((name, points))
+    answers: dict[str, list[str]] = {}  # a quiz cell's answer names, for its public check
+    if assignment.kind == "quiz":
+        from grader.quiz import quiz_of
+
+        for q in quiz_of(assignment).questions.values():
+            answers.setdefault(q.cell, []).append(q.name)
     cells = []
     for grade_id, items in by_cell.items():
         total = sum(points for _, points in items)
         lines = [f"# Autograder cell ({_points(total)}), graded by the course grader in a sandbox, not in this notebook.",
                  "# It checks:"] + [f"# - {name} ({_points(points)})" for name, points in items]
+        if grade_id in answers:
+            lines.append(PUBLIC_QUIZ_CHECK.format(names=", ".join(f'"{name}"' for name in answers[grade_id])))
         cells.append(_cell("code", "\n".join(lines) + "\n" + HIDDEN, grade_id, points=total))
     return cells
 
@@ -105,11 +121,25 @@ def _setup_source(reference) -> str:
     return "\n".join(ast.unparse(n) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom)))
 
 
+def _solution_cell(assignment: Assignment, reference, name: str):
+    function = getattr(reference, name, None)
+    if not callable(function):
+        raise DefinitionError(f"{assignment.reference_path} defines no function {name}, which the functions of "
+                              f"assignment {assignment.name!r} in course.toml list; define it or fix the list")
+    return _cell("code", inspect.getsource(function), name, solution=True)
+
+
 def build_notebook(assignment: Assignment):
     """The source notebook of an assignment with ``prose`` (a code assignment, or a quiz with
     declared questions: ``<!-- answer: NAME -->`` places an answer cell)."""
     quiz = assignment.kind == "quiz"
     reference = None if quiz else assignment.reference()
+    if quiz:
+        from grader.quiz import quiz_of
+
+        names = tuple(quiz_of(assignment).names)
+    else:
+        names = assignment.functions
     prose = assignment.notebook_prose.read_text(encoding="utf-8")
     cells, text, code, placed = [], [], None, set()
 
@@ -118,7 +148,7 @@ def build_notebook(assignment: Assignment):
             cells.append(_cell("markdown", "".join(text), f"md_{len(cells) + 1}"))
         text.clear()
 
-    for line in prose.splitlines(keepends=True):
+    for number, line in enumerate(prose.splitlines(keepends=True), 1):
         if code is not None:  # inside a fenced sanity-check block
             if line.strip() == "```":
                 cells.append(_cell("code", "".join(code), f"sanity_{len(cells) + 1}"))
@@ -130,7 +160,12 @@ def build_notebook(assignment: Assignment):
             code = []
         elif ANSWER.match(line) and quiz:
             flush_markdown()
-            cells.append(_answer_cell(assignment, ANSWER.match(line).group(1)))
+            name = ANSWER.match(line).group(1)
+            if name not in names:
+                raise DefinitionError(f"{assignment.notebook_prose} line {number} places an answer cell for {name}, "
+                                      f"which is not a question of assignment {assignment.name!r} ({', '.join(names)})")
+            cells.append(_answer_cell(assignment, name))
+            placed.add(name)
         elif SOLUTION.match(line) or AUTOGRADER.match(line):
             flush_markdown()
             name = SOLUTION.match(line).group(1) if SOLUTION.match(line) else None
@@ -138,14 +173,18 @@ def build_notebook(assignment: Assignment):
                 cells += autograder_cells(assignment)
                 placed.add("<autograder>")
             elif name in assignment.functions:
-                cells.append(_cell("code", inspect.getsource(getattr(reference, name)), name, solution=True))
+                cells.append(_solution_cell(assignment, reference, name))
                 placed.add(name)
+            else:
+                raise DefinitionError(f"{assignment.notebook_prose} line {number} places a solution cell for {name}, "
+                                      f"which is not one of the functions of assignment {assignment.name!r} "
+                                      f"({', '.join(assignment.functions)})")
         else:
             text.append(line)
     flush_markdown()
-    unplaced = [name for name in assignment.functions if name not in placed]
-    for k, name in enumerate(unplaced):  # functions the prose does not place go after its first cell
-        cells.insert(1 + k, _cell("code", inspect.getsource(getattr(reference, name)), name, solution=True))
+    unplaced = [name for name in names if name not in placed]
+    for k, name in enumerate(unplaced):  # functions or answers the prose does not place go after its first cell
+        cells.insert(1 + k, _answer_cell(assignment, name) if quiz else _solution_cell(assignment, reference, name))
     first_code = next((i for i, c in enumerate(cells) if c.cell_type == "code"), len(cells))
     if quiz:
         _add_preview(assignment, cells, first_code)

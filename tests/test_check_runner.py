@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.checks.base import MAX_RESTARTS, Check, CheckFailed, run_battery
+from grader.checks.base import MAX_RESTARTS, Check, CheckBug, CheckFailed, run_battery
 from grader.student import Call, Handle, HandleLost, InProcessStudent, Reply
 from support import RecordingStudent
 
@@ -61,8 +61,20 @@ def test_a_check_yielding_something_else_is_a_bug_of_the_check():
     def bad(rng):
         yield "forward"
 
-    with pytest.raises(TypeError, match="other than Call"):
+    with pytest.raises(CheckBug, match="other than Call"):
         run_battery([check(bad)], InProcessStudent.from_source(SOURCE))
+
+
+def test_a_check_that_fails_itself_names_the_check_and_its_line():
+    def indexes_a_scalar(rng):
+        out, _ = (yield Call("forward", (3.0,), keep=(1,))).get()
+        return out[0, 0]  # a reply the check did not validate
+
+    with pytest.raises(CheckBug) as raised:
+        run_battery([check(indexes_a_scalar)], InProcessStudent.from_source(SOURCE))
+    line = indexes_a_scalar.__code__.co_firstlineno + 2
+    assert str(raised.value).startswith(f"check indexes_a_scalar raised TypeError at {__file__}:{line} (")
+    assert "raise CheckFailed for a wrong one" in str(raised.value)
 
 
 class LosesHandles(InProcessStudent):

@@ -262,3 +262,46 @@ def test_a_generated_quiz_notebook_previews_answers_in_its_own_notation(monkeypa
     namespace["pool_Hout"] = "pool_width"
     exec(cells["preview"].source, namespace)
     assert "'pool_width' is not a symbol of this quiz (its symbols: H, pool_height, stride)" in capsys.readouterr().out
+
+
+def test_a_generated_quiz_notebook_checks_in_public_that_each_answer_is_given_and_read(monkeypatch):
+    """Like the built-in quiz notebook, each autograder cell of a generated one runs
+    check_answered (nbgrader's Validate): it fails on a missing or unreadable answer, never says
+    whether an answer is right."""
+    import sys
+
+    from grader import assignments
+    from grader.notebooks import build_notebook
+    from grader.paths import REPO_ROOT
+
+    with assignments.use(REPO_ROOT / "examples" / "maxpool"):
+        cells = {c.metadata["nbgrader"]["grade_id"]: c for c in build_notebook(assignments.get("pool_quiz")).cells}
+    public = cells["test_pool_Hout"].source.split("### BEGIN HIDDEN TESTS")[0]
+    assert 'check_answered("pool_Hout")' in public
+    for name in ("grader", "solutions"):  # the released notebook runs without the grader
+        monkeypatch.setitem(sys.modules, name, None)
+    namespace: dict = {}
+    exec(cells["setup"].source, namespace)
+    exec(cells["answer_pool_Hout"].source.replace("### BEGIN SOLUTION", "").replace("### END SOLUTION", ""), namespace)
+    exec(public, namespace)  # the reference answer is given and read
+    namespace["pool_Hout"] = "H / stride"  # wrong, but given and readable: the public check passes
+    exec(public, namespace)
+    for unanswered, words in (("", "pool_Hout: no answer yet"), ("1 + (H - pool_width)/stride", "not understood")):
+        namespace["pool_Hout"] = unanswered
+        with pytest.raises(AssertionError, match=words):
+            exec(public, namespace)
+
+
+def test_quiz_prose_places_only_its_questions_and_every_question_gets_an_answer_cell(tmp_path):
+    from grader.notebooks import build_notebook
+
+    assignment = _definition(tmp_path)
+    (tmp_path / "q.md").write_text("# Quiz\n\n<!-- answer: out_size -->\n")
+    (tmp_path / "course.toml").write_text((tmp_path / "course.toml").read_text() + 'prose = "q.md"\n')
+    assignment = load(tmp_path).assignments["q"]
+    ids = [c.metadata["nbgrader"]["grade_id"] for c in build_notebook(assignment).cells]
+    assert {"answer_out_size", "answer_scaled"} <= set(ids)  # scaled is not placed by the prose, yet answerable
+    (tmp_path / "q.md").write_text("# Quiz\n\n<!-- answer: out_sise -->\n")
+    with pytest.raises(DefinitionError, match=r"q.md line 3 places an answer cell for out_sise, which is not a "
+                                              r"question of assignment 'q' \(out_size, scaled\)"):
+        build_notebook(assignment)

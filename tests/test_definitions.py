@@ -48,6 +48,7 @@ def test_a_definition_loads_its_modules_from_file_paths(tmp_path):
     (GOOD.replace('reference = "solution.py"\n', ""), "has no 'reference'"),
     (GOOD.replace("checks.py", "nowhere.py"), "'nowhere.py' does not exist"),
     (GOOD + 'refrence = "solution.py"\n', "unknown key(s) refrence"),
+    (GOOD.replace('checks = "checks.py"', 'check = "checks.py"'), "unknown key(s) check (known: "),
     (GOOD + GOOD, "declares assignment 'layer' twice"),
 ])
 def test_a_bad_definition_is_one_sentence(tmp_path, toml, words):
@@ -56,9 +57,42 @@ def test_a_bad_definition_is_one_sentence(tmp_path, toml, words):
     assert words in str(info.value) and "\n" not in str(info.value)
 
 
+@pytest.mark.parametrize("prose, functions, words", [
+    ("# Layer\n<!-- solution: g -->\n", '["f"]', "layer.md line 2 places a solution cell for g, which is not one of "
+                                                  "the functions of assignment 'layer' (f)"),
+    ("# Layer\n", '["f", "g"]', "defines no function g, which the functions of assignment 'layer' in course.toml list"),
+])
+def test_a_notebook_that_cannot_be_generated_is_one_sentence(tmp_path, prose, functions, words):
+    from grader.notebooks import build_notebook
+
+    _definition(tmp_path, GOOD.replace('functions = ["f"]', f"functions = {functions}") + 'prose = "layer.md"\n')
+    (tmp_path / "layer.md").write_text(prose)
+    with pytest.raises(DefinitionError) as info:
+        build_notebook(load(tmp_path).assignments["layer"])
+    assert words in str(info.value) and "\n" not in str(info.value)
+
+
+def test_check_solutions_says_when_a_notebook_cannot_be_generated(tmp_path):
+    from grader.check_solutions import check_assignment
+
+    _definition(tmp_path, GOOD.replace('functions = ["f"]', 'functions = ["f", "g"]') + 'prose = "layer.md"\n')
+    (tmp_path / "layer.md").write_text("# Layer\n")
+    lines: list[str] = []
+    assert check_assignment(load(tmp_path).assignments["layer"], 1, lines.append) == 1
+    assert lines[-1].startswith("SURPRISE layer notebook: ") and "defines no function g" in lines[-1]
+
+
 def test_a_folder_without_course_toml_is_refused(tmp_path):
     with pytest.raises(DefinitionError, match="holds no course.toml"):
         load(tmp_path)
+
+
+def test_checks_without_a_battery_is_one_sentence_saying_what_to_define(tmp_path):
+    _definition(tmp_path, GOOD)
+    (tmp_path / "checks.py").write_text("from grader.checks.base import Battery\nBATERY = Battery()\n")
+    with pytest.raises(DefinitionError, match=r"checks.py defines no BATTERY; the checks of assignment 'layer' "
+                                              r"must define it$"):
+        load(tmp_path).assignments["layer"].battery()
 
 
 def test_a_module_that_fails_to_import_is_one_sentence(tmp_path):
@@ -116,6 +150,42 @@ def test_grader_new_scaffolds_an_assignment_that_passes_its_own_validation(tmp_p
     lines: list[str] = []
     assert check_code_assignment(definition.assignments["second"], 2, lines.append) == 0, lines
     assert sum(line.startswith("ok       second mutant") for line in lines) == 5
+
+
+def test_a_check_that_fails_itself_is_one_surprise_and_the_run_goes_on(tmp_path):
+    from grader.check_solutions import check_code_assignment
+
+    assert main(["new", "scale_layer", "--definition", str(tmp_path)]) == 0
+    checks = tmp_path / "scale_layer" / "checks.py"
+    checks.write_text(checks.read_text() + """
+from grader.layercheck import CheckFailed, forward_backward, grads_of
+
+@BATTERY.check("dx is dout times scale, entry by entry", 1, "test_backward")
+def dx_entries(rng):
+    inputs, douts, pairs = yield from forward_backward(LAYER, rng, CASES, None)
+    for case, dout, (forward, backward) in zip(CASES, douts, pairs):
+        dx = grads_of(LAYER, forward, backward, case)["dx"]
+        if dx[0, 1] != dout[0, 1] * case.scale:  # a 1-D dx (mutant dx_summed_over_rows) raises IndexError
+            raise CheckFailed("dx is not dout times scale")
+""")
+    lines: list[str] = []
+    surprises = check_code_assignment(load(tmp_path).assignments["scale_layer"], 1, lines.append, mutant_repeats=1)
+    bad = [line for line in lines if line.startswith("SURPRISE")]
+    assert surprises == len(bad) == 1, lines
+    assert bad[0].startswith("SURPRISE scale_layer mutant dx_summed_over_rows: check dx_entries raised IndexError at ")
+    assert sum(line.startswith("ok       scale_layer mutant") for line in lines) == 4  # the others still ran
+
+
+def test_a_mutant_naming_an_unknown_check_lists_the_checks(tmp_path):
+    from grader.check_solutions import check_code_assignment
+
+    assert main(["new", "scale_layer", "--definition", str(tmp_path)]) == 0
+    table = tmp_path / "scale_layer" / "mutants.txt"
+    table.write_text(table.read_text().replace("| output_is_scaled_input", "| output_is_scaled"))
+    lines: list[str] = []
+    check_code_assignment(load(tmp_path).assignments["scale_layer"], 1, lines.append, mutant_repeats=1)
+    assert ("SURPRISE scale_layer mutant adds_scale (mutants.txt line 3) names unknown check 'output_is_scaled'; "
+            "its checks: output_shape_matches_input, output_is_scaled_input, ") in "\n".join(lines)
 
 
 def test_a_changed_reference_names_the_mutant_to_update_and_the_run_goes_on(tmp_path):

@@ -149,6 +149,8 @@ def test_release_and_autograde_through_nbgrader_give_the_same_scores_as_grade(tm
     released = nbformat.read(str(course / "release" / "maxpool" / "maxpool.ipynb"), as_version=4)
     functions = ("max_pool_forward_naive", "max_pool_backward_naive")
     quiz = nbformat.read(str(course / "release" / "pool_quiz" / "pool_quiz.ipynb"), as_version=4)
+    public = [c.source for c in quiz.cells if c.metadata["nbgrader"].get("grade")]
+    assert public and all('check_answered("pool_Hout")' in c and "HIDDEN" not in c for c in public)
     for cell in quiz.cells:
         if cell.metadata["nbgrader"].get("solution"):
             cell.source = 'pool_Hout = "(H - pool_height) / stride"'  # a named misconception: half a point
@@ -159,6 +161,9 @@ def test_release_and_autograde_through_nbgrader_give_the_same_scores_as_grade(tm
         folder.mkdir(parents=True, exist_ok=True)
         nbformat.write(fill_solutions(released, (STUDENTS / f"{student}.py").read_text(), functions),
                        str(folder / "maxpool.ipynb"))
+    capsys.readouterr()
+    assert main(["autograde", "--course", str(course)]) == 2  # the definition forgotten: the fix is named
+    assert f"it was released with --definition {MAXPOOL}; add --definition {MAXPOOL}" in capsys.readouterr().err
     assert main(["autograde", "--course", str(course), "--definition", str(MAXPOOL)]) == 0
     rows = [row.split(",") for row in (course / "grades.csv").read_text().splitlines()[1:]]
     scores = {row[3]: float(row[9]) for row in rows if row[0] == "maxpool"}

@@ -1,5 +1,5 @@
 """One validation for every assignment of every course definition in the repository (the built-in
-unit and examples/*): references and alternatives score full marks on every run, every mutant
+unit, examples/* and tests/definitions/*): references and alternatives score full marks on every run, every mutant
 loses points on its named check and scores the same on every run, every check is failed by some
 mutant, quiz keys are re-derived. The same code runs in `grader check-solutions --definition`."""
 
@@ -14,7 +14,8 @@ from grader.paths import REPO_ROOT
 
 pytestmark = pytest.mark.e2e  # every variant also runs once through the real sandbox
 
-DEFINITIONS = [builtin()] + [load(p.parent) for p in sorted((REPO_ROOT / "examples").glob("*/course.toml"))]
+DEFINITIONS = [builtin()] + [load(p.parent) for folder in ("examples", "tests/definitions")
+                              for p in sorted((REPO_ROOT / folder).glob("*/course.toml"))]
 EVERY_ASSIGNMENT = [(d, a) for d in DEFINITIONS for a in d.assignments.values()]
 
 
@@ -29,7 +30,7 @@ def test_assignment_validates(definition, assignment):
 
 
 def test_examples_are_found():
-    assert {d.root.name for d in DEFINITIONS} >= {"assignments", "maxpool"}
+    assert {d.root.name for d in DEFINITIONS} >= {"assignments", "maxpool", "noise"}
 
 
 def test_check_solutions_command_takes_a_definition(capsys):

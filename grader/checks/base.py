@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import traceback
 from dataclasses import dataclass
 from typing import Any, Callable, Generator, Iterable, Union
 
@@ -25,6 +26,19 @@ from grader.student import Call, HandleLost, MissingFunction, Reply, Student, St
 class CheckFailed(Exception):
     """The property a check tests does not hold. ``str(exc)`` is shown to the student:
     say what went wrong and the usual cause, never the hidden inputs."""
+
+
+class CheckBug(Exception):
+    """A check raised something other than :class:`CheckFailed` or a student's error: a fault of
+    the check's own code (its course definition), not of the submission. ``str(exc)`` names the
+    check and the line that raised."""
+
+
+def _bug(check: "Check", exc: BaseException) -> CheckBug:
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "site-packages" not in f.filename]
+    where = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+    return CheckBug(f"check {check.id} raised {type(exc).__name__}{where} ({exc}); a check must validate a "
+                    "reply (e.g. its shape) before using it and raise CheckFailed for a wrong one")
 
 
 def value_in_case(reply: Reply, case: str, hint: str = "") -> Any:
@@ -140,11 +154,13 @@ class _Running:
             self.result = _result(self.check, "failed", str(exc))
         except StudentError as exc:
             self.result = _result(self.check, exc.status, str(exc))
+        except Exception as exc:  # the check's own code failed: say which check and where
+            raise _bug(self.check, exc) from exc
         else:
             self.single = isinstance(wanted, Call)
             self.calls = [wanted] if self.single else list(wanted)
             if not all(isinstance(c, Call) for c in self.calls):
-                raise TypeError(f"check {self.check.id} yielded something other than Call objects")
+                raise CheckBug(f"check {self.check.id} yielded something other than Call objects")
 
     def deliver(self, replies: list[Reply]) -> None:
         """Hand the check its replies. A check whose cache handles were lost when another check's

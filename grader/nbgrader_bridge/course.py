@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import re
 import time
 from pathlib import Path
 
@@ -146,6 +148,20 @@ def config_text() -> str:
     if definition.root != assignments.builtin().root:
         text += DEFINITION_LINE.format(root=str(definition.root))
     return text
+
+
+def recorded_definition(course_dir: Path) -> str | None:
+    """The definition folder ``grader release --definition`` recorded in the course's generated
+    config (:data:`DEFINITION_LINE`), or None (the built-in unit, or no such file)."""
+    try:
+        text = (Path(course_dir) / GENERATED_NAME).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    found = re.search(r"^__import__\(\"grader\.assignments\"\)\.assignments\.use\((.+)\)$", text, re.M)
+    try:
+        return str(ast.literal_eval(found.group(1))) if found else None
+    except (ValueError, SyntaxError):
+        return None
 
 
 def instructor_config_text() -> str:
