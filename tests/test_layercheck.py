@@ -216,3 +216,34 @@ def test_no_backward_call_follows_an_unusable_forward_reply():
     result = run_battery([check], Recording.from_source(source), np.random.default_rng())[0]
     assert result.status == "failed" and "expected a numpy array" in result.output
     assert calls == ["affine_forward"] * len(AFFINE_CASES)
+
+
+# --- the own-forward fallback: a usual forward mistake is charged once, never by the gradient checks --------
+
+UNSCALED = lambda x, w, b, p: x @ w + b  # noqa: E731 (the usual mistake: the scale left out of the forward pass)
+UNSCALED_PAIR = AFFINE_RIGHT.replace('return p["scale"] * x @ w + b, (x', "return x @ w + b, (x").replace(
+    'return p["scale"] * dout @ w.T, p["scale"] * x.T @ dout', "return dout @ w.T, x.T @ dout")
+
+
+def _gradients(source: str, own_forward=()) -> set[str]:
+    checks = [numeric_gradient(AFFINE, f"{g}_right", f"{g} matches", 1, "b", AFFINE_CASES, g, own_forward=own_forward)
+              for g in ("dx", "dw", "db")]
+    results = run_battery(checks, InProcessStudent.from_source(source), np.random.default_rng())
+    return {c.id for c, r in zip(checks, results) if r.status != "passed"}
+
+
+def test_own_forward_credits_a_backward_pass_consistent_with_a_listed_forward_mistake():
+    assert UNSCALED_PAIR != AFFINE_RIGHT
+    assert _gradients(UNSCALED_PAIR) == {"dx_right", "dw_right"}  # without the fallback: charged twice
+    assert _gradients(UNSCALED_PAIR, own_forward=(UNSCALED,)) == set()
+    assert _gradients(AFFINE_RIGHT, own_forward=(UNSCALED,)) == set()
+
+
+def test_own_forward_credits_only_the_mistake_the_call_itself_showed():
+    """A right forward pass with the mistake's backward pass, or the mistake's forward pass with
+    some other wrong backward pass, gets nothing from the fallback."""
+    right_forward_unscaled_backward = AFFINE_RIGHT.replace(
+        'return p["scale"] * dout @ w.T, p["scale"] * x.T @ dout', "return dout @ w.T, x.T @ dout")
+    assert _gradients(right_forward_unscaled_backward, own_forward=(UNSCALED,)) == {"dx_right", "dw_right"}
+    other_backward = UNSCALED_PAIR.replace("return dout @ w.T, x.T @ dout", "return 2 * dout @ w.T, x.T @ dout")
+    assert _gradients(other_backward, own_forward=(UNSCALED,)) == {"dx_right"}

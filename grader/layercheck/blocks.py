@@ -183,12 +183,22 @@ def reference_gradient(layer: Layer, args: tuple, dout: np.ndarray, input_name: 
 def numeric_gradient(
     layer: Layer, id: str, name: str, points: float, cell: str, cases: Sequence[Case],
     grad: str = "", hint: str = "", draw: Draw | None = None, diagnose: Mapping[str, Forward] | None = None,
+    own_forward: Sequence[Forward] = (),
 ) -> Check:
     """Gradient ``grad`` (default: the first) matches central differences of the reference
     forward pass at the same inputs, for the same upstream gradient. A forward-only bug does not
     cost these points; the layer's draw must keep the reference smooth within ``step`` there.
     ``diagnose`` maps a message to a usual mistake's forward pass: if the gradient is that
-    forward's (its central differences), the message (after the gradient's name) is shown."""
+    forward's (its central differences), the message (after the gradient's name) is shown.
+
+    ``own_forward`` is the own-forward fallback, as cs231n's notebooks grade a backward pass
+    (against the numeric gradient of the student's own forward): trusted forward passes with a
+    usual mistake whose consistent backward pass also earns these points, so that mistake is
+    charged once, by the forward checks. A case passes through it when the forward reply of the
+    very call whose cache the backward pass got equals such a mistake on its arguments, and the
+    gradient equals that mistake's central differences. Both are judged against the judge's own
+    computation of the mistake: the student's forward pass is never called at probe inputs, so
+    a submission cannot fit its answers across calls (tests/test_checks_cross_call.py)."""
     grad = grad or next(iter(layer.grads))
 
     def fn(rng: np.random.Generator) -> Steps:
@@ -201,7 +211,7 @@ def numeric_gradient(
                                   f"expected {want.shape}{_empty_axis(got.shape, want.shape)}")
             if got.dtype.kind not in "biuf" or not np.all(np.isfinite(got)):
                 raise CheckFailed(f"{layer.backward} returned NaN, infinite or non-numeric values in {grad} {layer.describe(case)}")
-            if rel_error(got, want) <= layer.grad_rtol:
+            if rel_error(got, want) <= layer.grad_rtol or _follows_own_forward(layer, args, dout, grad, forward, got, own_forward):
                 continue
             for message, mistake in (diagnose or {}).items():
                 if rel_error(got, reference_gradient(layer, args, dout, layer.grads[grad], mistake)) <= layer.grad_rtol:
@@ -211,6 +221,20 @@ def numeric_gradient(
                               f"of a correct {layer.forward}. {hint}".strip() + scaled)
 
     return _check(id, name, points, cell, fn)
+
+
+def _follows_own_forward(layer: Layer, args: tuple, dout: np.ndarray, grad: str, forward, got: np.ndarray,
+                         mistakes: Sequence[Forward]) -> bool:
+    """Whether this call's forward output is one of ``mistakes`` and ``got`` is its gradient."""
+    if not mistakes:
+        return False
+    out = layer.forward_value(forward)
+    for mistake in mistakes:
+        if agrees(layer, out, args, (mistake,)):
+            want = reference_gradient(layer, args, dout, layer.grads[grad], mistake)
+            if want.shape == got.shape and rel_error(got, want) <= layer.grad_rtol:
+                return True
+    return False
 
 
 def _empty_axis(got: tuple[int, ...], want: tuple[int, ...]) -> str:
