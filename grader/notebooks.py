@@ -7,7 +7,11 @@ reference's source with its ``### BEGIN/END SOLUTION`` markers, goes there) and 
 ```` ```python ```` blocks (locked sanity-check cells students can run). Before the first cell
 that needs it comes a setup cell with the reference's imports; at ``<!-- autograder -->`` (or at
 the end) one autograder cell per battery cell name, with its points and the list of checks
-behind them. So the rules tests/test_notebooks.py enforces hold by construction.
+behind them. More markers (docs/authoring.md, "More markers") name markdown cells' grade ids,
+place the setup, preview and single autograder cells, give an autograder cell its public checks
+or an answer cell its first lines (the fenced block right after the marker), put several quiz
+answers in one cell, and keep a block in the Markdown. So the rules tests/test_notebooks.py
+enforces hold by construction.
 """
 
 from __future__ import annotations
