@@ -44,6 +44,10 @@ import sys
 print("graded by the course grader (grader autograde), not in this kernel", file=sys.stderr)
 ### END HIDDEN TESTS'''
 
+QUIZ_PUBLIC_CHECK = """\
+# Public check (run this cell, or nbgrader's Validate): each answer is given and can be read;
+# it says nothing about whether an answer is right (the hidden grading does)."""
+
 
 def _points(value: float) -> str:
     return f"{value:g} point" + ("" if value == 1 else "s")
@@ -264,9 +268,23 @@ def _resolve(item, assignment: Assignment, by_cell: dict, bodies: dict, names: t
         return [_cell("code", _setup_source(assignment.reference()), "setup")]
     if item == ("preview",):
         return [_preview_cell(names)] if assignment.kind == "quiz" else []
+    public = _quiz_public_checks(assignment)
     if item[1] is not None:
-        return [_autograder_cell(item[1], by_cell[item[1]], bodies[item[1]])]
-    return [_autograder_cell(name, items) for name, items in by_cell.items() if name not in bodies]
+        return [_autograder_cell(item[1], by_cell[item[1]], bodies[item[1]] or public.get(item[1]))]
+    return [_autograder_cell(name, items, public.get(name)) for name, items in by_cell.items() if name not in bodies]
+
+
+def _quiz_public_checks(assignment: Assignment) -> dict[str, str]:
+    """A quiz's autograder cell -> its generated public check: ``check_answered`` (defined by the
+    setup cell) on the cell's answers."""
+    if assignment.kind != "quiz":
+        return {}
+    from grader.quiz import quiz_of
+
+    answers: dict[str, list[str]] = {}
+    for q in quiz_of(assignment).questions.values():
+        answers.setdefault(q.cell, []).append(f'"{q.name}"')
+    return {cell: QUIZ_PUBLIC_CHECK + f"\ncheck_answered({', '.join(names)})" for cell, names in answers.items()}
 
 
 def _quiz_names(assignment: Assignment) -> tuple[str, ...]:
