@@ -248,7 +248,7 @@ def test_a_generated_quiz_notebook_previews_answers_in_its_own_notation(monkeypa
         cells = {c.metadata["nbgrader"]["grade_id"]: c for c in build_notebook(assignment).cells}
     ids = list(cells)
     assert ids.index("setup") < ids.index("answer_pool_Hout") < ids.index("preview") < ids.index("test_pool_Hout")
-    assert cells["setup"].source == cell_source(quiz).strip("\n") and cells["setup"].metadata["nbgrader"]["locked"]
+    assert cells["setup"].source == cell_source(quiz) and cells["setup"].metadata["nbgrader"]["locked"]
     assert "1 + (H - pool_height) / stride" not in cells["setup"].source  # no key
     for name in ("grader", "solutions"):  # the notebook runs without the grader
         monkeypatch.setitem(sys.modules, name, None)

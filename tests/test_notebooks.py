@@ -91,3 +91,79 @@ def test_autograder_cells_tell_students_what_they_check(assignment):
             listed = [line[len("# - "):].rsplit(" (", 1)[0] for line in visible.splitlines() if line.startswith("# - ")]
             assert listed == expected.pop(metadata(cell)["grade_id"])
     assert not expected, f"checks without an autograder cell: {expected}"
+
+
+# The cells of the built-in unit's notebooks as released before they were generated from prose:
+# grade id and kind (M markdown, L locked code, S solution, G<points> autograder). Already
+# released and submitted notebooks are graded against these ids, flags and points.
+RELEASED = {
+    "dropout": "intro:M setup:L forward_md:M dropout_forward:S backward_md:M dropout_backward:S autograder_md:M "
+               "test_forward_shape:G1.5 test_train_mode:G3.5 test_test_mode:G1 test_seed:G1.5 test_backward:G2.5",
+    "conv": "intro:M setup:L forward_md:M conv_forward_naive:S backward_md:M conv_backward_naive:S autograder_md:M "
+            "test_forward_shape:G2 test_forward_values:G3 test_backward_shapes:G1 test_backward_values:G4",
+    "quiz": "intro:M setup:L q_dropout:M answers_dropout:S q_inverted:M answers_dropout_inverted:S q_conv:M "
+            "answers_conv_outputs:S q_size:M answers_output_size:S q_moments:M answers_moments:S preview_md:M "
+            "preview:L autograder_md:M test_dropout_vanilla:G2 test_dropout_inverted:G2 test_conv_outputs:G4 "
+            "test_output_size:G2 test_moments:G2",
+}
+
+
+def _kind(cell) -> str:
+    meta = metadata(cell)
+    if meta["solution"]:
+        return "S" if cell.cell_type == "code" and not meta["locked"] else f"bad solution cell {meta}"
+    if not meta["locked"]:
+        return f"unlocked {meta}"
+    if meta["grade"]:
+        return f"G{meta['points']:g}" if cell.cell_type == "code" else f"graded markdown {meta}"
+    return "M" if cell.cell_type == "markdown" else "L"
+
+
+@pytest.mark.parametrize("name", sorted(RELEASED))
+def test_generated_notebooks_keep_the_released_cells(name):
+    """Generated from prose, the notebook has the released cells: order, ids, flags, points."""
+    assert ASSIGNMENTS[name].notebook_prose is not None  # generated, not a committed file
+    from grader.notebooks import build_notebook
+
+    cells = build_notebook(ASSIGNMENTS[name]).cells
+    assert " ".join(f"{metadata(c)['grade_id']}:{_kind(c)}" for c in cells) == RELEASED[name]
+
+
+def _with_prose(tmp_path, name: str, prose: str):
+    import dataclasses
+
+    path = tmp_path / f"{name}.md"
+    path.write_text(prose, encoding="utf-8")
+    return dataclasses.replace(ASSIGNMENTS[name], notebook_prose=path)
+
+
+def test_prose_blocks_become_public_checks_answer_lines_or_listings(tmp_path):
+    from grader.notebooks import build_notebook
+
+    nb = build_notebook(_with_prose(tmp_path, "dropout", (
+        "<!-- markdown: intro -->\nText\n<!-- listing -->\n```python\nshown = 1\n```\n"
+        "<!-- autograder: test_seed -->\n\n```python\nassert 1 + 1 == 2\n```\n")))
+    cells = {metadata(c)["grade_id"]: c for c in nb.cells}
+    assert cells["intro"].source == "Text\n```python\nshown = 1\n```"
+    seed = cells["test_seed"].source.split("### BEGIN HIDDEN TESTS")[0]
+    assert seed.startswith("# Autograder cell (1.5 points)") and seed.endswith("\nassert 1 + 1 == 2\n")
+    assert "assert 1 + 1" not in cells["test_backward"].source  # placed by the default marker, no body
+    quiz = build_notebook(_with_prose(tmp_path, "quiz", "<!-- answer both: O11, O12 -->\n```python\n# two\n```\n"))
+    both = next(c for c in quiz.cells if metadata(c)["grade_id"] == "both")
+    assert both.source == ('# two\n### BEGIN SOLUTION\nO11 = "X11*W11 + X12*W12 + X21*W21 + X22*W22"\n'
+                           'O12 = "X12*W11 + X13*W12 + X22*W21 + X23*W22"\n### END SOLUTION\n')
+    from grader.quiz import quiz_of
+
+    others = [n for n in quiz_of(ASSIGNMENTS["quiz"]).names if n not in ("O11", "O12")]
+    answers = [metadata(c)["grade_id"] for c in quiz.cells if is_solution(c)]
+    assert answers == ["both"] + [f"answer_{n}" for n in others]  # answers the prose leaves out get a cell each
+
+
+@pytest.mark.parametrize("marker", ["<!-- autograder: test_nothing -->", "<!-- solution: dropout_backwards -->",
+                                    "<!-- autograder: test_seed -->\n<!-- autograder: test_seed -->"])
+def test_a_marker_naming_what_the_definition_lacks_is_an_error_naming_it(tmp_path, marker):
+    from grader.definition import DefinitionError
+    from grader.notebooks import build_notebook
+
+    with pytest.raises(DefinitionError, match=marker.splitlines()[-1].split(": ")[1].rstrip(" ->")):
+        build_notebook(_with_prose(tmp_path, "dropout", marker + "\n"))

@@ -7,8 +7,9 @@ carries the reader itself: :mod:`grader.quiz.guard`, :mod:`grader.quiz.parse` an
 symbols, taken from its definition. Nothing here imports the keys, the misconceptions or the
 references; a test searches the released notebook for every key and misconception.
 
-``python -m grader.quiz.student_cell [ASSIGNMENT]`` rewrites the setup cell of the quiz
-notebook (default: the only quiz assignment of the definition in use) after a change to those
+A quiz notebook generated from prose (:mod:`grader.notebooks`) gets this cell by construction.
+For a hand-written one, ``python -m grader.quiz.student_cell [ASSIGNMENT]`` rewrites its setup
+cell (default: the only quiz assignment of the definition in use) after a change to those
 modules or to the quiz's symbols (a test fails until it is run).
 """
 
@@ -122,5 +123,10 @@ if __name__ == "__main__":
     if len(sys.argv) < 2 and len(quizzes) != 1:
         sys.exit(f"name the quiz assignment: one of {', '.join(quizzes) or '(none)'}")
     assignment = get(sys.argv[1] if len(sys.argv) > 1 else quizzes[0])
-    write_notebook(assignment.notebook, quiz_of(assignment))
-    print(f"wrote the preview cell of {assignment.notebook}")
+    if assignment.notebook_prose is not None:  # generated: the setup cell is always current
+        from grader.notebooks import ensure_notebook
+
+        print(f"{ensure_notebook(assignment)} is generated from {assignment.notebook_prose.name}; it is up to date")
+    else:
+        write_notebook(assignment.notebook, quiz_of(assignment))
+        print(f"wrote the preview cell of {assignment.notebook}")
