@@ -158,10 +158,10 @@ def _solution_cell(assignment: Assignment, reference, name: str):
 
 def _tokens(prose: str) -> list[tuple]:
     """The prose as ("text", line), ("code", source) (a fenced python block) and
-    ("marker", kind, id, argument) items; a block after ``<!-- listing -->`` stays text."""
+    ("marker", kind, id, argument, line number) items; a block after ``<!-- listing -->`` stays text."""
     tokens: list[tuple] = []
     code, listing = None, ""
-    for line in prose.splitlines(keepends=True):
+    for number, line in enumerate(prose.splitlines(keepends=True), 1):
         marker = MARKER.match(line)
         if code is not None:  # inside a fenced block
             if line.strip() == "```":
@@ -175,7 +175,7 @@ def _tokens(prose: str) -> list[tuple]:
         elif marker and marker.group(1) == "listing":
             listing = "armed"
         elif marker:
-            tokens.append(("marker", *marker.groups()))
+            tokens.append(("marker", *marker.groups(), number))
         elif line.strip() == FENCE:
             code = []
         else:
@@ -223,24 +223,26 @@ def build_notebook(assignment: Assignment):
         if token[0] == "code":
             cells.append(_cell("code", token[1].strip("\n"), f"sanity_{len(cells) + 1}"))
             continue
-        _, kind, ident, argument = token
+        _, kind, ident, argument, number = token
+        at = f"{where} line {number}"
         body, i = _body_after(tokens, i) if kind in TAKES_BODY else (None, i)
         if kind == "markdown":
             markdown_id = argument or None
         elif kind == "solution":
             if quiz or argument not in assignment.functions:
-                raise DefinitionError(f"{where}: <!-- solution: {argument} --> names none of the assignment's functions")
+                raise DefinitionError(f"{at}: <!-- solution: {argument} --> names none of the functions of assignment "
+                                      f"{assignment.name!r} ({', '.join(assignment.functions)})")
             cells.append(_solution_cell(assignment, reference, argument))
             placed.add(argument)
         elif kind == "answer":
             answered = (argument or "").replace(",", " ").split()
             if not quiz or not answered or set(answered) - set(names):
-                raise DefinitionError(f"{where}: <!-- answer: {argument} --> names no answer of the quiz ({', '.join(names)})")
+                raise DefinitionError(f"{at}: <!-- answer: {argument} --> names no answer of the quiz ({', '.join(names)})")
             cells.append(_answer_cell(assignment, answered, ident, body))
             placed.update(answered)
         elif kind == "autograder":
             if argument and (argument not in by_cell or argument in bodies):
-                raise DefinitionError(f"{where}: <!-- autograder: {argument} --> names no autograder cell not placed "
+                raise DefinitionError(f"{at}: <!-- autograder: {argument} --> names no autograder cell not placed "
                                       f"already (the cells: {', '.join(by_cell)})")
             bodies[argument] = body
             cells.append(("autograder", argument or None))

@@ -302,6 +302,6 @@ def test_quiz_prose_places_only_its_questions_and_every_question_gets_an_answer_
     ids = [c.metadata["nbgrader"]["grade_id"] for c in build_notebook(assignment).cells]
     assert {"answer_out_size", "answer_scaled"} <= set(ids)  # scaled is not placed by the prose, yet answerable
     (tmp_path / "q.md").write_text("# Quiz\n\n<!-- answer: out_sise -->\n")
-    with pytest.raises(DefinitionError, match=r"q.md line 3 places an answer cell for out_sise, which is not a "
-                                              r"question of assignment 'q' \(out_size, scaled\)"):
+    with pytest.raises(DefinitionError, match=r"q.md line 3: <!-- answer: out_sise --> names no answer of the "
+                                              r"quiz \(out_size, scaled\)"):
         build_notebook(assignment)

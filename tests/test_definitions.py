@@ -58,8 +58,8 @@ def test_a_bad_definition_is_one_sentence(tmp_path, toml, words):
 
 
 @pytest.mark.parametrize("prose, functions, words", [
-    ("# Layer\n<!-- solution: g -->\n", '["f"]', "layer.md line 2 places a solution cell for g, which is not one of "
-                                                  "the functions of assignment 'layer' (f)"),
+    ("# Layer\n<!-- solution: g -->\n", '["f"]', "layer.md line 2: <!-- solution: g --> names none of the "
+                                                  "functions of assignment 'layer' (f)"),
     ("# Layer\n", '["f", "g"]', "defines no function g, which the functions of assignment 'layer' in course.toml list"),
 ])
 def test_a_notebook_that_cannot_be_generated_is_one_sentence(tmp_path, prose, functions, words):
