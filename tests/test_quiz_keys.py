@@ -112,45 +112,37 @@ def test_check_solutions_quiz_section_passes():
 
 # --- check-solutions must be loud when a typed key is wrong ----------------------------------------
 
-# (which typed copy, its line with the right key, the same line with a wrong key, the answer name)
+# (its line with the right key, the same line with a wrong key, the answer name). The quiz notebook
+# is generated from the typed reference answers (assignments/quiz/quiz.md), so they are the one copy.
 WRONG_TYPED_KEYS = [
-    ("solutions/quiz.py", 'variance = "Y^2 (1 - p) / p"', 'variance = "Y^2 p (1 - p)"', "variance"),
-    ("assignments/quiz/quiz.ipynb", 'O12 = "X12*W11 + X13*W12 + X22*W21 + X23*W22"',
-     'O12 = "X12*W11 + X13*W21 + X22*W12 + X23*W22"', "O12"),
-    ("assignments/quiz/quiz.ipynb", 'Hout = "1 + (H + 2*pad - HH) / stride"', 'Hout = "1 + (H + pad - HH) / stride"', "Hout"),
+    ('variance = "Y^2 (1 - p) / p"', 'variance = "Y^2 p (1 - p)"', "variance"),
+    ('O12 = "X12*W11 + X13*W12 + X22*W21 + X23*W22"', 'O12 = "X12*W11 + X13*W21 + X22*W12 + X23*W22"', "O12"),
+    ('Hout = "1 + (H + 2*pad - HH) / stride"', 'Hout = "1 + (H + pad - HH) / stride"', "Hout"),
 ]
 
 
-@pytest.mark.parametrize("where,right,wrong,answer", WRONG_TYPED_KEYS, ids=[f"{w.split('/')[-1]}-{a}" for w, _, _, a in WRONG_TYPED_KEYS])
-def test_check_solutions_quiz_reports_a_wrong_typed_key(where, right, wrong, answer, tmp_path):
-    """check_quiz reads the quiz's reference solution and notebook where its definition says:
-    point both at a temporary copy of the project's files, with one key changed in one of them."""
+@pytest.mark.parametrize("right,wrong,answer", WRONG_TYPED_KEYS, ids=[a for _, _, a in WRONG_TYPED_KEYS])
+def test_check_solutions_quiz_reports_a_wrong_typed_key(right, wrong, answer, tmp_path):
+    """check_quiz reads the quiz's typed reference answers where its definition says: point it at
+    a temporary copy with one key changed."""
     import dataclasses
 
     from grader.assignments import ASSIGNMENTS
     from grader.check_solutions import check_quiz
 
-    for rel in ("solutions/quiz.py", "assignments/quiz/quiz.ipynb"):
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_bytes((REPO_ROOT / rel).read_bytes())
-    original = (tmp_path / where).read_text(encoding="utf-8")
-    # in the notebook's JSON the line is a string with its quotes escaped
-    encode = (lambda s: s.replace('"', '\\"')) if where.endswith(".ipynb") else (lambda s: s)
-    assert original.count(encode(right)) == 1
-    (tmp_path / where).write_text(original.replace(encode(right), encode(wrong)), encoding="utf-8")
-    copy = dataclasses.replace(ASSIGNMENTS["quiz"], reference_path=tmp_path / "solutions/quiz.py",
-                               notebook_path=tmp_path / "assignments/quiz/quiz.ipynb")
+    original = (REPO_ROOT / "solutions/quiz.py").read_text(encoding="utf-8")
+    assert original.count(right) == 1
+    (tmp_path / "quiz.py").write_text(original.replace(right, wrong), encoding="utf-8")
+    copy = dataclasses.replace(ASSIGNMENTS["quiz"], reference_path=tmp_path / "quiz.py")
 
     lines: list[str] = []
     assert check_quiz(lines.append, copy) == 1, lines
     surprises = [line for line in lines if line.startswith("SURPRISE")]
-    named = Path(where).name  # the file the definition names, here the temporary copy
-    assert len(surprises) == 1 and f"quiz keys in {named}:" in surprises[0], lines
-    problems = surprises[0].split(f"quiz keys in {named}: ", 1)[1].split("; ")
+    assert len(surprises) == 1 and "quiz keys in quiz.py:" in surprises[0], lines
+    problems = surprises[0].split("quiz keys in quiz.py: ", 1)[1].split("; ")
     assert all(problem.startswith(f"{answer}: ") for problem in problems), problems  # the changed answer, only
     assert any("disagrees with the derived key" in problem for problem in problems), problems
-    assert sum(line.startswith("ok ") for line in lines) == 1  # the other copy still agrees
-    assert (REPO_ROOT / where).read_text(encoding="utf-8").count(encode(right)) == 1  # the real file is untouched
+    assert (REPO_ROOT / "solutions/quiz.py").read_text(encoding="utf-8").count(right) == 1  # the real file is untouched
 
 
 # --- a changed reference: one line per question it no longer yields a key for, and the run goes on -----
@@ -184,7 +176,7 @@ def test_a_reference_scaling_by_1_01_over_p_is_a_surprise_per_question_without_a
     assert [line.split(":")[0] for line in surprises] == [f"SURPRISE quiz question {n}" for n in dropout_questions]
     assert all("no key: keys.py:dropout failed (KeyDerivationError: the reference dropout_forward does not scale kept "
                "units by 1/p at p=0.25); update the reference" in line for line in surprises), surprises
-    assert sum(line.startswith("ok ") for line in lines) == 2  # the conv keys still agree in both typed copies
+    assert sum(line.startswith("ok ") for line in lines) == 1  # the conv keys still agree in the typed answers
     results = grade_answers(quiz_of(assignment), typed_reference())
     assert [r.name.split(":")[0] for r in results if r.status == "error"] == dropout_questions
     assert all("no answer key" in r.output for r in results if r.status == "error")
