@@ -9,7 +9,7 @@ the draws across entries, and a backward pass that must follow its own forward c
 
 False failures. Statistical blocks compute their false-failure bound for a correct layer from
 their sizes and tolerances (:func:`hoeffding`, :func:`discordance_bound`,
-:func:`permutation_bound`) and refuse, when the battery is built, any configuration whose bound
+:func:`permutation_bound`, :func:`miss_bound`) and refuse, when the battery is built, any configuration whose bound
 is not below :data:`FALSE_FAILURE_MAX` (1e-9 per check): an instructor cannot declare a check
 that fails correct code more often. Hoeffding's inequality: for n independent values in an
 interval of width w, P(|mean - E[mean]| >= t) <= 2 exp(-2 n t^2 / w^2) (one-sided: without the 2).
