@@ -12,7 +12,8 @@ No cross-call verdicts beyond the one the layer needs: a backward check reads wh
 kept off the output of the very forward call whose cache the backward pass gets, judges the
 gradient's scale against 1/p (never against the forward pass's own factor), and makes no probe
 calls; that the kept units can only come from the cache is certain up to 1/13!
-(``backward_follows_draw``).
+(``backward_follows_draw``). The backward scale check also sets some inputs to exactly 0 (as after a
+ReLU), where a kept unit's output is 0 too: a mask rebuilt from ``out != 0`` loses their gradient.
 """
 
 import math
