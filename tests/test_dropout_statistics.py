@@ -210,3 +210,35 @@ def test_mask_following_bounds():
     agree = checks.MASK_P**2 + (1 - checks.MASK_P) ** 2  # two independent draws agree
     assert pairs * agree**50 < BOUND
     assert pairs * agree ** math.prod(checks.MASK_SHAPE) < BOUND  # a correct mask
+
+
+# ----------------------------------------------------------------------------------------------
+# Inputs of exactly 0 in the backward scale check: where out is 0 whether the unit was kept or
+# not, so a mask rebuilt from out != 0 loses the kept ones' gradient.
+# ----------------------------------------------------------------------------------------------
+
+ZERO_RUNS = 300
+SHORTCUT = next(m for m in MUTANTS if m.name == "mask_from_output")
+
+
+def test_zero_inputs_never_fail_the_reference_and_always_catch_the_mask_rebuilt_from_out():
+    check = checks.BATTERY.by_id("backward_scales_by_inverse_p")
+    rng = np.random.default_rng()  # unseeded: fresh zero places and masks on every run
+    right = [run_check(check, InProcessStudent.from_source(inspect.getsource(reference)), rng) for _ in range(ZERO_RUNS)]
+    assert [r.output for r in right if r.status != "passed"] == []
+    student = InProcessStudent.from_source(SHORTCUT.source(reference))
+    wrong = [run_check(check, student, rng) for _ in range(ZERO_RUNS)]
+    assert {r.status for r in wrong} == {"failed"}
+    assert all("rebuilding the mask from out != 0" in r.output for r in wrong), wrong[0].output
+
+
+def test_zero_input_bound():
+    """A correct layer drops every zero-input unit with
+    probability (1 - p)^ZERO_UNITS at the check's p = 0.25, the bound its docstring states."""
+    from grader.layercheck.stochastic import miss_bound
+
+    bound = (1 - 0.25) ** checks.ZERO_UNITS
+    assert bound < BOUND and miss_bound(checks.ZERO_UNITS, 0.25) == pytest.approx(bound)
+    doc = checks.BATTERY.by_id("backward_scales_by_inverse_p").fn.__doc__
+    assert f"Computed false-failure bound of this check: {bound:.3g}." in doc
+    assert checks.ZERO_UNITS < 100 * 100 // 10  # the nonzero inputs still decide the scale

@@ -22,6 +22,7 @@ from grader.layercheck import (
     CheckFailed, RandomLayer, backward_follows_draw, backward_matches_reference, backward_scaled_where, battery,
     different_seeds_differ, draws_nothing, entries_independent, input_unchanged, keeps_shape_and_dtype,
     matches_reference, mean_preserved, rate_near, same_seed_same_output, scaled_where, unseeded_calls_differ,
+    ZeroInputs,
 )
 from grader.student import InProcessStudent
 
@@ -44,6 +45,23 @@ def flip_backward(dout, cache):
     return dout.copy() if mode == "test" else dout * signs
 '''
 
+SIGNS_CACHED = '''    return (x * signs).astype(x.dtype), (mode, signs)
+
+
+def flip_backward(dout, cache):
+    mode, signs = cache
+    return dout.copy() if mode == "test" else dout * signs'''
+FLIPS_FROM_OUTPUT = '''    out = (x * signs).astype(x.dtype)
+    return out, (mode, (x, out, q))
+
+
+def flip_backward(dout, cache):
+    mode, saved = cache
+    if mode == "test":
+        return dout.copy()
+    x, out, q = saved
+    return dout * np.where(out * x < 0, -1.0, 1.0) / (1 - 2 * q)'''
+
 #: One wrong version per block: (name, edit of TOY, the check it must fail).
 WRONG = [
     ("float64_out", (").astype(x.dtype)", ")"), "keeps_dtype"),
@@ -65,6 +83,8 @@ WRONG = [
                              "return dout.copy() if mode == \"test\" else dout * np.where(np.random.rand(*dout.shape) < 0.2, -1, 1) / 0.6"),
      "backward_follows"),
     ("backward_unscaled", ("else dout * signs", "else dout * np.sign(signs)"), "backward_scale"),
+    # the flips rebuilt from out and x: an input of 0 never looks flipped
+    ("flips_from_output", (SIGNS_CACHED, FLIPS_FROM_OUTPUT), "backward_scale"),
     ("backward_test_mode_doubles", ("return dout.copy() if", "return 2 * dout if"), "backward_test_identity"),
     ("never_flips", ("< q, -1.0", "< 0, -1.0"), "same_seed"),
 ]
@@ -114,12 +134,14 @@ BATTERY = battery(
     backward_follows_draw(LAYER, "backward_follows", "dx follows its own forward call's signs", 1, "backward",
                           flip(0.3), (50, 50), _same_sign),
     backward_scaled_where(LAYER, "backward_scale", "flipped entries' gradient is -1/(1 - 2q) dout", 1, "backward",
-                          FLIPPED, lambda p: -1 / (1 - 2 * p["q"]), flip(0.2), (100, 100), _message),
+                          FLIPPED, lambda p: -1 / (1 - 2 * p["q"]), flip(0.2), (100, 100), _message,
+                          zeros=ZeroInputs(300, rate=lambda p: p["q"], explain=_message,
+                                           otherwise=lambda p: 1 / (1 - 2 * p["q"]))),
     backward_matches_reference(LAYER, "backward_test_identity", "test-mode gradient is dout", 1, "backward",
                                flip(0.2, "test"), (30, 40), lambda dout, x, p: dout, _message),
 )
 IDS = [c.id for c in BATTERY.checks]
-STATISTICAL = ("flip_rate", "mean_kept", "flips_independent", "backward_follows")
+STATISTICAL = ("flip_rate", "mean_kept", "flips_independent", "backward_follows", "backward_scale")
 
 
 def _source(edit: tuple[str, str] | None = None) -> str:
@@ -192,6 +214,7 @@ def test_bound_functions_follow_their_formulas():
     assert stochastic.discordance_bound(24_000, 0.5, 0.8) == pytest.approx(math.exp(-480))
     assert stochastic.discordance_bound(100, 0.1, 0.8) == 1.0  # 2 q (1 - q) = 0.18 < 0.4: no bound at all
     assert stochastic.permutation_bound(26) == 1 / math.factorial(13) < 1e-9 < stochastic.permutation_bound(24)
+    assert stochastic.miss_bound(300, 0.2) == pytest.approx(0.8**300)
 
 
 def test_every_statistical_check_of_the_toy_states_a_computed_bound_below_1e_9():
@@ -208,7 +231,36 @@ def test_every_statistical_check_of_the_toy_states_a_computed_bound_below_1e_9()
     lambda: entries_independent(LAYER, "i", "i", 1, "c", FLIPPED, flip(0.3), 0.3, ((240, 200),), _message),
     lambda: entries_independent(LAYER, "i", "i", 1, "c", FLIPPED, flip(0.3), 0.3, ((241, 200),), _message, ratio=0.6),
     lambda: backward_follows_draw(LAYER, "b", "b", 1, "c", flip(0.3), (50, 50), _same_sign, calls=20),
-], ids=["rate: too few entries", "mean: too wide", "independence: ratio too close", "odd axis", "too few calls"])
+    lambda: backward_scaled_where(LAYER, "z", "z", 1, "c", FLIPPED, lambda p: -1.0, flip(0.2), (100, 100), _message,
+                                  zeros=ZeroInputs(90, rate=lambda p: p["q"], explain=_message)),
+    lambda: backward_scaled_where(LAYER, "z", "z", 1, "c", FLIPPED, lambda p: -1.0, flip(0.2), (10, 10), _message,
+                                  zeros=ZeroInputs(100, rate=lambda p: p["q"], explain=_message)),
+], ids=["rate: too few entries", "mean: too wide", "independence: ratio too close", "odd axis", "too few calls",
+        "too few zero inputs", "an input of zeros only"])
 def test_a_block_refuses_a_configuration_without_the_bound(build):
     with pytest.raises(ValueError):
         build()
+
+
+# ---- inputs of exactly 0 (ZeroInputs)
+
+ZERO_CHECK = backward_scaled_where(
+    LAYER, "zero_scale", "zero_scale", 1, "backward", FLIPPED, lambda p: -1 / (1 - 2 * p["q"]), flip(0.2), (100, 100),
+    _message, zeros=ZeroInputs(300, rate=lambda p: p["q"], explain=lambda p, ratio: f"ratio {ratio}",
+                               otherwise=lambda p: 1 / (1 - 2 * p["q"])))
+
+
+@pytest.mark.parametrize("name, edit, output", [
+    ("correct", None, ""),
+    # flips rebuilt from out and x: every zero input gets the unflipped factor, none the flipped one
+    ("flips_from_output", (SIGNS_CACHED, FLIPS_FROM_OUTPUT), "ratio None"),
+    # flips rebuilt as sign(out * x), which is 0 at a zero input: a factor that is neither
+    ("sign_of_output", (SIGNS_CACHED, FLIPS_FROM_OUTPUT.replace("np.where(out * x < 0, -1.0, 1.0)", "np.sign(out * x)")),
+     "ratio 0.0"),
+])
+def test_zero_inputs_judge_only_what_a_zero_input_shows(name, edit, output):
+    """At an input of 0 the gradient must be dout times one of the two factors, and some must get
+    the factor of the entries the draw acted on; the rest of the input still decides the scale."""
+    rng = np.random.default_rng()
+    results = {run_check(ZERO_CHECK, InProcessStudent.from_source(_source(edit)), rng).output for _ in range(20)}
+    assert results == {output}, name

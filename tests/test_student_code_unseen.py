@@ -92,6 +92,8 @@ EXPECTED: dict[str, dict[str, tuple[set[str], str]]] = {
         # one mask for every call: no backward pass can show it follows its own call's mask
         "wrong_mask_cached_globally": ({"different_seeds_differ", "unseeded_calls_differ", "backward_reuses_forward_mask",
                                        "numeric_gradient_matches"}, "not one kept from an earlier call"),
+        # written after the zero-input blind spot was found: kept units whose input was 0 lose their gradient
+        "wrong_mask_from_output": ({"backward_scales_by_inverse_p"}, "rebuilding the mask from out != 0"),
         "wrong_mask_drawn_before_mode": ({"test_mode_draws_nothing"}, "drew random numbers in test mode"),
         "wrong_mask_shared_by_batch": ({"keep_rate_matches_p", "expectation_is_preserved", "units_dropped_independently"},
                                        "shared by all rows"),

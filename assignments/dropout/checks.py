@@ -12,7 +12,8 @@ No cross-call verdicts beyond the one the layer needs: a backward check reads wh
 kept off the output of the very forward call whose cache the backward pass gets, judges the
 gradient's scale against 1/p (never against the forward pass's own factor), and makes no probe
 calls; that the kept units can only come from the cache is certain up to 1/13!
-(``backward_follows_draw``).
+(``backward_follows_draw``). The backward scale check also sets some inputs to exactly 0 (as after a
+ReLU), where a kept unit's output is 0 too: a mask rebuilt from ``out != 0`` loses their gradient.
 """
 
 import math
@@ -21,7 +22,7 @@ import numpy as np
 
 from grader.layercheck import (
     CheckFailed, RandomLayer, backward_follows_draw, backward_matches_reference, backward_scaled_where, battery,
-    different_seeds_differ, draws_nothing, entries_independent, input_unchanged, keeps_shape_and_dtype,
+    ZeroInputs, different_seeds_differ, draws_nothing, entries_independent, input_unchanged, keeps_shape_and_dtype,
     matches_reference, mean_preserved, rate_near, same_seed_same_output, scaled_where, unseeded_calls_differ,
 )
 
@@ -33,6 +34,7 @@ MEAN_UNITS, EXPECTATION_TOL = 30_000, 0.1
 INDEPENDENCE_SHAPES = ((240, 200), (12, 20, 20, 10))  # 48,000 units each, every axis even
 INDEPENDENCE_RATIO = 0.8  # neighbours must differ at least this fraction as often as independent draws would
 MASK_P, MASK_SHAPE, MASK_CALLS = 0.6, (50, 50), 26  # every axis of MASK_SHAPE has >= 50 independent draws
+ZERO_UNITS = 500  # inputs of exactly 0 (as after a ReLU) in the backward scale check's 10,000
 
 
 def param(p, mode="train"):
@@ -176,6 +178,18 @@ def dout_times_mask(x, out, dout, dx, prm):
                           "chain rule multiplies it by dout)")
 
 
+def zero_input_message(prm, ratio):
+    p = prm["p"]
+    if ratio is None:
+        return (f"with p = {p}, {BACKWARD} blocked the gradient of every unit whose input was exactly 0 (common after "
+                "a ReLU); a unit the forward pass kept gets dout/p whatever its input, though its output is 0 too. "
+                "Usual cause: rebuilding the mask from out != 0 loses kept units whose input was 0; keep the mask in "
+                "the cache")
+    return (f"with p = {p}, {BACKWARD} multiplied the gradient of units whose input was exactly 0 by {ratio:.4g}; "
+            f"it must be 0 where the unit was dropped and 1/p = {1 / p:.4g} where it was kept, whatever the input. "
+            "Usual cause: a mask rebuilt from the forward pass's output (e.g. out / x); keep the mask in the cache")
+
+
 def backward_scale_message(prm, median):
     p = prm["p"]
     if median is None:
@@ -266,10 +280,14 @@ BATTERY = battery(
         "dropout_backward lets the gradient through exactly the units its own forward pass kept", 0.75,
         "test_backward", param(MASK_P), MASK_SHAPE, follows_mask, calls=MASK_CALLS),
     # p = 0.25: p, 1/p, 1/(1 - p) and 1/p^2 all differ. Needs a unit kept and one dropped: a correct
-    # layer fails that on 10,000 units with probability 0.75^10000 + 0.25^10000.
+    # layer fails that on the 9,500 nonzero inputs with probability 0.75^9500 + 0.25^9500. At the
+    # 500 inputs of exactly 0, where out is 0 whether the unit was kept or not, dx must be 0 or
+    # dout/p, and dout/p somewhere: a correct layer drops all 500 with probability 0.75^500 < 1e-62
+    # (the computed bound); a mask rebuilt from out != 0 gives 0 at all of them, on every run.
     backward_scaled_where(
         LAYER, "backward_scales_by_inverse_p", "dropout_backward scales the gradient of kept units by 1/p", 0.5,
-        "test_backward", KEPT, lambda prm: 1.0 / prm["p"], param(0.25), (100, 100), backward_scale_message),
+        "test_backward", KEPT, lambda prm: 1.0 / prm["p"], param(0.25), (100, 100), backward_scale_message,
+        zeros=ZeroInputs(ZERO_UNITS, rate=lambda prm: prm["p"], explain=zero_input_message)),
     backward_matches_reference(
         LAYER, "backward_test_mode_is_identity", "dropout_backward in test mode passes the gradient through unchanged",
         0.5, "test_backward", param(0.3, "test"), (30, 40), lambda dout, x, prm: dout,

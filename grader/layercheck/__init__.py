@@ -46,12 +46,12 @@ __all__ = [
 from grader.layercheck.stochastic import (  # noqa: E402
     RandomLayer, backward_follows_draw, backward_matches_reference, backward_scaled_where, different_seeds_differ,
     draws_nothing, entries_independent, input_unchanged, keeps_shape_and_dtype, matches_reference, mean_preserved,
-    rate_near, same_seed_same_output, scaled_where, unseeded_calls_differ,
+    rate_near, same_seed_same_output, scaled_where, unseeded_calls_differ, ZeroInputs,
 )
 
 __all__ += [
     "RandomLayer", "backward_follows_draw", "backward_matches_reference", "backward_scaled_where",
     "different_seeds_differ", "draws_nothing", "entries_independent", "input_unchanged", "keeps_shape_and_dtype",
     "matches_reference", "mean_preserved", "rate_near", "same_seed_same_output", "scaled_where",
-    "unseeded_calls_differ",
+    "unseeded_calls_differ", "ZeroInputs",
 ]

@@ -9,7 +9,7 @@ the draws across entries, and a backward pass that must follow its own forward c
 
 False failures. Statistical blocks compute their false-failure bound for a correct layer from
 their sizes and tolerances (:func:`hoeffding`, :func:`discordance_bound`,
-:func:`permutation_bound`) and refuse, when the battery is built, any configuration whose bound
+:func:`permutation_bound`, :func:`miss_bound`) and refuse, when the battery is built, any configuration whose bound
 is not below :data:`FALSE_FAILURE_MAX` (1e-9 per check): an instructor cannot declare a check
 that fails correct code more often. Hoeffding's inequality: for n independent values in an
 interval of width w, P(|mean - E[mean]| >= t) <= 2 exp(-2 n t^2 / w^2) (one-sided: without the 2).
@@ -30,6 +30,7 @@ vacuously and must not collect their points.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
@@ -75,6 +76,12 @@ def permutation_bound(calls: int) -> float:
     return 1.0 / math.factorial(calls // 2)
 
 
+def miss_bound(count: int, rate: float) -> float:
+    """Chance that none of ``count`` independent entries has a property that each has with
+    probability at least ``rate``: (1 - rate)^count."""
+    return (1.0 - rate) ** count
+
+
 def require_bound(bound: float, what: str) -> float:
     """``bound`` if it is below :data:`FALSE_FAILURE_MAX`; else a ValueError for the instructor."""
     if not bound < FALSE_FAILURE_MAX:
@@ -108,10 +115,34 @@ def line_shapes(n: int, count: int) -> list[tuple[tuple[int, int], str]]:
     return [((1, n), "a single row") if i % 2 == 0 else ((n, 1), "a single column") for i in range(count)]
 
 
+def near(a: np.ndarray, b: np.ndarray | float, rtol: float) -> np.ndarray:
+    """Entrywise ``|a - b| <= rtol |b|`` (so only exactly 0 is near 0); NaN is never near."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return np.abs(a - b) <= rtol * np.abs(b)
+
+
 def close(a: np.ndarray, b: np.ndarray | float, rtol: float) -> bool:
     """``|a - b| <= rtol |b|`` everywhere (np.allclose with atol = 0, without its overhead); NaN is never close."""
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    return bool(np.all(np.abs(a - b) <= rtol * np.abs(b)))
+    return bool(np.all(near(a, b, rtol)))
+
+
+@dataclass(frozen=True)
+class ZeroInputs:
+    """``count`` entries of a backward check's input set to exactly 0, at hidden random places.
+
+    At an input of 0 the output is the same whether the draw acted or not, so a backward pass
+    that rebuilds the draw from ``out`` (instead of keeping it in the cache) gets those entries
+    wrong. A correct layer's gradient there is dout times the check's factor where its draw gave
+    the entry the property (independently, with probability at least ``rate(param)``) and dout
+    times ``otherwise(param)`` elsewhere (0 for a mask). ``explain(param, ratio)`` is the message:
+    ``ratio`` is the median dx / dout of the entries that got neither factor, or None when none
+    got the check's factor.
+    """
+
+    count: int
+    rate: Callable[[dict], float]
+    explain: Explain
+    otherwise: Callable[[dict], float] = lambda param: 0.0
 
 
 # ----------------------------------------------------------------------------------------------
@@ -495,27 +526,50 @@ def scaled_where(layer: RandomLayer, id: str, name: str, points: float, cell: st
 
 def backward_scaled_where(layer: RandomLayer, id: str, name: str, points: float, cell: str, entries: Entries,
                           factor: Callable[[dict], float], param: dict, shape: tuple[int, ...],
-                          explain: Explain) -> Check:
+                          explain: Explain, zeros: ZeroInputs | None = None) -> Check:
     """After one forward call whose draw visibly acts, where ``entries(x, out)`` holds and dx is
     nonzero, dx / dout is ``factor(param)``: judged against the declared factor, never against
     the forward pass's own (a submission could pick that on the one call whose cache the backward
     pass gets). The message is ``explain(param, median)``, ``median`` None when dx is 0 at every
     such entry. False failure: only if the draw acts on no entry, or on every entry of ``shape``
-    (a definition states how likely that is)."""
+    (a definition states how likely that is).
+
+    With ``zeros`` (:class:`ZeroInputs`), that many entries of x are exactly 0; the judgement
+    above skips them, and at them every dx / dout must be ``factor(param)`` or
+    ``zeros.otherwise(param)``, and some must be ``factor(param)``. False failure of this part:
+    :func:`miss_bound` (count, rate(param)), the computed bound below (refused if not below 1e-9).
+    """
+    bound = None
+    if zeros is not None:
+        if not 0 < zeros.count < math.prod(shape):
+            raise ValueError(f"backward check {id}: zero inputs need 0 < count < {math.prod(shape)} entries")
+        bound = require_bound(miss_bound(zeros.count, zeros.rate(param)), f"zero-input check {id}")
 
     def fn(rng: np.random.Generator) -> Steps:
         x, dout = layer.draw(rng, shape), layer.draw(rng, shape)
+        zero = np.zeros(shape, dtype=bool)
+        if zeros is not None:
+            zero.flat[rng.choice(zero.size, zeros.count, replace=False)] = True
+            x[zero] = 0.0
         out, cache = layer.forward_reply((yield layer.forward_call(x, param, cache=True)), x.shape, param)
-        layer.require_effect(param, "scale in the backward pass", (x, out))
+        layer.require_effect(param, "scale in the backward pass", (x[~zero], out[~zero]))
         dx = layer.backward_reply((yield layer.backward_call(dout, cache)), dout.shape, param)
-        where = entries(x, out) & (dx != 0)
+        where = entries(x, out) & (dx != 0) & ~zero
         if not where.any():
             raise CheckFailed(explain(param, None))
         ratios = dx[where] / dout[where]
         if not layer.close(ratios, factor(param)):
             raise CheckFailed(explain(param, float(np.median(ratios))))
+        if zeros is not None:
+            ratios = dx[zero] / dout[zero]  # dout is never 0
+            scaled = near(ratios, factor(param), layer.rtol)
+            wrong = ~(scaled | near(ratios, zeros.otherwise(param), layer.rtol))
+            if wrong.any():
+                raise CheckFailed(zeros.explain(param, float(np.median(ratios[wrong]))))
+            if not scaled.any():
+                raise CheckFailed(zeros.explain(param, None))
 
-    return _check(id, name, points, cell, fn, backward_scaled_where)
+    return _check(id, name, points, cell, fn, backward_scaled_where, bound)
 
 
 def own_draws(layer: RandomLayer, rng: np.random.Generator, param: dict, shape: tuple[int, ...], what: str,
@@ -578,9 +632,9 @@ def backward_follows_draw(layer: RandomLayer, id: str, name: str, points: float,
 
 
 __all__ = [
-    "FALSE_FAILURE_MAX", "RandomLayer", "backward_follows_draw", "backward_matches_reference", "backward_scaled_where",
+    "FALSE_FAILURE_MAX", "RandomLayer", "ZeroInputs", "backward_follows_draw", "backward_matches_reference", "backward_scaled_where",
     "close", "different_seeds_differ", "discordance_bound", "draws_nothing", "entries_independent", "hoeffding",
-    "input_unchanged", "keeps_shape_and_dtype", "line_shapes", "matches_reference", "mean_preserved", "own_draws",
+    "input_unchanged", "keeps_shape_and_dtype", "line_shapes", "matches_reference", "mean_preserved", "miss_bound", "near", "own_draws",
     "permutation_bound", "rate_near", "require_bound", "same_seed_same_output", "scaled_where", "signed",
     "unseeded_calls_differ",
 ]
