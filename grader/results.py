@@ -158,7 +158,7 @@ def parse_record(line: str) -> dict[str, Any] | None:
     not one (blank, torn, not JSON, or JSON without a string ``submission`` and ``assignment``)."""
     try:
         record = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: a line of deeply nested brackets
         return None
     if isinstance(record, dict) and isinstance(record.get("submission"), str) and isinstance(record.get("assignment"), str):
         return record

@@ -185,6 +185,7 @@ def test_csv_has_a_row_per_submission_and_a_column_per_check(tmp_path):
 def test_load_records_skips_torn_lines_and_explains_bad_files(tmp_path):
     path = write_jsonl(tmp_path / "r.jsonl", make_class()[:2])
     with path.open("a") as fh:
+        fh.write("[" * 100_000 + "\n")  # nested past the parser's recursion limit: not a record
         fh.write('{"submission": "x", "assig')
     assert len(load_records(path)) == 2
     with pytest.raises(ResultsFileError, match="does not exist"):
