@@ -77,6 +77,19 @@ def test_a_check_that_fails_itself_names_the_check_and_its_line():
     assert "raise CheckFailed for a wrong one" in str(raised.value)
 
 
+def test_a_check_without_yield_that_raises_is_a_bug_of_the_check_or_a_failure():
+    def forgot_the_yield(rng):
+        return {}["out"]  # no yield: the whole check runs when it is started
+
+    def fails_at_once(rng):
+        raise CheckFailed("no call needed to see this")
+
+    with pytest.raises(CheckBug, match="check forgot_the_yield raised KeyError at "):
+        run_battery([check(forgot_the_yield)], InProcessStudent.from_source(SOURCE))
+    [result] = run_battery([check(fails_at_once)], InProcessStudent.from_source(SOURCE))
+    assert (result.status, result.output) == ("failed", "no call needed to see this")
+
+
 class LosesHandles(InProcessStudent):
     """Says a handle was lost (as the sandbox does after another check's call crashed its worker)
     the first ``losses`` times a handle is passed."""

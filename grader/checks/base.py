@@ -136,7 +136,13 @@ class _Running:
         self._start()
 
     def _start(self) -> None:
-        self.steps = self.check.fn(self.rng)
+        try:
+            self.steps = self.check.fn(self.rng)
+        except CheckFailed as exc:  # a check that makes no call and fails at once
+            self.result = _result(self.check, "failed", str(exc))
+            return
+        except Exception as exc:  # a plain function (no yield) failing: the check's bug, as below
+            raise _bug(self.check, exc) from exc
         if not inspect.isgenerator(self.steps):  # a check that needs no call at all
             self.result = _result(self.check)
         else:
