@@ -226,6 +226,12 @@ def build_notebook(assignment: Assignment):
         _, kind, ident, argument, number = token
         at = f"{where} line {number}"
         body, i = _body_after(tokens, i) if kind in TAKES_BODY else (None, i)
+        again = {"solution": {argument} & placed, "answer": set((argument or "").replace(",", " ").split()) & placed,
+                 "autograder": {argument} & set(bodies), "setup": {"setup"} & {c[0] for c in cells if isinstance(c, tuple)},
+                 "preview": {"preview"} & {c[0] for c in cells if isinstance(c, tuple)}}.get(kind)
+        if again:  # a second cell with the same grade id would make nbgrader refuse the notebook
+            raise DefinitionError(f"{at}: <!-- {kind}{': ' + argument if argument else ''} --> places "
+                                  f"{', '.join(sorted(map(str, again)))} a second time; place each once")
         if kind == "markdown":
             markdown_id = argument or None
         elif kind == "solution":
@@ -241,9 +247,9 @@ def build_notebook(assignment: Assignment):
             cells.append(_answer_cell(assignment, answered, ident, body))
             placed.update(answered)
         elif kind == "autograder":
-            if argument and (argument not in by_cell or argument in bodies):
-                raise DefinitionError(f"{at}: <!-- autograder: {argument} --> names no autograder cell not placed "
-                                      f"already (the cells: {', '.join(by_cell)})")
+            if argument and argument not in by_cell:
+                raise DefinitionError(f"{at}: <!-- autograder: {argument} --> names no autograder cell "
+                                      f"(the cells: {', '.join(by_cell)})")
             bodies[argument] = body
             cells.append(("autograder", argument or None))
         else:  # setup, preview

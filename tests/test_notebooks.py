@@ -159,6 +159,18 @@ def test_prose_blocks_become_public_checks_answer_lines_or_listings(tmp_path):
     assert answers == ["both"] + [f"answer_{n}" for n in others]  # answers the prose leaves out get a cell each
 
 
+@pytest.mark.parametrize("marker", ["<!-- solution: dropout_forward -->\n<!-- solution: dropout_forward -->",
+                                    "<!-- setup -->\n<!-- setup -->", "<!-- autograder -->\n<!-- autograder -->"])
+def test_a_marker_placing_a_cell_a_second_time_is_an_error(tmp_path, marker):
+    from grader.definition import DefinitionError
+    from grader.notebooks import build_notebook
+
+    with pytest.raises(DefinitionError, match=f"line 2: {marker.splitlines()[-1]} places .* a second time"):
+        build_notebook(_with_prose(tmp_path, "dropout", marker + "\n"))
+    with pytest.raises(DefinitionError, match="line 2: <!-- answer: O12, O11 --> places O11 a second time"):
+        build_notebook(_with_prose(tmp_path, "quiz", "<!-- answer: O11 -->\n<!-- answer: O12, O11 -->\n"))
+
+
 @pytest.mark.parametrize("marker", ["<!-- autograder: test_nothing -->", "<!-- solution: dropout_backwards -->",
                                     "<!-- autograder: test_seed -->\n<!-- autograder: test_seed -->"])
 def test_a_marker_naming_what_the_definition_lacks_is_an_error_naming_it(tmp_path, marker):
