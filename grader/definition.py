@@ -199,7 +199,8 @@ def _assignment(root: Path, entry: Any, index: int) -> Assignment:
     if unknown:  # before the paths: a misspelt key is named as such, not as a missing one
         raise DefinitionError(f"{where} has unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(known)})")
     code = kind == "code"
-    paths = {key: _path(root, entry, key, where, required=code and key in ("reference", "checks"))
+    required = ("reference", "checks") if code else ("questions",)  # a quiz is its questions
+    paths = {key: _path(root, entry, key, where, required=key in required)
              for key in ("notebook", "reference", "checks", "mutants", "questions", "prose")}
     modules = {key: _package_name(p) if p is not None else "" for key, p in paths.items()}
     return Assignment(

@@ -318,7 +318,7 @@ def ensure_notebook(assignment: Assignment) -> Path:
     """Write the generated notebook of ``assignment`` if it has prose and the file is missing or
     out of date; return the notebook's path either way."""
     path = assignment.notebook
-    if assignment.notebook_prose is None or (assignment.kind == "quiz" and assignment.questions_path is None):
+    if assignment.notebook_prose is None:
         return path
     with _lock:
         key = assignment.name + str(path)

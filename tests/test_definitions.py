@@ -50,6 +50,7 @@ def test_a_definition_loads_its_modules_from_file_paths(tmp_path):
     (GOOD + 'refrence = "solution.py"\n', "unknown key(s) refrence"),
     (GOOD.replace('checks = "checks.py"', 'check = "checks.py"'), "unknown key(s) check (known: "),
     (GOOD + GOOD, "declares assignment 'layer' twice"),
+    ('[[assignment]]\nname = "q"\nkind = "quiz"\n', "assignment 'q' has no 'questions'"),
 ])
 def test_a_bad_definition_is_one_sentence(tmp_path, toml, words):
     with pytest.raises(DefinitionError) as info:
