@@ -191,9 +191,10 @@ def _misconception(entry: Any, shared: dict[str, dict], where: str, index: int) 
     if unknown:
         raise DefinitionError(f"{where}, misconception {index} has unknown key(s) {', '.join(sorted(unknown))}")
     if "use" in entry:
-        if entry["use"] not in shared:
+        if not isinstance(entry["use"], str) or entry["use"] not in shared:
             raise DefinitionError(f"{where}: misconception {entry['use']!r} is not declared as [misconception.{entry['use']}]")
-        entry = {**shared[entry["use"]], "slug": entry["use"], **{k: v for k, v in entry.items() if k != "use"}}
+        declared = _table(shared[entry["use"]], f"{where}: [misconception.{entry['use']}]")
+        entry = {**declared, "slug": entry["use"], **{k: v for k, v in entry.items() if k != "use"}}
     here = f"{where}, misconception {entry.get('slug', index)!r}"
     if not isinstance(entry.get("message"), str) or not entry["message"]:
         raise DefinitionError(f"{here} needs a message (what is wrong and the usual cause)")
