@@ -1,4 +1,5 @@
-"""The course gradebook (nbgrader's SQLite ``gradebook.db``): opened and read here, and only here.
+"""The course gradebook (nbgrader's SQLite ``gradebook.db``): opened and its scores read here (the
+sanitizer, running inside nbgrader, reads the recorded cells through the URL nbgrader gives it).
 
 Every command that reports scores from a course (``grades.csv``, the demo's table, the Canvas
 CSV) reads them through :func:`read_gradebook`, so they agree on what a submission's score is.

@@ -7,7 +7,8 @@ second row ``Points Possible``. Canvas matches students on ``ID``, ``SIS User ID
 ``SIS Login ID``; an empty grade cell leaves the Canvas grade as it is.
 
 Two sources: a JSON Lines results file (``grader grade --json``; the student is read from each
-submission's path) and a course's nbgrader gradebook (through :class:`nbgrader.api.Gradebook`).
+submission's path) and a course's nbgrader gradebook (through
+:func:`grader.nbgrader_bridge.gradebook.read_gradebook`).
 
 A submission that could not be graded has a 0 that is not a grade: its cell is left empty by
 default (``ungraded="zero"`` writes 0), and either way a warning on stderr names it. Student ids
