@@ -1,1 +1,2 @@
-"""Hidden check batteries, one module per code assignment, written against ``grader.student.Student``."""
+"""The check protocol (:mod:`.base`: Check, Battery, CheckFailed, the runner) and gradient helpers
+(:mod:`.gradients`); batteries live in course definitions, composed from :mod:`grader.layercheck`."""
