@@ -1,8 +1,9 @@
 """``grader check-solutions``: the batteries against the references, alternatives and mutants.
 
 References and correct alternatives must score full marks on every unseeded run; every mutant
-must lose points on the check it names; the quiz's typed answer keys must agree with keys
-re-derived by SymPy. Any surprise makes the command exit non-zero.
+must lose points on the check it names, and every check must be failed by some mutant; a quiz's
+typed reference answers must agree with its keys (given, or derived with SymPy); a notebook
+generated from prose must build. Any surprise makes the command exit non-zero.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import numpy as np
 from grader.assignments import ASSIGNMENTS, Assignment
 from grader.definition import DefinitionError
 from grader.checks.base import CheckBug, run_battery
-from grader.extract import read_notebook, answers_from_notebook
 from grader.student import InProcessStudent
 
 
