@@ -35,7 +35,9 @@ def _grade(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     from grader.batch import SUFFIXES, ResultsFile, collect, grade_batch, progress
     from grader.reports.table import format_result
 
-    assignments.get(args.assignment)
+    from grader.grading import max_points
+
+    max_points(assignments.get(args.assignment))  # loads its checks or questions: a broken one is one sentence, now
     if args.jobs < 1:
         raise UserError("--jobs must be at least 1")
     # A mistyped path is the operator's slip, not a student's submission: stop before grading

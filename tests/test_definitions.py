@@ -139,6 +139,18 @@ def test_every_command_takes_definition(capsys):
         assert "--definition" in parser.format_help(), command
 
 
+def test_grade_with_broken_questions_is_one_sentence_before_anything_is_graded(tmp_path, capsys):
+    (tmp_path / "questions.toml").write_text("[[question]]\nname = 'a'\n")
+    (tmp_path / "course.toml").write_text('[[assignment]]\nname = "q"\nkind = "quiz"\nquestions = "questions.toml"\n')
+    (tmp_path / "sub.py").write_text('a = "1"\n')
+    results = tmp_path / "results.jsonl"
+    assert main(["grade", "--definition", str(tmp_path), "--assignment", "q", str(tmp_path / "sub.py"),
+                 "--json", str(results)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == "grader: questions.toml, question 'a' needs symbols = [...], the symbols its answer is written in"
+    assert not results.exists()
+
+
 def test_grader_new_scaffolds_an_assignment_that_passes_its_own_validation(tmp_path, capsys):
     from grader.check_solutions import check_code_assignment
 
