@@ -101,8 +101,13 @@ def _literal(assignment: Assignment, name: str) -> str:
     """``name = "..."`` as the quiz's reference writes it (its own quotes and r-prefix)."""
     if assignment.reference_path is None:
         return f'{name} = ""'
-    text = assignment.reference_path.read_text(encoding="utf-8")
-    for node in ast.parse(text).body:
+    try:
+        text = assignment.reference_path.read_text(encoding="utf-8")
+        tree = ast.parse(text)
+    except (OSError, UnicodeDecodeError, SyntaxError) as exc:
+        raise DefinitionError(f"{assignment.reference_path} cannot be read as Python "
+                              f"({getattr(exc, 'msg', None) or exc}); fix the reference answers") from None
+    for node in tree.body:
         if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == [name]:
             return ast.get_source_segment(text, node)
     return f'{name} = ""'

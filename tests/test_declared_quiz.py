@@ -308,3 +308,15 @@ def test_quiz_prose_places_only_its_questions_and_every_question_gets_an_answer_
     with pytest.raises(DefinitionError, match=r"q.md line 3: <!-- answer: out_sise --> names no answer of the "
                                               r"quiz \(out_size, scaled\)"):
         build_notebook(assignment)
+
+
+def test_a_reference_that_is_not_python_is_a_definition_error_of_the_generated_notebook(tmp_path):
+    import dataclasses
+
+    from grader.notebooks import build_notebook
+
+    (tmp_path / "q.md").write_text("# Quiz\n<!-- answer: out_size -->\n")
+    assignment = dataclasses.replace(_definition(tmp_path, answers='out_size = "1 + (H-K)/S"\nb = (\n'),
+                                     notebook_prose=tmp_path / "q.md")
+    with pytest.raises(DefinitionError, match=r"answers.py cannot be read as Python \('\(' was never closed\)"):
+        build_notebook(assignment)
