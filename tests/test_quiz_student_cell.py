@@ -117,3 +117,22 @@ def test_code_regions_keep_nbgraders_stub(name):
     stock, _ = ClearSolutions().preprocess(stock, {})
     assert [c.source for c in ours.cells] == [c.source for c in stock.cells]
     assert "raise NotImplementedError()" in "\n".join(c.source for c in ours.cells)
+
+
+def test_the_setup_cell_of_a_hand_written_quiz_notebook_of_any_definition_is_rewritten(tmp_path):
+    import subprocess
+
+    from grader.definition import load
+
+    (tmp_path / "questions.toml").write_text('[[question]]\nname = "a"\nsymbols = ["x"]\nkey = "2*x"\n')
+    (tmp_path / "course.toml").write_text('[[assignment]]\nname = "q"\nkind = "quiz"\nquestions = "questions.toml"\n'
+                                          'notebook = "q.ipynb"\n')
+    setup = nbformat.v4.new_code_cell("# stale", metadata={"nbgrader": {"grade_id": SETUP_ID, "locked": True}})
+    nbformat.write(nbformat.v4.new_notebook(cells=[setup]), str(tmp_path / "q.ipynb"))
+    command = [sys.executable, "-m", "grader.quiz.student_cell"]
+    ran = subprocess.run(command + ["q"], capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 1 and ran.stderr == "grader.quiz.student_cell: unknown assignment 'q'; choose one of: dropout, conv, quiz\n"
+    ran = subprocess.run(command + ["--definition", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    cell = nbformat.read(str(tmp_path / "q.ipynb"), as_version=4).cells[0]
+    assert cell.source == cell_source(quiz_of(load(tmp_path).assignments["q"]))

@@ -8,9 +8,9 @@ symbols, taken from its definition. Nothing here imports the keys, the misconcep
 references; a test searches the released notebook for every key and misconception.
 
 A quiz notebook generated from prose (:mod:`grader.notebooks`) gets this cell by construction.
-For a hand-written one, ``python -m grader.quiz.student_cell [ASSIGNMENT]`` rewrites its setup
-cell (default: the only quiz assignment of the definition in use) after a change to those
-modules or to the quiz's symbols (a test fails until it is run).
+For a hand-written one, ``python -m grader.quiz.student_cell [ASSIGNMENT] [--definition DIR]``
+rewrites its setup cell (default: the only quiz assignment of the definition) after a change to
+those modules or to the quiz's symbols.
 """
 
 from __future__ import annotations
@@ -114,19 +114,31 @@ def write_notebook(path: Path, quiz) -> None:
 
 
 if __name__ == "__main__":
+    import argparse
+    import contextlib
     import sys
 
-    from grader.assignments import ASSIGNMENTS, get
+    from grader import assignments
+    from grader.definition import DefinitionError
     from grader.quiz import quiz_of
 
-    quizzes = [name for name, a in ASSIGNMENTS.items() if a.kind == "quiz"]
-    if len(sys.argv) < 2 and len(quizzes) != 1:
-        sys.exit(f"name the quiz assignment: one of {', '.join(quizzes) or '(none)'}")
-    assignment = get(sys.argv[1] if len(sys.argv) > 1 else quizzes[0])
-    if assignment.notebook_prose is not None:  # generated: the setup cell is always current
-        from grader.notebooks import ensure_notebook
+    parser = argparse.ArgumentParser(prog="python -m grader.quiz.student_cell",
+                                     description="Rewrite the setup cell of a hand-written quiz notebook.")
+    parser.add_argument("assignment", nargs="?", help="the quiz assignment (default: the only one)")
+    parser.add_argument("--definition", metavar="DIR", help="course definition folder (default: the built-in unit)")
+    args = parser.parse_args()
+    try:
+        with assignments.use(args.definition) if args.definition else contextlib.nullcontext():
+            quizzes = [name for name, a in assignments.ASSIGNMENTS.items() if a.kind == "quiz"]
+            if args.assignment is None and len(quizzes) != 1:
+                sys.exit(f"name the quiz assignment: one of {', '.join(quizzes) or '(none)'}")
+            assignment = assignments.get(args.assignment or quizzes[0])
+            if assignment.notebook_prose is not None:  # generated: the setup cell is always current
+                from grader.notebooks import ensure_notebook
 
-        print(f"{ensure_notebook(assignment)} is generated from {assignment.notebook_prose.name}; it is up to date")
-    else:
-        write_notebook(assignment.notebook, quiz_of(assignment))
-        print(f"wrote the preview cell of {assignment.notebook}")
+                print(f"{ensure_notebook(assignment)} is generated from {assignment.notebook_prose.name}; it is up to date")
+            else:
+                write_notebook(assignment.notebook, quiz_of(assignment))
+                print(f"wrote the preview cell of {assignment.notebook}")
+    except (DefinitionError, assignments.UnknownAssignment) as exc:
+        sys.exit(f"grader.quiz.student_cell: {exc}")
