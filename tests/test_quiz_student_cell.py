@@ -31,7 +31,7 @@ def _released() -> nbformat.NotebookNode:
 
 
 def test_setup_cell_is_the_generated_preview_code():
-    """Regenerate with `python -m grader.quiz.student_cell` when this fails."""
+    """The quiz notebook is generated from assignments/quiz/quiz.md, with this setup cell."""
     nb = nbformat.read(str(QUIZ), as_version=4)
     setup = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == SETUP_ID)
     assert setup.source == cell_source(DEFINITION)
