@@ -19,13 +19,13 @@ from __future__ import annotations
 import ast
 import hashlib
 import inspect
-import os
 import re
 import tempfile
 import textwrap
 import threading
 from pathlib import Path
 
+from grader import outputs
 from grader.definition import Assignment, DefinitionError
 from grader.extract import nbformat
 from grader.nbgrader_cells import grade_id
@@ -67,9 +67,7 @@ def _cell(kind: str, source: str, grade_id: str, solution: bool = False, points:
 def _graded(assignment: Assignment) -> list[tuple[str, str, float]]:
     """(cell, name students read, points) of every check or declared question, in order."""
     if assignment.kind == "quiz":
-        from grader.quiz import quiz_of
-
-        return [(q.cell, f"{q.name}: {q.title}", q.points) for q in quiz_of(assignment).questions.values()]
+        return [(q.cell, f"{q.name}: {q.title}", q.points) for q in _quiz_of(assignment).questions.values()]
     return [(c.cell, c.name, c.points) for c in assignment.battery().checks]
 
 
@@ -139,10 +137,9 @@ def _preview_cell(names: tuple[str, ...]):
 
 def _quiz_setup_cell(assignment: Assignment):
     """A quiz's setup cell: its answer reader (its notation, no keys), collapsed in JupyterLab."""
-    from grader.quiz import quiz_of
     from grader.quiz.student_cell import cell_source
 
-    cell = _cell("code", cell_source(quiz_of(assignment)), "setup")
+    cell = _cell("code", cell_source(_quiz_of(assignment)), "setup")
     cell.metadata["jupyter"] = {"source_hidden": True}
     return cell
 
@@ -198,12 +195,29 @@ def _body_after(tokens: list[tuple], i: int) -> tuple[str | None, int]:
     return None, i
 
 
+def _listed(argument: str | None) -> list[str]:
+    """The names a marker's argument lists (separated by spaces or commas)."""
+    return (argument or "").replace(",", " ").split()
+
+
+def _placed_again(kind: str, argument: str | None, cells: list, placed: set, bodies: dict) -> set:
+    """What a marker would place a second time (a second cell with the same grade id would make
+    nbgrader refuse the notebook)."""
+    if kind in ("setup", "preview"):
+        return {kind} if (kind,) in cells else set()
+    if kind == "autograder":
+        return {argument} & set(bodies)
+    if kind in ("solution", "answer"):
+        return set(_listed(argument) if kind == "answer" else [argument]) & placed
+    return set()
+
+
 def build_notebook(assignment: Assignment):
     """The source notebook of an assignment with ``prose`` (a code assignment, or a quiz with
     declared questions: ``<!-- answer: NAME -->`` places an answer cell)."""
     quiz = assignment.kind == "quiz"
     reference = None if quiz else assignment.reference()
-    names = _quiz_names(assignment) if quiz else ()
+    names = _quiz_of(assignment).names if quiz else ()
     by_cell = _by_cell(assignment)
     where = assignment.notebook_prose.name
     tokens = _tokens(assignment.notebook_prose.read_text(encoding="utf-8"))
@@ -231,9 +245,7 @@ def build_notebook(assignment: Assignment):
         _, kind, ident, argument, number = token
         at = f"{where} line {number}"
         body, i = _body_after(tokens, i) if kind in TAKES_BODY else (None, i)
-        again = {"solution": {argument} & placed, "answer": set((argument or "").replace(",", " ").split()) & placed,
-                 "autograder": {argument} & set(bodies), "setup": {"setup"} & {c[0] for c in cells if isinstance(c, tuple)},
-                 "preview": {"preview"} & {c[0] for c in cells if isinstance(c, tuple)}}.get(kind)
+        again = _placed_again(kind, argument, cells, placed, bodies)
         if again:  # a second cell with the same grade id would make nbgrader refuse the notebook
             raise DefinitionError(f"{at}: <!-- {kind}{': ' + argument if argument else ''} --> places "
                                   f"{', '.join(sorted(map(str, again)))} a second time; place each once")
@@ -246,7 +258,7 @@ def build_notebook(assignment: Assignment):
             cells.append(_solution_cell(assignment, reference, argument))
             placed.add(argument)
         elif kind == "answer":
-            answered = (argument or "").replace(",", " ").split()
+            answered = _listed(argument)
             if not quiz or not answered or set(answered) - set(names):
                 raise DefinitionError(f"{at}: <!-- answer: {argument} --> names no answer of the quiz ({', '.join(names)})")
             cells.append(_answer_cell(assignment, answered, ident, body))
@@ -301,18 +313,16 @@ def _quiz_public_checks(assignment: Assignment) -> dict[str, str]:
     setup cell) on the cell's answers."""
     if assignment.kind != "quiz":
         return {}
-    from grader.quiz import quiz_of
-
     answers: dict[str, list[str]] = {}
-    for q in quiz_of(assignment).questions.values():
+    for q in _quiz_of(assignment).questions.values():
         answers.setdefault(q.cell, []).append(f'"{q.name}"')
     return {cell: QUIZ_PUBLIC_CHECK + f"\ncheck_answered({', '.join(names)})" for cell, names in answers.items()}
 
 
-def _quiz_names(assignment: Assignment) -> tuple[str, ...]:
-    from grader.quiz import quiz_of
+def _quiz_of(assignment: Assignment):
+    from grader.quiz import quiz_of  # the quiz engine loads only for quiz notebooks
 
-    return tuple(quiz_of(assignment).names)
+    return quiz_of(assignment)
 
 
 _lock = threading.Lock()
@@ -338,7 +348,7 @@ def ensure_notebook(assignment: Assignment) -> Path:
         if current != text:
             try:
                 _write(path, text)
-            except OSError:  # a read-only definition: the generated notebook goes to a temporary folder
+            except (OSError, outputs.OutputError):  # a read-only definition: the notebook goes to a temporary folder
                 folder = hashlib.sha256(str(path).encode()).hexdigest()[:12]
                 path = Path(tempfile.gettempdir()) / "grader-notebooks" / folder / path.name
                 _write(path, text)
@@ -348,9 +358,7 @@ def ensure_notebook(assignment: Assignment) -> Path:
 
 def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)  # readers see the old or the new notebook, never half of one
+    outputs.write_text(path, text)  # readers see the old or the new notebook, never half of one
 
 
 def _mtime(path: Path) -> int:
