@@ -126,16 +126,6 @@ def check_code_assignment(assignment: Assignment, repeats: int, say: Callable[[s
     return surprises
 
 
-def check_quiz(say: Callable[[str], None], assignment: Assignment | None = None) -> int:
-    """The quiz checks of :mod:`grader.quiz.check` for ``assignment`` (default: the definition's
-    only quiz assignment)."""
-    from grader.quiz.check import check_quiz as check
-
-    if assignment is None:
-        assignment = next(a for a in ASSIGNMENTS.values() if a.kind == "quiz")
-    return check(assignment, say)
-
-
 def check_notebook(assignment: Assignment, say: Callable[[str], None]) -> int:
     """Surprises (0 or 1) of a notebook generated from prose: it must build (every marker names a
     function or question, every listed function is in the reference)."""
@@ -156,7 +146,9 @@ def check_assignment(assignment: Assignment, repeats: int, say: Callable[[str], 
     if assignment.kind == "code":
         surprises = check_code_assignment(assignment, repeats, say, mutant_repeats)
     else:
-        surprises = check_quiz(say, assignment)
+        from grader.quiz.check import check_quiz
+
+        surprises = check_quiz(assignment, say)
     return surprises + check_notebook(assignment, say)
 
 

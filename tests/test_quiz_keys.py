@@ -104,10 +104,10 @@ def test_derivation_leaves_numpy_global_state_alone():
 
 
 def test_check_solutions_quiz_section_passes():
-    from grader.check_solutions import check_quiz
+    from grader.quiz.check import check_quiz
 
     lines: list[str] = []
-    assert check_quiz(lines.append) == 0, lines
+    assert check_quiz(builtin().assignments["quiz"], lines.append) == 0, lines
 
 
 # --- check-solutions must be loud when a typed key is wrong ----------------------------------------
@@ -128,7 +128,7 @@ def test_check_solutions_quiz_reports_a_wrong_typed_key(right, wrong, answer, tm
     import dataclasses
 
     from grader.assignments import ASSIGNMENTS
-    from grader.check_solutions import check_quiz
+    from grader.quiz.check import check_quiz
 
     original = (REPO_ROOT / "solutions/quiz.py").read_text(encoding="utf-8")
     assert original.count(right) == 1
@@ -136,7 +136,7 @@ def test_check_solutions_quiz_reports_a_wrong_typed_key(right, wrong, answer, tm
     copy = dataclasses.replace(ASSIGNMENTS["quiz"], reference_path=tmp_path / "quiz.py")
 
     lines: list[str] = []
-    assert check_quiz(lines.append, copy) == 1, lines
+    assert check_quiz(copy, lines.append) == 1, lines
     surprises = [line for line in lines if line.startswith("SURPRISE")]
     assert len(surprises) == 1 and "quiz keys in quiz.py:" in surprises[0], lines
     problems = surprises[0].split("quiz keys in quiz.py: ", 1)[1].split("; ")
@@ -164,13 +164,13 @@ def _quiz_definition(tmp_path, dropout_source: str):
 
 
 def test_a_reference_scaling_by_1_01_over_p_is_a_surprise_per_question_without_a_traceback(tmp_path):
-    from grader.check_solutions import check_quiz
+    from grader.quiz.check import check_quiz
 
     original = (REPO_ROOT / "solutions" / "dropout.py").read_text(encoding="utf-8")
     assert original.count("< p) / p") == 1
     assignment = _quiz_definition(tmp_path, original.replace("< p) / p", "< p) * 1.01 / p"))
     lines: list[str] = []
-    assert check_quiz(lines.append, assignment) == 6, lines
+    assert check_quiz(assignment, lines.append) == 6, lines
     surprises = [line for line in lines if line.startswith("SURPRISE")]
     dropout_questions = ["forward", "backward", "forward_inverted", "backward_inverted", "expectation", "variance"]
     assert [line.split(":")[0] for line in surprises] == [f"SURPRISE quiz question {n}" for n in dropout_questions]
