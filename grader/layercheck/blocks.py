@@ -36,9 +36,11 @@ Draw = Callable[[np.random.Generator, Case], dict]
 Forward = Callable[..., np.ndarray]
 
 
-def _check(id: str, name: str, points: float, cell: str, fn) -> Check:
+def as_check(id: str, name: str, points: float, cell: str, fn, doc: str | None = None) -> Check:
+    """The check, its function named ``id`` and documented by ``doc`` (default: its ``name``,
+    since the declaration is the documentation)."""
     fn.__name__ = fn.__qualname__ = id
-    fn.__doc__ = name  # the declaration is the documentation
+    fn.__doc__ = name if doc is None else doc
     return Check(id, name, float(points), cell, fn)
 
 
@@ -72,7 +74,7 @@ def output_shape(layer: Layer, id: str, name: str, points: float, cell: str, cas
         for case, reply in zip(cases, replies):
             layer.forward_out(reply, case, finite=False, hint=hint)
 
-    return _check(id, name, points, cell, fn)
+    return as_check(id, name, points, cell, fn)
 
 
 def known_answers(
@@ -103,7 +105,7 @@ def known_answers(
             hint = wrong(out, *args) if callable(wrong) else wrong
             raise CheckFailed(f"{layer.forward} output values are wrong {layer.describe(case)}. {hint}".strip())
 
-    return _check(id, name, points, cell, fn)
+    return as_check(id, name, points, cell, fn)
 
 
 def leaves_inputs_unchanged(layer: Layer, id: str, name: str, points: float, cell: str, case: Case,
@@ -127,7 +129,7 @@ def leaves_inputs_unchanged(layer: Layer, id: str, name: str, points: float, cel
             raise CheckFailed(f"{layer.forward} leaves its inputs unchanged, but this only counts once its output "
                               f"values are right {layer.describe(case)}; see the known-answer tests")
 
-    return _check(id, name, points, cell, fn)
+    return as_check(id, name, points, cell, fn)
 
 
 def forward_backward(layer: Layer, rng: np.random.Generator, cases: Sequence[Case], draw: Draw | None) -> Steps:
@@ -159,7 +161,7 @@ def gradient_shapes(layer: Layer, id: str, name: str, points: float, cell: str, 
                                       f"{layer.describe(case)}; it must have the shape of {input_name}, {want}"
                                       f"{_empty_axis(grads[grad_name].shape, want)}")
 
-    return _check(id, name, points, cell, fn)
+    return as_check(id, name, points, cell, fn)
 
 
 def reference_gradient(layer: Layer, args: tuple, dout: np.ndarray, input_name: str,
@@ -220,7 +222,7 @@ def numeric_gradient(
             raise CheckFailed(f"{grad} is wrong {layer.describe(case)}: it does not match the numeric gradient "
                               f"of a correct {layer.forward}. {hint}".strip() + scaled)
 
-    return _check(id, name, points, cell, fn)
+    return as_check(id, name, points, cell, fn)
 
 
 def _follows_own_forward(layer: Layer, args: tuple, dout: np.ndarray, grad: str, forward, got: np.ndarray,

@@ -36,6 +36,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from grader.checks.base import Check, CheckFailed, Steps, value_in_case
+from grader.layercheck import blocks
 from grader.masking import shape_shown
 from grader.plain import describe as describe_value
 from grader.student import RNG_FINGERPRINT, Call, Reply
@@ -244,9 +245,8 @@ class RandomLayer:
 
 def _check(id: str, name: str, points: float, cell: str, fn, block: Callable, bound: float | None = None) -> Check:
     """The check, its function named ``id`` and documented by its ``block`` (and computed ``bound``)."""
-    fn.__name__ = id
-    fn.__doc__ = block.__doc__ + (f"\n\n    Computed false-failure bound of this check: {bound:.3g}." if bound is not None else "")
-    return Check(id, name, float(points), cell, fn)
+    doc = block.__doc__ + (f"\n\n    Computed false-failure bound of this check: {bound:.3g}." if bound is not None else "")
+    return blocks.as_check(id, name, points, cell, fn, doc)
 
 
 # ----------------------------------------------------------------------------------------------
