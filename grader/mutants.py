@@ -9,7 +9,8 @@ One line per variant (format in docs/authoring.md, "Mutants")::
     last_tied_maximum      | file:mutants/last_max.py                   | correct
 
 An edit ``old -> new`` replaces text that must occur exactly once in the reference; ``;;``
-separates several edits; ``\\n`` in an edit is a line break; ``file:PATH`` (relative to the table) is a whole module; the check
+separates several edits; ``\\n`` in an edit is a line break; ``file:PATH`` (relative to the table) is a whole module,
+which edits after it (``file:PATH ;; old -> new``) change like the reference; the check
 ``correct`` marks an alternative that must score full marks. An edit that no longer applies
 (the reference changed) is a :class:`MutantError` naming the mutant, raised when its source is
 asked for, so a validation run reports it and goes on.
@@ -34,7 +35,8 @@ class MutantError(ValueError):
 
 @dataclass(frozen=True)
 class Mutant:
-    """A variant of a reference solution: ``edits`` applied to its source, or ``source_text``.
+    """A variant of a reference solution: ``edits`` applied to its source, or to ``source_text``
+    (a module of its own) when it has one.
 
     ``caught_by`` is the id of the check that must fail for it (``None`` for an alternative).
     """
@@ -47,17 +49,19 @@ class Mutant:
     where: str = field(default="", compare=False)  # "mutants.txt line 3", for messages
 
     def source(self, reference: ModuleType | str) -> str:
-        """The variant's full module source; raises :class:`MutantError` if an edit does not apply."""
+        """The variant's full module source: its edits applied to ``source_text`` if it has one,
+        else to the reference; raises :class:`MutantError` if an edit does not apply."""
         if self.source_text is not None:
-            return self.source_text
-        text = reference if isinstance(reference, str) else inspect.getsource(reference)
+            text, edited = self.source_text, "its module"
+        else:
+            text, edited = (reference if isinstance(reference, str) else inspect.getsource(reference)), "the reference"
         for old, new in self.edits:
             count = text.count(old)
             if count != 1:
                 found = "no longer occurs" if count == 0 else f"occurs {count} times"
                 raise MutantError(
                     f"mutant {self.name} ({self.where or 'catalogue'}): its edit's old text {old!r} {found} in "
-                    "the reference; update the edit to the reference's current text"
+                    f"{edited}; update the edit to {edited}'s current text"
                 )
             text = text.replace(old, new)
         return text
@@ -81,20 +85,21 @@ def parse_line(line: str, where: str, folder: Path) -> Mutant:
     if not name.isidentifier():
         raise MutantError(f"{where}: the mutant name {name!r} must be an identifier")
     caught_by = None if check == CORRECT else check
-    if edit.startswith("file:"):
-        path = folder / edit[len("file:"):].strip()
+    parts = edit.split(EDIT_SEPARATOR)
+    text = None
+    if parts[0].startswith("file:"):  # a whole module, maybe edited further like the reference
+        path = folder / parts.pop(0)[len("file:"):].strip()
         try:
             text = path.read_text(encoding="utf-8")
         except OSError:
             raise MutantError(f"mutant {name} ({where}): {path} cannot be read; fix its file: path") from None
-        return Mutant(name, f"see {path.name}", caught_by=caught_by, source_text=text, where=where)
     edits = []
-    for part in edit.split(EDIT_SEPARATOR):
+    for part in parts:
         if part.count(EDIT_ARROW) != 1:
             raise MutantError(f"mutant {name} ({where}): each edit must be 'old -> new' with one ' -> ', got {part!r}")
         old, new = (side.strip().replace(NEWLINE, "\n") for side in part.split(EDIT_ARROW))
         edits.append((old, new))
-    return Mutant(name, edit, tuple(edits), caught_by, where=where)
+    return Mutant(name, edit, tuple(edits), caught_by, text, where=where)
 
 
 def parse_table(text: str, source: str = "mutants", folder: Path = Path(".")) -> Catalogue:

@@ -58,3 +58,16 @@ def test_an_edit_that_no_longer_applies_names_the_mutant(old, words):
 
 def test_an_unreadable_table_is_a_problem(tmp_path):
     assert "cannot read the mutant table" in read_table(tmp_path / "none.txt").problems[0]
+
+
+def test_a_module_of_its_own_is_edited_like_the_reference(tmp_path):
+    """``file:PATH ;; old -> new``: a variant of a whole-module variant, without a second copy of it."""
+    (tmp_path / "alt.py").write_text("def f(x):\n    return 2 * x + 2\n")
+    catalogue = parse_table("checked | file:alt.py ;; def f(x):\\n -> def f(x):\\n    assert x > 0\\n | guard\n"
+                            "stale | file:alt.py ;; return 3 -> return 4 | guard2\n", "t.txt", tmp_path)
+    assert catalogue.problems == []
+    checked, stale = catalogue.MUTANTS
+    assert checked.source(REFERENCE) == "def f(x):\n    assert x > 0\n    return 2 * x + 2\n"
+    with pytest.raises(MutantError) as info:
+        stale.source(REFERENCE)
+    assert str(info.value).startswith("mutant stale (t.txt line 2)") and "no longer occurs in its module" in str(info.value)
